@@ -1,0 +1,103 @@
+"""The pipeline graph: read -> stages -> writes -> stats. Runner-independent; run.py runs it."""
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+import apache_beam as beam
+from apache_beam.io.filesystems import FileSystems
+
+from pipeline import stats as stats_lib
+from pipeline.config import PipelineConfig
+from pipeline.io.read import ReadDocuments
+from pipeline.io.write import WriteParquetShards, write_atomically
+from pipeline.records import DeadLetter, Document, Rejection
+from pipeline.stages.base import Annotate, Filter
+from pipeline.stages.language import IdentifyLanguage, KeepLanguages
+from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
+
+STATS_FILE = "stats.json"
+
+
+def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[str]]:
+    """Runs the configured stages in order: (kept docs, rejection collections, filter stage ids)."""
+    rejected, stage_ids = [], []
+
+    def gate(collection, stage):
+        result = collection | Filter(stage, keep_rejected_text=cfg.output.rejected_text)
+        rejected.append(result.rejected)
+        stage_ids.append(stage.stage_id)
+        return result.kept
+
+    docs = docs | Annotate(IdentifyLanguage(cfg.language), batch_size=cfg.language.batch_size)
+    docs = gate(docs, KeepLanguages(cfg.language))
+    return docs, rejected, stage_ids
+
+
+class _WriteStats(beam.DoFn):
+    """Runs once, after every file is written (the files arrive as side inputs): stats.json is the
+    last file of a run, so its presence means the run finished."""
+
+    def __init__(self, output: str, stages: list[str], run: dict[str, Any]):
+        self._output = output
+        self._stages = stages
+        self._run = run
+
+    def process(self, counts, documents, rejections, dead_letters):
+        files = {"rejections": rejections, "dead_letters": dead_letters}
+        if documents is not None:
+            files["documents"] = documents
+        files = {name: [asdict(f) for f in fs] for name, fs in files.items()}
+        stats = stats_lib.build_stats(counts, self._stages, files, self._run)
+        payload = json.dumps(stats, indent=2, sort_keys=False, ensure_ascii=False).encode("utf-8") + b"\n"
+        write_atomically(f"{self._output}/{STATS_FILE}", lambda sink: sink.write(payload))
+        yield stats["accounting"]["holds"]
+
+
+def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any]) -> None:
+    read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
+    docs, dead = read["documents"], read["dead_letters"]
+    kept, rejected_parts, stage_ids = apply_stages(docs, cfg)
+    rejected = rejected_parts | "AllRejections" >> beam.Flatten()
+
+    out = cfg.output
+    documents_written = None
+    if out.write_documents:
+        documents_written = kept | "WriteDocuments" >> WriteParquetShards(
+            output, lambda d: "documents", lambda d: d.id, Document.to_row, DOCUMENT_SCHEMA, out.document_shards
+        )
+    rejections_written = rejected | "WriteRejections" >> WriteParquetShards(
+        output,
+        lambda r: f"rejections/stage={r.stage}/reason={r.reason}",
+        lambda r: r.doc_id,
+        Rejection.to_row,
+        REJECTION_SCHEMA,
+        out.rejection_shards,
+    )
+    dead_written = dead | "WriteDeadLetters" >> WriteParquetShards(
+        output, lambda d: "dead_letters", lambda d: d.location, DeadLetter.to_row, DEAD_LETTER_SCHEMA, 1
+    )
+
+    counts = (
+        (
+            docs | "CountRead" >> beam.Map(lambda d: (stats_lib.READ, d.source)),
+            dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
+            rejected | "CountRejected" >> beam.Map(lambda r: (stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang)),
+            kept | "CountKept" >> beam.Map(lambda d: (stats_lib.KEPT, d.source, d.lang)),
+        )
+        | "AllEvents" >> beam.Flatten()
+        | "Count" >> beam.combiners.Count.PerElement()
+        | "Collect" >> beam.combiners.ToList()
+    )
+    empty = p | "NoDocumentsFile" >> beam.Create([None])
+    _ = counts | "WriteStats" >> beam.ParDo(
+        _WriteStats(output, stage_ids, run),
+        documents=beam.pvalue.AsList(documents_written) if documents_written is not None else beam.pvalue.AsSingleton(empty),
+        rejections=beam.pvalue.AsList(rejections_written),
+        dead_letters=beam.pvalue.AsList(dead_written),
+    )
+
+
+def read_stats(output: str) -> dict[str, Any]:
+    with FileSystems.open(f"{output}/{STATS_FILE}") as f:
+        return json.loads(f.read().decode("utf-8"))

@@ -1,0 +1,272 @@
+"""Turning input bytes into Documents, or into DeadLetters that say why not. No Beam here.
+
+Every record a file holds comes out as exactly one Document or one DeadLetter; that is what
+lets the run check `read = kept + rejected + dead letters`. A file that cannot be opened at all,
+or the unreadable rest of a cut-off file, counts as one record.
+"""
+
+import fnmatch
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, BinaryIO, Iterator
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.config import ReadConfig
+from pipeline.io.decompress import CorruptStream, TruncatedStream, compression_of, decompressed_chunks
+from pipeline.records import DeadLetter, Document, Reason
+
+READER_STAGE = "read.v1"
+
+
+class ReadReason(Reason):
+    INVALID_JSON = "invalid_json"
+    NOT_AN_OBJECT = "not_an_object"
+    MISSING_TEXT = "missing_text"
+    NULL_TEXT = "null_text"
+    TEXT_NOT_STRING = "text_not_string"
+    EMPTY_TEXT = "empty_text"
+    UNDECODABLE_BYTES = "undecodable_bytes"  # not UTF-8
+    INVALID_UNICODE = "invalid_unicode"  # e.g. a lone surrogate from a JSON \ud800 escape
+    RECORD_TOO_LARGE = "record_too_large"
+    TRUNCATED_STREAM = "truncated_stream"
+    CORRUPT_STREAM = "corrupt_stream"
+    UNREADABLE_FILE = "unreadable_file"
+    UNKNOWN_FORMAT = "unknown_format"
+
+
+class BadRecord(Exception):
+    def __init__(self, reason: ReadReason, detail: str):
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One matched file: `path` to open, `rel_path` (relative to the inputs' common root) for ids."""
+
+    path: str
+    rel_path: str
+
+
+def make_doc_id(rel_path: str, ordinal: int | None) -> str:
+    """A stable id from where the record lies; independent of runner, worker and run."""
+    key = rel_path if ordinal is None else f"{rel_path}:{ordinal}"
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def format_of(path: str, cfg: ReadConfig) -> str | None:
+    if cfg.format != "auto":
+        return cfg.format
+    lower = path.lower()
+    for suffix in (".gz", ".gzip", ".zst", ".zstd"):
+        if lower.endswith(suffix):
+            lower = lower[: -len(suffix)]
+    if lower.endswith((".jsonl", ".json", ".ndjson")):
+        return "jsonl"
+    if lower.endswith((".parquet", ".pq")):
+        return "parquet"
+    if lower.endswith((".txt", ".text", ".md")):
+        return "text"
+    return None
+
+
+def source_from_path(rel_path: str, cfg: ReadConfig) -> str:
+    for pattern, source in cfg.source_by_path.items():
+        if fnmatch.fnmatch(rel_path, pattern):
+            return source
+    return cfg.default_source
+
+
+def excerpt(data: bytes, limit: int) -> str:
+    """The first bytes of a bad record, readable: undecodable bytes become \\x escapes."""
+    return data[:limit].decode("utf-8", errors="backslashreplace")
+
+
+def read_file(raw: BinaryIO, f: InputFile, cfg: ReadConfig) -> Iterator[Document | DeadLetter]:
+    """All records of one opened file (raw, still compressed bytes)."""
+    fmt = format_of(f.path, cfg)
+    path_source = source_from_path(f.rel_path, cfg)
+    if fmt == "jsonl":
+        yield from _read_jsonl(raw, f, cfg, path_source)
+    elif fmt == "parquet":
+        yield from _read_parquet(raw, f, cfg, path_source)
+    elif fmt == "text":
+        yield from _read_text(raw, f, cfg, path_source)
+    else:
+        yield _dead(f.rel_path, ReadReason.UNKNOWN_FORMAT, "no reader for this file extension", b"", path_source)
+
+
+def _dead(location: str, reason: ReadReason, detail: str, raw: bytes, source: str | None, limit: int = 200) -> DeadLetter:
+    return DeadLetter(location=location, reason=reason.value, detail=detail, raw_excerpt=excerpt(raw, limit), source=source)
+
+
+# ---------------------------------------------------------------- JSONL
+
+
+def _lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes, ReadReason | None, str]]:
+    """(line number, bytes, problem, detail). Oversize lines are cut to max_bytes and skipped past."""
+    line_no = 0
+    pending = b""
+    oversize = 0  # bytes seen so far of a line already known to be too large
+    try:
+        for chunk in chunks:
+            data = pending + chunk if pending else chunk
+            start = 0
+            while (nl := data.find(b"\n", start)) >= 0:
+                line_no += 1
+                if oversize:
+                    size = oversize + nl - start
+                    yield line_no, pending_head, ReadReason.RECORD_TOO_LARGE, f"{size} bytes > read.max_record_bytes={max_bytes}"
+                    oversize = 0
+                elif nl - start > max_bytes:
+                    yield line_no, data[start : start + max_bytes], ReadReason.RECORD_TOO_LARGE, (
+                        f"{nl - start} bytes > read.max_record_bytes={max_bytes}"
+                    )
+                else:
+                    yield line_no, data[start:nl], None, ""
+                start = nl + 1
+            rest = data[start:]
+            if oversize:
+                oversize += len(rest)
+                pending = b""
+            elif len(rest) > max_bytes:
+                pending_head, oversize, pending = rest[:max_bytes], len(rest), b""
+            else:
+                pending = rest
+    except TruncatedStream as e:
+        yield line_no + 1, pending, ReadReason.TRUNCATED_STREAM, f"{e}; records before line {line_no + 1} were read"
+        return
+    except CorruptStream as e:
+        yield line_no + 1, pending, ReadReason.CORRUPT_STREAM, f"{e}; records before line {line_no + 1} were read"
+        return
+    if oversize:
+        yield line_no + 1, pending_head, ReadReason.RECORD_TOO_LARGE, f"{oversize} bytes > read.max_record_bytes={max_bytes}"
+    elif pending:
+        yield line_no + 1, pending, None, ""
+
+
+def _read_jsonl(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -> Iterator[Document | DeadLetter]:
+    chunks = decompressed_chunks(raw, compression_of(f.path))
+    for line_no, data, problem, detail in _lines(chunks, cfg.max_record_bytes):
+        location = f"{f.rel_path}:{line_no}"
+        if problem is not None:
+            yield _dead(location, problem, detail, data, path_source, cfg.excerpt_bytes)
+            continue
+        if not data.strip():
+            continue  # blank lines separate nothing and hold no record
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as e:
+            yield _dead(location, ReadReason.UNDECODABLE_BYTES, f"not UTF-8 at byte {e.start}", data, path_source, cfg.excerpt_bytes)
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as e:
+            yield _dead(location, ReadReason.INVALID_JSON, e.msg + f" at column {e.colno}", data, path_source, cfg.excerpt_bytes)
+            continue
+        try:
+            yield record_to_document(record, f.rel_path, line_no, location, cfg, path_source)
+        except BadRecord as e:
+            yield _dead(location, e.reason, e.detail, data, path_source, cfg.excerpt_bytes)
+
+
+def _valid_str(value: str, what: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise BadRecord(ReadReason.INVALID_UNICODE, f"{what} holds {e.reason} at {e.start}") from None
+    return value
+
+
+def record_to_document(record: Any, rel_path: str, ordinal: int, location: str, cfg: ReadConfig, path_source: str) -> Document:
+    """A parsed record (JSON object or Parquet row) to a Document; raises BadRecord."""
+    if not isinstance(record, dict):
+        raise BadRecord(ReadReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(record).__name__}")
+    if cfg.text_field not in record:
+        raise BadRecord(ReadReason.MISSING_TEXT, f"no field {cfg.text_field!r}")
+    text = record[cfg.text_field]
+    if text is None:
+        raise BadRecord(ReadReason.NULL_TEXT, f"field {cfg.text_field!r} is null")
+    if not isinstance(text, str):
+        raise BadRecord(ReadReason.TEXT_NOT_STRING, f"field {cfg.text_field!r} is {type(text).__name__}")
+    if not text.strip():
+        raise BadRecord(ReadReason.EMPTY_TEXT, f"field {cfg.text_field!r} is empty or whitespace")
+    _valid_str(text, cfg.text_field)
+    if len(text) > cfg.max_record_bytes and len(text.encode("utf-8")) > cfg.max_record_bytes:
+        raise BadRecord(ReadReason.RECORD_TOO_LARGE, f"text > read.max_record_bytes={cfg.max_record_bytes}")
+
+    rec_id = record.get(cfg.id_field)
+    if isinstance(rec_id, (str, int)) and not isinstance(rec_id, bool) and str(rec_id):
+        doc_id = _valid_str(str(rec_id), cfg.id_field)
+    else:
+        doc_id = make_doc_id(rel_path, ordinal)
+    source = record.get(cfg.source_field)
+    source = _valid_str(source, cfg.source_field) if isinstance(source, str) and source else path_source
+    url = record.get(cfg.url_field)
+    url = _valid_str(url, cfg.url_field) if isinstance(url, str) and url else location
+    metadata = {"location": location}
+    for name in cfg.carry_fields:
+        if name in record and record[name] is not None:
+            value = record[name]
+            metadata[name] = _valid_str(value if isinstance(value, str) else json.dumps(value, sort_keys=True), name)
+    return Document(id=doc_id, text=text, source=source, url=url, metadata=metadata)
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _read_parquet(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -> Iterator[Document | DeadLetter]:
+    try:
+        pf = pq.ParquetFile(raw)
+    except (pa.ArrowException, OSError, ValueError) as e:
+        yield _dead(f.rel_path, ReadReason.UNREADABLE_FILE, f"not a readable Parquet file: {e}", b"", path_source)
+        return
+    names = set(pf.schema_arrow.names)
+    wanted = [cfg.text_field, cfg.id_field, cfg.source_field, cfg.url_field, *cfg.carry_fields]
+    columns = sorted({c for c in wanted if c in names})
+    row = 0
+    try:
+        for batch in pf.iter_batches(batch_size=1024, columns=columns):
+            for record in batch.to_pylist():
+                location = f"{f.rel_path}#row={row}"
+                try:
+                    yield record_to_document(record, f.rel_path, row, location, cfg, path_source)
+                except BadRecord as e:
+                    yield _dead(location, e.reason, e.detail, repr(record).encode()[: cfg.excerpt_bytes], path_source, cfg.excerpt_bytes)
+                row += 1
+    except (pa.ArrowException, OSError) as e:
+        yield _dead(f"{f.rel_path}#row={row}", ReadReason.CORRUPT_STREAM, f"{e}; rows before {row} were read", b"", path_source)
+
+
+# ---------------------------------------------------------------- plain text files
+
+
+def _read_text(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -> Iterator[Document | DeadLetter]:
+    """A text file is one document; its id comes from its path."""
+    parts, size = [], 0
+    try:
+        for chunk in decompressed_chunks(raw, compression_of(f.path)):
+            size += len(chunk)
+            if size > cfg.max_record_bytes:
+                head = b"".join(parts)[: cfg.excerpt_bytes]
+                yield _dead(f.rel_path, ReadReason.RECORD_TOO_LARGE, f"file > read.max_record_bytes={cfg.max_record_bytes}", head, path_source, cfg.excerpt_bytes)
+                return
+            parts.append(chunk)
+    except (TruncatedStream, CorruptStream) as e:
+        reason = ReadReason.TRUNCATED_STREAM if isinstance(e, TruncatedStream) else ReadReason.CORRUPT_STREAM
+        yield _dead(f.rel_path, reason, str(e), b"".join(parts), path_source, cfg.excerpt_bytes)
+        return
+    data = b"".join(parts)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        yield _dead(f.rel_path, ReadReason.UNDECODABLE_BYTES, f"not UTF-8 at byte {e.start}", data, path_source, cfg.excerpt_bytes)
+        return
+    try:
+        yield record_to_document({cfg.text_field: text}, f.rel_path, None, f.rel_path, cfg, path_source)  # type: ignore[arg-type]
+    except BadRecord as e:
+        yield _dead(f.rel_path, e.reason, e.detail, data, path_source, cfg.excerpt_bytes)

@@ -1,0 +1,98 @@
+"""ReadDocuments: input globs -> Documents and DeadLetters, through Beam's filesystems."""
+
+import apache_beam as beam
+from apache_beam.io import fileio
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from pipeline.config import ReadConfig
+from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
+from pipeline.records import DeadLetter
+
+DEAD = "dead_letters"
+_GLOB_CHARS = "*?["
+
+
+def glob_root(pattern: str) -> str:
+    """The directory part of a pattern before its first wildcard ("data/a/*.jsonl" -> "data/a")."""
+    cut = min((i for i, c in enumerate(pattern) if c in _GLOB_CHARS), default=len(pattern))
+    head = pattern[:cut]
+    return head[: head.rfind("/")] if "/" in head else ""
+
+
+def common_root(patterns: list[str]) -> str:
+    """The deepest directory that holds every pattern's root, by path segments (works for gs://)."""
+    parts = [glob_root(p).split("/") for p in patterns]
+    common = []
+    for segments in zip(*parts):
+        if len(set(segments)) != 1:
+            break
+        common.append(segments[0])
+    return "/".join(common)
+
+
+def relative_to(path: str, root: str) -> str:
+    if root and path.startswith(root + "/"):
+        return path[len(root) + 1 :]
+    return path.lstrip("/")
+
+
+class _ReadFile(beam.DoFn):
+    def __init__(self, root: str, cfg: ReadConfig):
+        self._root = root
+        self._cfg = cfg
+
+    def setup(self):
+        self._docs = Metrics.counter(READER_STAGE, "documents")
+        self._dead = Metrics.counter(READER_STAGE, "dead_letters")
+
+    def process(self, path: str):
+        f = InputFile(path=path, rel_path=relative_to(path, self._root))
+        try:
+            raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
+        except Exception as e:  # noqa: BLE001 - a file we cannot open is bad input, not a bug
+            self._dead.inc()
+            yield beam.pvalue.TaggedOutput(
+                DEAD,
+                DeadLetter(
+                    location=f.rel_path,
+                    reason=ReadReason.UNREADABLE_FILE.value,
+                    detail=str(e).splitlines()[0] if str(e) else type(e).__name__,
+                    raw_excerpt="",
+                    source=source_from_path(f.rel_path, self._cfg),
+                ),
+            )
+            return
+        with raw:
+            for record in read_file(raw, f, self._cfg):
+                if isinstance(record, DeadLetter):
+                    self._dead.inc()
+                    yield beam.pvalue.TaggedOutput(DEAD, record)
+                else:
+                    self._docs.inc()
+                    yield record
+
+
+class ReadDocuments(beam.PTransform):
+    """Matches the patterns at run time and reads each file on one worker; files spread out
+    over workers by a Reshuffle. Returns {"documents": ..., "dead_letters": ...}."""
+
+    def __init__(self, patterns: list[str], cfg: ReadConfig):
+        super().__init__()
+        self._patterns = list(patterns)
+        self._cfg = cfg
+
+    def expand(self, pbegin):
+        root = common_root(self._patterns)
+        out = (
+            pbegin
+            | "Patterns" >> beam.Create(self._patterns)
+            | "Match" >> fileio.MatchAll()
+            | "Paths" >> beam.Map(lambda m: m.path)
+            # Two patterns may match the same file; read it once.
+            | "Distinct" >> beam.Distinct()
+            | "Spread" >> beam.Reshuffle()
+            | "Read" >> beam.ParDo(_ReadFile(root, self._cfg)).with_outputs(DEAD, main="documents")
+        )
+        return {"documents": out.documents, "dead_letters": out[DEAD]}

@@ -1,0 +1,88 @@
+"""WriteParquetShards: deterministic, atomic Parquet files from a PCollection.
+
+Beam's own file sinks name and fill shards by bundle, so two runs (or two runners) write the
+same rows into different files in different orders. Here each row's file is a function of its
+key (hash mod shard count), rows are sorted within a file, and the file is written under a
+temporary name and renamed into place: same input, same bytes; a crash leaves only `.tmp-`
+files, which nothing reads as finished.
+"""
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+import apache_beam as beam
+import pyarrow as pa
+import pyarrow.parquet as pq
+from apache_beam.io.filesystems import FileSystems
+
+# Fixed writer settings: the bytes of a file depend on them, so they are not left to defaults
+# that a pyarrow upgrade could change silently.
+_PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, row_group_size=10_000, write_statistics=True)
+
+
+def stable_shard(key: str, num_shards: int) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big") % num_shards
+
+
+@dataclass(frozen=True)
+class WrittenFile:
+    path: str  # relative to the run folder
+    rows: int
+
+
+def write_atomically(path: str, write: Callable[[object], None]) -> None:
+    """Writes through `write(sink)` to a temporary name next to `path`, then renames it in place."""
+    tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+    parent = path.rsplit("/", 1)[0]
+    if not FileSystems.exists(parent):
+        try:
+            FileSystems.mkdirs(parent)
+        except OSError:
+            pass  # another worker made it first; object stores have no folders to make
+    with FileSystems.create(tmp) as sink:
+        write(sink)
+    if FileSystems.exists(path):  # a retried bundle: same content, replace it
+        FileSystems.delete([path])
+    FileSystems.rename([tmp], [path])
+
+
+class _WriteGroup(beam.DoFn):
+    def __init__(self, out_dir: str, schema: pa.Schema, num_shards: int):
+        self._out_dir = out_dir
+        self._schema = schema
+        self._num_shards = num_shards
+
+    def process(self, group):
+        (subdir, shard), keyed_rows = group
+        # Ties (the same key twice, e.g. user ids repeated across files) are ordered by content so
+        # that the order never depends on the order the group arrived in.
+        rows = [row for _, _, row in sorted((k, repr(sorted(r.items())), r) for k, r in keyed_rows)]
+        rel = f"{subdir}/part-{shard:05d}-of-{self._num_shards:05d}.parquet"
+        table = pa.Table.from_pylist(rows, schema=self._schema)
+        write_atomically(f"{self._out_dir}/{rel}", lambda sink: pq.write_table(table, sink, **_PARQUET_OPTIONS))
+        yield WrittenFile(path=rel, rows=len(rows))
+
+
+class WriteParquetShards(beam.PTransform):
+    """elements -> WrittenFile per file. `partition(e)` names the sub-folder, `sort_key(e)` orders
+    rows and picks the shard, `to_row(e)` gives a row of `schema`."""
+
+    def __init__(self, out_dir: str, subdir: Callable, sort_key: Callable, to_row: Callable, schema: pa.Schema, num_shards: int):
+        super().__init__()
+        self._out_dir = out_dir
+        self._subdir = subdir
+        self._sort_key = sort_key
+        self._to_row = to_row
+        self._schema = schema
+        self._num_shards = num_shards
+
+    def expand(self, elements):
+        subdir, sort_key, to_row, n = self._subdir, self._sort_key, self._to_row, self._num_shards
+        return (
+            elements
+            | "Key" >> beam.Map(lambda e: ((subdir(e), stable_shard(sort_key(e), n)), (sort_key(e), to_row(e))))
+            | "Group" >> beam.GroupByKey()
+            | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._schema, n))
+        )

@@ -1,0 +1,112 @@
+"""The three kinds of element that flow through the pipeline: Document, Rejection, DeadLetter.
+
+Pure Python (no Beam): stages, tests and benchmarks build and inspect them directly. Documents
+are immutable: a stage that changes one returns a new one (`with_scores`, `replace`), so a
+retried bundle or a fused stage can never see a half-updated element.
+"""
+
+import dataclasses
+import enum
+from dataclasses import dataclass
+from typing import Mapping
+
+
+class FrozenMap(dict):
+    """A dict that refuses mutation; pickles as a plain mapping so Beam's coders handle it."""
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("Document maps are immutable; use Document.with_scores / with_metadata")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = __ior__ = _refuse  # type: ignore[assignment]
+
+    def __reduce__(self):
+        return (FrozenMap, (dict(self),))
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Document:
+    id: str
+    text: str
+    source: str
+    url: str | None = None
+    lang: str | None = None
+    lang_score: float | None = None
+    scores: Mapping[str, float] = dataclasses.field(default_factory=FrozenMap)
+    metadata: Mapping[str, str] = dataclasses.field(default_factory=FrozenMap)
+
+    def __post_init__(self):
+        # Normalise plain dicts given by callers so every Document's maps are frozen.
+        if not isinstance(self.scores, FrozenMap):
+            object.__setattr__(self, "scores", FrozenMap(self.scores))
+        if not isinstance(self.metadata, FrozenMap):
+            object.__setattr__(self, "metadata", FrozenMap(self.metadata))
+
+    def replace(self, **changes) -> "Document":
+        return dataclasses.replace(self, **changes)
+
+    def with_scores(self, new: Mapping[str, float]) -> "Document":
+        return dataclasses.replace(self, scores=FrozenMap({**self.scores, **new}))
+
+    def with_metadata(self, new: Mapping[str, str]) -> "Document":
+        return dataclasses.replace(self, metadata=FrozenMap({**self.metadata, **new}))
+
+    def to_row(self) -> dict:
+        """A row of schemas.DOCUMENT_SCHEMA (map columns sorted, so files are byte-stable)."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "source": self.source,
+            "url": self.url,
+            "lang": self.lang,
+            "lang_score": self.lang_score,
+            "scores": sorted(self.scores.items()),
+            "metadata": sorted(self.metadata.items()),
+        }
+
+
+class Reason(str, enum.Enum):
+    """Base of every stage's reason enum: members are short snake_case strings."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rejection:
+    doc_id: str
+    source: str
+    lang: str | None
+    stage: str
+    reason: str
+    detail: str
+    text: str | None = None
+
+    @classmethod
+    def of(cls, doc: Document, stage: str, reason: Reason, detail: str, keep_text: bool) -> "Rejection":
+        return cls(
+            doc_id=doc.id,
+            source=doc.source,
+            lang=doc.lang,
+            stage=stage,
+            reason=reason.value,
+            detail=detail,
+            text=doc.text if keep_text else None,
+        )
+
+    def to_row(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeadLetter:
+    location: str
+    reason: str
+    detail: str
+    raw_excerpt: str
+    source: str | None = None
+
+    def to_row(self) -> dict:
+        return dataclasses.asdict(self)

@@ -1,0 +1,142 @@
+"""Entry point: `python -m pipeline.run --runner=DirectRunner [--input GLOB] [--output DIR] [--config YAML]`.
+
+Options and config in, checks that can fail before any work, the graph wired, the run's own
+accounting checked at the end. Flags this parser does not know go to Beam (runner options).
+"""
+
+import argparse
+import datetime
+import logging
+import os
+import sys
+import time
+
+from pipeline.config import ConfigError, PipelineConfig, load_config
+from schemas import config_sha256
+
+SAMPLE_GLOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "data", "*.jsonl.gz")
+
+
+class UsageError(Exception):
+    """A bad flag or path; printed as one line, exit status 2."""
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.run",
+        description="Turn raw documents into training-ready data. Unknown flags go to Apache Beam "
+        "(--runner, --direct_num_workers, --project, ...).",
+    )
+    parser.add_argument("--input", action="append", help="file, folder or glob; repeatable (default: the built-in sample)")
+    parser.add_argument("--output", help="run folder (default: runs/<UTC time>)")
+    parser.add_argument("--config", help="YAML config; keys left out keep their defaults")
+    parser.add_argument("--overwrite", action="store_true", help="replace the outputs of an earlier run in --output")
+    return parser.parse_known_args(argv)
+
+
+def resolve_inputs(inputs: list[str]) -> list[str]:
+    """Each input as a glob; a folder means every file under it. Fails if one matches nothing."""
+    from apache_beam.io.filesystems import FileSystems
+
+    patterns = []
+    for given in inputs:
+        pattern = given
+        if not any(c in given for c in "*?[") and not given.startswith(("gs://", "s3://")) and os.path.isdir(given):
+            pattern = given.rstrip("/") + "/**"
+        if "://" not in pattern:
+            pattern = os.path.abspath(pattern)
+        try:
+            matched = FileSystems.match([pattern])[0].metadata_list
+        except Exception as e:  # noqa: BLE001
+            raise UsageError(f"--input {given}: cannot list it: {e}") from None
+        if not matched:
+            raise UsageError(f"--input {given}: matches no file")
+        patterns.append(pattern)
+    return patterns
+
+
+def prepare_output(output: str, overwrite: bool) -> None:
+    from apache_beam.io.filesystems import FileSystems
+
+    existing = [m.path for m in FileSystems.match([output.rstrip("/") + "/**"])[0].metadata_list]
+    if existing and not overwrite:
+        raise UsageError(f"--output {output} already holds {len(existing)} files; pass --overwrite or choose another folder")
+    if existing:
+        FileSystems.delete(existing)
+
+
+def check_models(cfg: PipelineConfig) -> None:
+    """A missing model stops the run here, not in a worker an hour in."""
+    from apache_beam.io.filesystems import FileSystems
+
+    from pipeline.text.langid import default_model_path
+
+    try:
+        model = cfg.language.model or default_model_path()
+    except FileNotFoundError as e:
+        raise UsageError(str(e)) from None
+    if not FileSystems.exists(model):
+        raise UsageError(f"language.model: no file at {model}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args, beam_args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        cfg = load_config(args.config) if args.config else PipelineConfig()
+        inputs = resolve_inputs(args.input or [SAMPLE_GLOB])
+        output = args.output or os.path.join("runs", datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S"))
+        if "://" not in output:
+            output = os.path.abspath(output)
+        check_models(cfg)
+        options = beam_options(beam_args)
+        prepare_output(output, args.overwrite)
+    except (ConfigError, UsageError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+    import apache_beam as beam
+
+    from pipeline.graph import build_graph, read_stats
+    from pipeline.stats import summary
+
+    run_info = {"inputs": inputs, "config": cfg.to_dict(), "config_sha256": config_sha256(cfg.to_dict())}
+    started = time.monotonic()
+    print(f"reading {', '.join(inputs)}\nwriting {output}", flush=True)
+    with beam.Pipeline(options=options) as p:
+        build_graph(p, inputs, output, cfg, run_info)
+    stats = read_stats(output)
+    print(summary(stats))
+    print(f"done in {time.monotonic() - started:.1f}s: {output}")
+    return 0 if stats["accounting"]["holds"] else 1
+
+
+def beam_options(beam_args: list[str]):
+    """Beam's options from the leftover flags; a flag Beam does not know either is an error."""
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    options = PipelineOptions(beam_args)
+    unknown = _unknown_flags(beam_args)
+    if unknown:
+        raise UsageError(f"unknown option {unknown[0]} (see --help for ours; Beam's are listed by its PipelineOptions)")
+    return options
+
+
+def _unknown_flags(beam_args: list[str]) -> list[str]:
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    parser = argparse.ArgumentParser(allow_abbrev=False, conflict_handler="resolve")
+    for cls in PipelineOptions.__subclasses__() + [PipelineOptions]:
+        _add_all(cls, parser)
+    _, unknown = parser.parse_known_args(beam_args)
+    return [u for u in unknown if u.startswith("-")]
+
+
+def _add_all(cls, parser) -> None:
+    for sub in cls.__subclasses__():
+        _add_all(sub, parser)
+    cls._add_argparse_args(parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The stage contract: Annotate (adds scores, drops nothing) and Filter (keeps or rejects).
+
+A stage's logic is a small picklable object with no Beam in it: an `Annotator` scores a batch
+of documents, a `Gate` decides about one. These transforms wrap them the same way for every
+stage: heavy resources are built once per worker in `setup()`, annotation is batched, and every
+rejection goes to a tagged output with a Beam counter per (stage, reason).
+"""
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+
+from pipeline.records import Document, Reason, Rejection
+
+REJECTED = "rejected"
+
+
+class Annotator(Protocol):
+    stage_id: str  # versioned, e.g. "language.fasttext.v1"
+
+    def setup(self) -> None:
+        """Loads models; called once per worker process before any batch."""
+
+    def annotate(self, docs: list[Document]) -> list[Document]:
+        """Returns new documents, one per input, in the same order."""
+
+
+class Gate(Protocol):
+    stage_id: str
+
+    def setup(self) -> None: ...
+
+    def check(self, doc: Document) -> tuple[Reason, str] | None:
+        """None keeps the document; (reason, detail) rejects it."""
+
+
+class _AnnotateBatch(beam.DoFn):
+    def __init__(self, annotator: Annotator):
+        self._annotator = annotator
+
+    def setup(self):
+        self._annotator.setup()
+        self._annotated = Metrics.counter(self._annotator.stage_id, "annotated")
+
+    def process(self, batch: list[Document]):
+        out = self._annotator.annotate(batch)
+        if len(out) != len(batch):  # a bug in the stage, never bad input: fail the bundle
+            raise RuntimeError(f"{self._annotator.stage_id}: annotate returned {len(out)} docs for {len(batch)}")
+        self._annotated.inc(len(out))
+        yield from out
+
+
+class Annotate(beam.PTransform):
+    """docs -> the same docs with the annotator's scores; never drops one."""
+
+    def __init__(self, annotator: Annotator, batch_size: int):
+        super().__init__(label=f"Annotate[{annotator.stage_id}]")
+        self._annotator = annotator
+        self._batch_size = batch_size
+
+    def expand(self, docs):
+        return (
+            docs
+            # Batching only groups calls into the model; each document's result does not depend
+            # on which batch it landed in, so adaptive batch sizes keep the output deterministic.
+            | "Batch" >> beam.BatchElements(min_batch_size=1, max_batch_size=self._batch_size)
+            | "Annotate" >> beam.ParDo(_AnnotateBatch(self._annotator))
+        )
+
+
+@dataclass(frozen=True)
+class _GateSettings:
+    keep_text: bool
+
+
+class _ApplyGate(beam.DoFn):
+    def __init__(self, gate: Gate, settings: _GateSettings):
+        self._gate = gate
+        self._settings = settings
+
+    def setup(self):
+        self._gate.setup()
+        self._counters: dict[str, beam.metrics.metricbase.Counter] = {}
+        self._kept = Metrics.counter(self._gate.stage_id, "kept")
+
+    def process(self, doc: Document):
+        verdict = self._gate.check(doc)
+        if verdict is None:
+            self._kept.inc()
+            yield doc
+            return
+        reason, detail = verdict
+        counter = self._counters.get(reason.value)
+        if counter is None:
+            counter = self._counters[reason.value] = Metrics.counter(self._gate.stage_id, reason.value)
+        counter.inc()
+        yield beam.pvalue.TaggedOutput(
+            REJECTED, Rejection.of(doc, self._gate.stage_id, reason, detail, self._settings.keep_text)
+        )
+
+
+class FilterResult(NamedTuple):
+    kept: beam.PCollection
+    rejected: beam.PCollection
+
+
+class Filter(beam.PTransform):
+    """docs -> FilterResult(kept docs, Rejections): every input lands in exactly one of the two."""
+
+    def __init__(self, gate: Gate, keep_rejected_text: bool):
+        super().__init__(label=f"Filter[{gate.stage_id}]")
+        self._gate = gate
+        self._settings = _GateSettings(keep_text=keep_rejected_text)
+
+    def expand(self, docs):
+        out = docs | "Gate" >> beam.ParDo(_ApplyGate(self._gate, self._settings)).with_outputs(REJECTED, main="kept")
+        return FilterResult(kept=out.kept, rejected=out[REJECTED])

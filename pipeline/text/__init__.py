@@ -1,0 +1,1 @@
+"""Pure text logic (no Beam): unit-tested alone, shared with the trainer and the benchmarks."""
