@@ -68,7 +68,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         )
     rejections_written = rejected | "WriteRejections" >> WriteParquetShards(
         output,
-        lambda r: f"rejections/stage={r.stage}/reason={r.reason}",
+        lambda r: f"rejections/{r.stage}/{r.reason}",  # not stage=/reason=: those would clash with the columns
         lambda r: r.doc_id,
         Rejection.to_row,
         REJECTION_SCHEMA,

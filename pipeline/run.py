@@ -79,9 +79,17 @@ def check_models(cfg: PipelineConfig) -> None:
         raise UsageError(f"language.model: no file at {model}")
 
 
+class _DropImportNoise(logging.Filter):
+    """Beam warns at import that optional GCP client libraries are absent; not the user's concern."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "apitools not found" not in record.getMessage()
+
+
 def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger().addFilter(_DropImportNoise())
     try:
         cfg = load_config(args.config) if args.config else PipelineConfig()
         inputs = resolve_inputs(args.input or [SAMPLE_GLOB])

@@ -1,0 +1,129 @@
+"""The CLI end to end on the DirectRunner: malformed input, determinism, bad options."""
+
+import gzip
+import hashlib
+import json
+import os
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline import run
+
+GOOD = [
+    {"text": "The committee published its annual report on the state of public libraries in the region.", "source": "web"},
+    {"text": "Le comité a publié son rapport annuel sur l'état des bibliothèques publiques de la région.", "source": "wiki"},
+    {"text": "Der Ausschuss hat seinen Jahresbericht über den Zustand der öffentlichen Bibliotheken veröffentlicht.", "source": "books"},
+    {"text": "Kamati imechapisha ripoti yake ya mwaka kuhusu hali ya maktaba za umma katika mkoa huo.", "source": "web"},
+]
+
+
+def _jsonl(records) -> bytes:
+    return b"".join(json.dumps(r, ensure_ascii=False).encode() + b"\n" for r in records)
+
+
+@pytest.fixture
+def messy_dir(tmp_path):
+    d = tmp_path / "in"
+    d.mkdir()
+    (d / "good.jsonl").write_bytes(_jsonl(GOOD))
+    (d / "bad.jsonl").write_bytes(
+        _jsonl(GOOD[:1])
+        + b'{"text": "unterminated\n'  # invalid JSON
+        + b'{"text": null}\n'
+        + b'{"text": "caf\xe9 \x00\xff binary"}\n'  # not UTF-8
+        + _jsonl(GOOD[1:2])
+    )
+    whole = gzip.compress(_jsonl(GOOD * 50), mtime=0)
+    (d / "cut.jsonl.gz").write_bytes(whole[: len(whole) // 2])  # a truncated gzip member
+    return d
+
+
+def _run(args) -> int:
+    return run.main(["--runner=DirectRunner", *args])
+
+
+def _tree_digest(root) -> dict[str, str]:
+    out = {}
+    for dirpath, _, files in os.walk(root):
+        for name in files:
+            path = os.path.join(dirpath, name)
+            with open(path, "rb") as f:
+                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def test_malformed_input_becomes_dead_letters_and_accounting_holds(messy_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(["--input", f"{messy_dir}/*.jsonl*", "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "(holds)" in printed and "accounting: read" in printed
+
+    dead = pq.read_table(out / "dead_letters").to_pylist()
+    assert sorted((d["location"], d["reason"]) for d in dead) == sorted(
+        [
+            ("bad.jsonl:2", "invalid_json"),
+            ("bad.jsonl:3", "null_text"),
+            ("bad.jsonl:4", "undecodable_bytes"),
+            (next(d["location"] for d in dead if d["reason"] == "truncated_stream"), "truncated_stream"),
+        ]
+    )
+    assert next(d for d in dead if d["reason"] == "undecodable_bytes")["raw_excerpt"].startswith('{"text": "caf\\xe9')
+
+    stats = json.loads((out / "stats.json").read_text())
+    acc = stats["accounting"]
+    cut_docs = stats["sources"]  # per-source read counts include the good part of the cut file
+    assert acc["holds"] and acc["dead_letters"] == 4
+    assert acc["records_read"] == acc["kept"] + acc["rejected"] + acc["dead_letters"]
+    # Every record before the cut is read: the file holds whole lines up to the truncation.
+    truncated_line = int(next(d for d in dead if d["reason"] == "truncated_stream")["location"].rsplit(":", 1)[1])
+    assert acc["documents_read"] == len(GOOD) + 2 + (truncated_line - 1)
+    assert sum(v["read"] for v in cut_docs.values()) == acc["documents_read"]
+    kept = pq.read_table(out / "documents")
+    assert kept.num_rows == acc["kept"]
+    rejected = pq.read_table(out / "rejections")
+    assert rejected.num_rows == acc["rejected"] and set(rejected.column("reason").to_pylist()) == {"language_not_kept"}
+    assert not [p for p in _tree_digest(out) if ".tmp-" in p]
+
+
+def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
+    digests = []
+    runs = [["--direct_num_workers=1"], ["--direct_num_workers=1"], ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]]
+    for i, workers in enumerate(runs):
+        out = tmp_path / f"out{i}"
+        assert _run(["--input", str(messy_dir), "--output", str(out), *workers]) == 0
+        digest = {k: v for k, v in _tree_digest(out).items() if k != "stats.json"}
+        assert any(k.startswith("documents/") for k in digest) and any(k.startswith("rejections/") for k in digest)
+        digests.append(digest)
+    assert digests[0] == digests[1] == digests[2]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--runer=DirectRunner"], "error: unknown option --runer=DirectRunner"),
+        (["--input", "/nonexistent/*.jsonl"], "error: --input /nonexistent/*.jsonl: matches no file"),
+    ],
+)
+def test_bad_options_stop_before_any_work_with_one_line(args, message, capsys):
+    assert run.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(message)
+
+
+def test_bad_config_names_the_key(tmp_path, capsys, messy_dir):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("language:\n  threshold: 1.5\n")
+    assert _run(["--input", str(messy_dir), "--config", str(cfg), "--output", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["error: language.threshold: must be in [0, 1], got 1.5"]
+    assert not (tmp_path / "o").exists()
+
+
+def test_existing_output_is_refused_unless_overwrite(messy_dir, tmp_path, capsys):
+    out = tmp_path / "out"
+    assert _run(["--input", str(messy_dir), "--output", str(out)]) == 0
+    capsys.readouterr()
+    assert _run(["--input", str(messy_dir), "--output", str(out)]) == 2
+    assert "already holds" in capsys.readouterr().err
+    assert _run(["--input", str(messy_dir), "--output", str(out), "--overwrite"]) == 0
