@@ -71,12 +71,12 @@ class LanguageConfig:
 class OutputConfig:
     write_documents: bool = True  # kept documents as Parquet under documents/
     rejected_text: bool = True  # keep each rejected document's text in rejections/
-    document_shards: int = 4  # kept documents are split by id hash into this many files
-    rejection_shards: int = 1  # files per (stage, reason) partition
+    # Uncompressed bytes per Parquet file (about 1/3 of that on disk); a folder of N bytes gets
+    # ceil(N / shard_bytes) files. One file's rows are sorted in one worker's memory.
+    shard_bytes: int = 256 * 2**20
 
     def __post_init__(self):
-        _check(1 <= self.document_shards <= 100_000, "output.document_shards", "must be in [1, 100000]")
-        _check(1 <= self.rejection_shards <= 10_000, "output.rejection_shards", "must be in [1, 10000]")
+        _check(2**10 <= self.shard_bytes <= 2**34, "output.shard_bytes", "must be in [1 KiB, 16 GiB]")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -17,6 +17,11 @@ from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
+_ROW_OVERHEAD = 100  # bytes counted per row for ids, labels and map entries when sizing files
+
+
+def _document_size(d: Document) -> int:
+    return _ROW_OVERHEAD + len(d.text) + sum(len(k) + 8 for k in d.scores) + sum(len(k) + len(v) for k, v in d.metadata.items())
 
 
 def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[str]]:
@@ -64,18 +69,25 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     documents_written = None
     if out.write_documents:
         documents_written = kept | "WriteDocuments" >> WriteParquetShards(
-            output, lambda d: "documents", lambda d: d.id, Document.to_row, DOCUMENT_SCHEMA, out.document_shards
+            output, lambda d: "documents", lambda d: d.id, Document.to_row, _document_size, DOCUMENT_SCHEMA, out.shard_bytes
         )
     rejections_written = rejected | "WriteRejections" >> WriteParquetShards(
         output,
         lambda r: f"rejections/{r.stage}/{r.reason}",  # not stage=/reason=: those would clash with the columns
         lambda r: r.doc_id,
         Rejection.to_row,
+        lambda r: _ROW_OVERHEAD + len(r.text or "") + len(r.detail),
         REJECTION_SCHEMA,
-        out.rejection_shards,
+        out.shard_bytes,
     )
     dead_written = dead | "WriteDeadLetters" >> WriteParquetShards(
-        output, lambda d: "dead_letters", lambda d: d.location, DeadLetter.to_row, DEAD_LETTER_SCHEMA, 1
+        output,
+        lambda d: "dead_letters",
+        lambda d: d.location,
+        DeadLetter.to_row,
+        lambda d: _ROW_OVERHEAD + len(d.raw_excerpt) + len(d.detail),
+        DEAD_LETTER_SCHEMA,
+        out.shard_bytes,
     )
 
     counts = (

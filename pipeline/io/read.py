@@ -45,14 +45,14 @@ class _ReadFile(beam.DoFn):
 
     def setup(self):
         self._docs = Metrics.counter(READER_STAGE, "documents")
-        self._dead = Metrics.counter(READER_STAGE, "dead_letters")
+        self._dead = {r.value: Metrics.counter(READER_STAGE, r.value) for r in ReadReason}
 
     def process(self, path: str):
         f = InputFile(path=path, rel_path=relative_to(path, self._root))
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as e:  # noqa: BLE001 - a file we cannot open is bad input, not a bug
-            self._dead.inc()
+            self._dead[ReadReason.UNREADABLE_FILE.value].inc()
             yield beam.pvalue.TaggedOutput(
                 DEAD,
                 DeadLetter(
@@ -67,7 +67,7 @@ class _ReadFile(beam.DoFn):
         with raw:
             for record in read_file(raw, f, self._cfg):
                 if isinstance(record, DeadLetter):
-                    self._dead.inc()
+                    self._dead[record.reason].inc()
                     yield beam.pvalue.TaggedOutput(DEAD, record)
                 else:
                     self._docs.inc()

@@ -49,40 +49,51 @@ def write_atomically(path: str, write: Callable[[object], None]) -> None:
 
 
 class _WriteGroup(beam.DoFn):
-    def __init__(self, out_dir: str, schema: pa.Schema, num_shards: int):
+    def __init__(self, out_dir: str, schema: pa.Schema):
         self._out_dir = out_dir
         self._schema = schema
-        self._num_shards = num_shards
 
     def process(self, group):
-        (subdir, shard), keyed_rows = group
+        (subdir, shard, num_shards), keyed_rows = group
         # Ties (the same key twice, e.g. user ids repeated across files) are ordered by content so
         # that the order never depends on the order the group arrived in.
         rows = [row for _, _, row in sorted((k, repr(sorted(r.items())), r) for k, r in keyed_rows)]
-        rel = f"{subdir}/part-{shard:05d}-of-{self._num_shards:05d}.parquet"
+        rel = f"{subdir}/part-{shard:05d}-of-{num_shards:05d}.parquet"
         table = pa.Table.from_pylist(rows, schema=self._schema)
         write_atomically(f"{self._out_dir}/{rel}", lambda sink: pq.write_table(table, sink, **_PARQUET_OPTIONS))
         yield WrittenFile(path=rel, rows=len(rows))
 
 
 class WriteParquetShards(beam.PTransform):
-    """elements -> WrittenFile per file. `partition(e)` names the sub-folder, `sort_key(e)` orders
-    rows and picks the shard, `to_row(e)` gives a row of `schema`."""
+    """elements -> WrittenFile per file. `subdir(e)` names the file's folder, `sort_key(e)` orders
+    rows and picks the file, `to_row(e)` gives a row of `schema`, `size(e)` estimates its bytes.
 
-    def __init__(self, out_dir: str, subdir: Callable, sort_key: Callable, to_row: Callable, schema: pa.Schema, num_shards: int):
+    Each folder gets ceil(its total size / shard_bytes) files, from a global sum: the file count
+    (and so the layout) depends only on the data, and one file's rows fit one worker's memory.
+    """
+
+    def __init__(self, out_dir: str, subdir: Callable, sort_key: Callable, to_row: Callable, size: Callable, schema: pa.Schema, shard_bytes: int):
         super().__init__()
         self._out_dir = out_dir
         self._subdir = subdir
         self._sort_key = sort_key
         self._to_row = to_row
+        self._size = size
         self._schema = schema
-        self._num_shards = num_shards
+        self._shard_bytes = shard_bytes
 
     def expand(self, elements):
-        subdir, sort_key, to_row, n = self._subdir, self._sort_key, self._to_row, self._num_shards
+        subdir, sort_key, to_row, size, target = self._subdir, self._sort_key, self._to_row, self._size, self._shard_bytes
+        totals = elements | "Sizes" >> beam.Map(lambda e: (subdir(e), size(e))) | "Total" >> beam.CombinePerKey(sum)
+
+        def key(e, totals):
+            folder = subdir(e)
+            n = max(1, -(-totals[folder] // target))
+            return (folder, stable_shard(sort_key(e), n), n), (sort_key(e), to_row(e))
+
         return (
             elements
-            | "Key" >> beam.Map(lambda e: ((subdir(e), stable_shard(sort_key(e), n)), (sort_key(e), to_row(e))))
+            | "Key" >> beam.Map(key, totals=beam.pvalue.AsDict(totals))
             | "Group" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._schema, n))
+            | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._schema))
         )
