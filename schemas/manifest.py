@@ -73,6 +73,8 @@ class Manifest:
             raw = json.loads(text)
         except json.JSONDecodeError as e:
             raise ManifestError(f"manifest is not valid JSON: {e}") from None
+        if not isinstance(raw, dict):
+            raise ManifestError(f"manifest: expected a JSON object, got {type(raw).__name__}")
         if raw.get("format") != MANIFEST_FORMAT:
             raise ManifestError(f"not a token manifest: format={raw.get('format')!r}")
         if raw.get("schema_version") != MANIFEST_SCHEMA_VERSION:

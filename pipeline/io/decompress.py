@@ -24,12 +24,18 @@ class CorruptStream(Exception):
 
 def _gzip_chunks(raw: BinaryIO) -> Iterator[bytes]:
     d = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
-    started = False
+    started = False  # inside a member: its end-of-member marker is still due
     while True:
         data = raw.read(READ_SIZE)
         if not data:
             break
         while data:
+            if not started:
+                # Zero bytes between or after members are padding (tape and block writers add
+                # it); gzip(1) skips them too.
+                data = data.lstrip(b"\0")
+                if not data:
+                    break
             started = True
             try:
                 out = d.decompress(data)

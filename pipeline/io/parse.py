@@ -156,6 +156,8 @@ def _read_jsonl(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) 
         if problem is not None:
             yield _dead(location, problem, detail, data, path_source, cfg.excerpt_bytes)
             continue
+        if line_no == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]  # a UTF-8 byte-order mark, as some Windows tools write, is not content
         if not data.strip():
             continue  # blank lines separate nothing and hold no record
         try:
@@ -196,7 +198,10 @@ def record_to_document(record: Any, rel_path: str, ordinal: int, location: str, 
     if not text.strip():
         raise BadRecord(ReadReason.EMPTY_TEXT, f"field {cfg.text_field!r} is empty or whitespace")
     _valid_str(text, cfg.text_field)
-    if len(text) > cfg.max_record_bytes and len(text.encode("utf-8")) > cfg.max_record_bytes:
+    # A character is 1 to 4 UTF-8 bytes: encode only when the character count cannot decide it.
+    if len(text) > cfg.max_record_bytes or (
+        4 * len(text) > cfg.max_record_bytes and len(text.encode("utf-8")) > cfg.max_record_bytes
+    ):
         raise BadRecord(ReadReason.RECORD_TOO_LARGE, f"text > read.max_record_bytes={cfg.max_record_bytes}")
 
     rec_id = record.get(cfg.id_field)
@@ -231,8 +236,13 @@ def _read_parquet(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=1024, columns=columns):
-            for record in batch.to_pylist():
+            for record in _batch_rows(batch):
                 location = f"{f.rel_path}#row={row}"
+                if isinstance(record, UnicodeDecodeError):
+                    detail = f"a string column is not UTF-8 at byte {record.start}"
+                    yield _dead(location, ReadReason.UNDECODABLE_BYTES, detail, b"", path_source)
+                    row += 1
+                    continue
                 try:
                     yield record_to_document(record, f.rel_path, row, location, cfg, path_source)
                 except BadRecord as e:
@@ -240,6 +250,23 @@ def _read_parquet(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str
                 row += 1
     except (pa.ArrowException, OSError) as e:
         yield _dead(f"{f.rel_path}#row={row}", ReadReason.CORRUPT_STREAM, f"{e}; rows before {row} were read", b"", path_source)
+
+
+def _batch_rows(batch: pa.RecordBatch) -> Iterator[dict | UnicodeDecodeError]:
+    """The batch's rows; a row whose string column holds bytes that are not UTF-8 (Parquet writers
+    need not check) comes out as its UnicodeDecodeError instead of failing the whole file."""
+    try:
+        rows = batch.to_pylist()
+    except UnicodeDecodeError:
+        rows = None
+    if rows is not None:
+        yield from rows
+        return
+    for i in range(batch.num_rows):
+        try:
+            yield batch.slice(i, 1).to_pylist()[0]
+        except UnicodeDecodeError as e:
+            yield e
 
 
 # ---------------------------------------------------------------- plain text files
@@ -252,7 +279,7 @@ def _read_text(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -
         for chunk in decompressed_chunks(raw, compression_of(f.path)):
             size += len(chunk)
             if size > cfg.max_record_bytes:
-                head = b"".join(parts)[: cfg.excerpt_bytes]
+                head = b"".join([*parts, chunk])[: cfg.excerpt_bytes]
                 yield _dead(f.rel_path, ReadReason.RECORD_TOO_LARGE, f"file > read.max_record_bytes={cfg.max_record_bytes}", head, path_source, cfg.excerpt_bytes)
                 return
             parts.append(chunk)
