@@ -4,7 +4,8 @@ What we add to calling fastText directly, and why:
 - newlines become spaces: fastText's predict reads one line per input and raises on "\n";
 - Han-only text gets a space around each Han character: lid.176 was trained on segmented
   text and reads short unsegmented Chinese as Japanese (ASSETS.md); text with kana is
-  Japanese and is left alone;
+  Japanese and is left alone; where spacing changed a text, a "zh" read from the unspaced
+  text is kept too (spacing alone turns a few correctly read Chinese texts into "ja");
 - predictions come in one call per batch, which is fastText's fast path.
 """
 
@@ -15,6 +16,7 @@ import re
 import numpy as np
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_HAN_SPLIT = re.compile(f"({_HAN.pattern})")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
 _LABEL = "__label__"
 # Below this share of kana among Han+kana characters a text is treated as Chinese for spacing;
@@ -33,13 +35,17 @@ def default_model_path() -> str:
 
 def space_han(text: str) -> str:
     """Puts spaces around Han characters in text with (almost) no kana; other text unchanged."""
-    han = len(_HAN.findall(text))
-    if not han:
+    # Cheap exits first: most text is ASCII or has no Han, and this runs on every document.
+    if text.isascii() or not _HAN.search(text):
         return text
+    # Splitting on a capturing group gives [other, han, other, han, ..., other]; joining with
+    # " " yields exactly _HAN.sub(" \\g<0> ", text), without a Python call per Han character.
+    parts = _HAN_SPLIT.split(text)
+    han = len(parts) // 2
     kana = len(_KANA.findall(text))
     if kana > _KANA_SHARE_FOR_JAPANESE * (han + kana):
         return text
-    return _HAN.sub(r" \g<0> ", text)
+    return " ".join(parts)
 
 
 class LanguageIdentifier:
@@ -60,8 +66,22 @@ class LanguageIdentifier:
         """(language code, probability) per text, in order."""
         if not texts:
             return []
-        labels, probs = self._model.predict([self.prepare(t) for t in texts], k=1)
-        return [
-            (label[0][len(_LABEL):] if label else "unknown", float(np.clip(p[0], 0.0, 1.0)) if len(p) else 0.0)
-            for label, p in zip(labels, probs)
-        ]
+        flat = [t.replace("\n", " ").replace("\r", " ") for t in texts]
+        prepared = [space_han(t) for t in flat] if self._space_han else flat
+        labels, probs = self._model.predict(prepared, k=1)
+        out = [_pair(label, p) for label, p in zip(labels, probs)]
+        # Spacing fixes most Chinese read as Japanese, but turns a few texts lid.176 reads right
+        # unspaced into "ja" (e.g. "表 3.1.引导加载程序列表"). So where spacing changed the text
+        # (kana-free Han text), read it unspaced too and keep a "zh" from either reading.
+        changed = [i for i, (f, s) in enumerate(zip(flat, prepared)) if f != s]
+        if changed:
+            labels, probs = self._model.predict([flat[i] for i in changed], k=1)
+            for i, label, p in zip(changed, labels, probs):
+                unspaced = _pair(label, p)
+                if unspaced[0] == "zh" and out[i][0] != "zh":
+                    out[i] = unspaced
+        return out
+
+
+def _pair(label, prob) -> tuple[str, float]:
+    return (label[0][len(_LABEL):] if label else "unknown", float(np.clip(prob[0], 0.0, 1.0)) if len(prob) else 0.0)

@@ -1,0 +1,1 @@
+"""Built-in sample corpus: the build script and the generated gzip JSONL files."""
