@@ -130,3 +130,20 @@ def test_existing_output_is_refused_unless_overwrite(messy_dir, tmp_path, capsys
     assert _run(["--input", str(messy_dir), "--output", str(out)]) == 2
     assert "already holds" in capsys.readouterr().err
     assert _run(["--input", str(messy_dir), "--output", str(out), "--overwrite"]) == 0
+
+
+def test_a_stage_that_loses_documents_fails_the_run(messy_dir, tmp_path, capsys, monkeypatch):
+    """The accounting is a real check: a stage dropping documents without a Rejection fails the run."""
+    import apache_beam as beam
+
+    from pipeline import graph
+
+    real = graph.apply_stages
+
+    def leaky(docs, cfg):
+        kept, rejected, stages = real(docs, cfg)
+        return kept | "LoseFrench" >> beam.Filter(lambda d: d.lang != "fr"), rejected, stages
+
+    monkeypatch.setattr(graph, "apply_stages", leaky)
+    assert _run(["--input", str(messy_dir), "--output", str(tmp_path / "out")]) == 1
+    assert "DOES NOT HOLD: records_read = kept + rejected + dead_letters" in capsys.readouterr().out

@@ -1,1 +1,1 @@
-"""Built-in sample corpus: the build script and the generated gzip JSONL files."""
+"""Built-in sample corpus: the build (``build.py`` and its modules) and the generated data."""

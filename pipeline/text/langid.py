@@ -58,10 +58,6 @@ class LanguageIdentifier:
         self._model = fasttext.load_model(model_path)
         self._space_han = space_han_text
 
-    def prepare(self, text: str) -> str:
-        text = text.replace("\n", " ").replace("\r", " ")
-        return space_han(text) if self._space_han else text
-
     def predict(self, texts: list[str]) -> list[tuple[str, float]]:
         """(language code, probability) per text, in order."""
         if not texts:
@@ -73,7 +69,7 @@ class LanguageIdentifier:
         # Spacing fixes most Chinese read as Japanese, but turns a few texts lid.176 reads right
         # unspaced into "ja" (e.g. "表 3.1.引导加载程序列表"). So where spacing changed the text
         # (kana-free Han text), read it unspaced too and keep a "zh" from either reading.
-        changed = [i for i, (f, s) in enumerate(zip(flat, prepared)) if f != s]
+        changed = [i for i, (f, s) in enumerate(zip(flat, prepared)) if s is not f]  # space_han returns its input when it changes nothing
         if changed:
             labels, probs = self._model.predict([flat[i] for i in changed], k=1)
             for i, label, p in zip(changed, labels, probs):
