@@ -22,65 +22,45 @@ class CorruptStream(Exception):
     """The compressed input holds bytes that are not valid for its format."""
 
 
-def _gzip_chunks(raw: BinaryIO) -> Iterator[bytes]:
-    d = zlib.decompressobj(wbits=31)  # 31: gzip header and trailer
-    started = False  # inside a member: its end-of-member marker is still due
-    while True:
-        data = raw.read(READ_SIZE)
-        if not data:
-            break
+def _member_chunks(raw: BinaryIO, new_decompressor, errors, name: str, unit: str) -> Iterator[bytes]:
+    """Decompresses a stream of concatenated members (gzip) or frames (zstd): `cat a.gz b.gz`
+    is one valid stream. Zero bytes between or after members are padding that tape and block
+    writers add; gzip(1) skips them, and so do we."""
+    d = new_decompressor()
+    started = False  # inside a member: its end marker is still due
+    while data := raw.read(READ_SIZE):
         while data:
             if not started:
-                # Zero bytes between or after members are padding (tape and block writers add
-                # it); gzip(1) skips them too.
                 data = data.lstrip(b"\0")
                 if not data:
                     break
             started = True
             try:
                 out = d.decompress(data)
-            except zlib.error as e:
-                raise CorruptStream(f"gzip: {e}") from None
+            except errors as e:
+                raise CorruptStream(f"{name}: {e}") from None
             if out:
                 yield out
             if d.eof:
-                # Concatenated gzip members (as `cat a.gz b.gz` makes) are one valid stream.
                 data = d.unused_data
-                d = zlib.decompressobj(wbits=31)
+                d = new_decompressor()
                 started = False
             else:
                 data = b""
     if started and not d.eof:
-        tail = d.flush()
-        if tail:
+        if tail := d.flush():
             yield tail
-        raise TruncatedStream("gzip stream ended before its end-of-member marker")
+        raise TruncatedStream(f"{name} stream ended before the end of its {unit}")
+
+
+def _gzip_chunks(raw: BinaryIO) -> Iterator[bytes]:
+    # wbits=31: a gzip header and trailer around raw deflate data.
+    return _member_chunks(raw, lambda: zlib.decompressobj(wbits=31), zlib.error, "gzip", "member")
 
 
 def _zstd_chunks(raw: BinaryIO) -> Iterator[bytes]:
     dctx = zstandard.ZstdDecompressor()
-    d = dctx.decompressobj()
-    started = False
-    while True:
-        data = raw.read(READ_SIZE)
-        if not data:
-            break
-        while data:
-            started = True
-            try:
-                out = d.decompress(data)
-            except zstandard.ZstdError as e:
-                raise CorruptStream(f"zstd: {e}") from None
-            if out:
-                yield out
-            if d.eof:
-                data = d.unused_data  # several frames in one file are one stream
-                d = dctx.decompressobj()
-                started = False
-            else:
-                data = b""
-    if started and not d.eof:
-        raise TruncatedStream("zstd stream ended before the end of its frame")
+    return _member_chunks(raw, dctx.decompressobj, zstandard.ZstdError, "zstd", "frame")
 
 
 def _plain_chunks(raw: BinaryIO) -> Iterator[bytes]:

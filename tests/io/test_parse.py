@@ -321,7 +321,7 @@ def test_truncated_gzip_keeps_everything_zlib_recovers(monkeypatch, read_size):
     assert isinstance(last, DeadLetter)
     assert last.reason == "truncated_stream"
     assert last.location == f"a.jsonl.gz:{n_full + 1}"
-    assert last.detail == f"gzip stream ended before its end-of-member marker; records before line {n_full + 1} were read"
+    assert last.detail == f"gzip stream ended before the end of its member; records before line {n_full + 1} were read"
     assert last.raw_excerpt == partial[:200].decode()
 
 
