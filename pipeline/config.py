@@ -68,6 +68,147 @@ class LanguageConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GopherQualityConfig:
+    """Gopher quality filter (Rae et al. 2021, MassiveText, sec. A.1.1). null switches a rule off."""
+
+    min_words: int | None = 50  # non-symbol words
+    max_words: int | None = 100_000
+    min_mean_word_length: float | None = 3.0
+    max_mean_word_length: float | None = 10.0
+    max_hash_ratio: float | None = 0.1  # "#" per word
+    max_ellipsis_ratio: float | None = 0.1  # "..." or "…" per word
+    max_bullet_lines: float | None = 0.9  # share of lines starting with a bullet
+    max_end_ellipsis_lines: float | None = 0.3  # share of lines ending with an ellipsis
+    min_alpha_words: float | None = 0.8  # share of words with an alphabetic character
+    min_stop_words: int | None = 2  # distinct stop words of the document's language present
+
+    def __post_init__(self):
+        for key in ("max_hash_ratio", "max_ellipsis_ratio", "max_bullet_lines", "max_end_ellipsis_lines", "min_alpha_words"):
+            value = getattr(self, key)
+            _check(value is None or 0.0 <= value <= 1.0, f"quality.gopher_quality.{key}", f"must be in [0, 1], got {value}")
+        for key in ("min_words", "max_words", "min_mean_word_length", "max_mean_word_length", "min_stop_words"):
+            value = getattr(self, key)
+            _check(value is None or value >= 0, f"quality.gopher_quality.{key}", f"must be >= 0, got {value}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class GopherRepetitionConfig:
+    """Gopher repetition filter: the thresholds of Rae et al. 2021, Table A1."""
+
+    max_dup_line_frac: float | None = 0.30
+    max_dup_para_frac: float | None = 0.30
+    max_dup_line_char_frac: float | None = 0.20
+    max_dup_para_char_frac: float | None = 0.20
+    # Characters in the most frequent n-gram, as a share of all characters, n = 2, 3, 4.
+    max_top_ngram_char_frac: dict[int, float] = field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
+    # Characters in repeated n-grams, as a share of all characters, n = 5..10.
+    max_dup_ngram_char_frac: dict[int, float] = field(
+        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+    )
+    # Table A1 measures repetition, so a top n-gram that occurs once counts as 0 here. datatrove
+    # counts it anyway, which rejects every short document (its one bigram is "most frequent");
+    # true reproduces datatrove.
+    top_ngram_counts_unrepeated: bool = False
+
+    def __post_init__(self):
+        for key in ("max_dup_line_frac", "max_dup_para_frac", "max_dup_line_char_frac", "max_dup_para_char_frac"):
+            value = getattr(self, key)
+            _check(value is None or 0.0 <= value <= 1.0, f"quality.gopher_repetition.{key}", f"must be in [0, 1], got {value}")
+        for key in ("max_top_ngram_char_frac", "max_dup_ngram_char_frac"):
+            for n, value in getattr(self, key).items():
+                _check(1 <= n <= 20, f"quality.gopher_repetition.{key}.{n}", "n must be in [1, 20]")
+                _check(0.0 <= value <= 1.0, f"quality.gopher_repetition.{key}.{n}", f"must be in [0, 1], got {value}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class C4Config:
+    """C4 (Raffel et al. 2020, sec. 2.2), as its reference code (TFDS c4_utils) applies it."""
+
+    clean_lines: bool = True  # rewrite the text to the kept lines; false: only measure and gate
+    min_words_per_line: int = 3  # shorter lines are dropped
+    max_word_length: int = 1000  # lines with a longer word are dropped
+    drop_lines_without_terminal_punct: bool = True  # keep lines ending in . ? ! " ' (not "...")
+    drop_javascript_lines: bool = True
+    drop_policy_lines: bool = True  # cookie / terms-of-use / privacy-policy boilerplate
+    remove_citations: bool = True  # "[1]", "[edit]", "[citation needed]"
+    min_sentences: int | None = 5  # after cleaning
+    forbid_lorem_ipsum: bool = True
+    forbid_curly_bracket: bool = True
+
+    def __post_init__(self):
+        _check(self.min_words_per_line >= 0, "quality.c4.min_words_per_line", "must be >= 0")
+        _check(self.max_word_length >= 1, "quality.c4.max_word_length", "must be >= 1")
+        _check(self.min_sentences is None or self.min_sentences >= 0, "quality.c4.min_sentences", "must be >= 0")
+
+
+@dataclass(frozen=True, kw_only=True)
+class FineWebConfig:
+    """FineWeb's own filters (Penedo et al. 2024, sec. 3.3), on the text after C4 line cleaning."""
+
+    min_line_punct_ratio: float | None = 0.12  # lines ending in terminal punctuation
+    max_dup_line_char_ratio: float | None = 0.01  # characters in duplicated lines
+    max_short_line_ratio: float | None = 0.67  # lines of at most short_line_length characters
+    short_line_length: int = 30
+    max_list_ratio: float | None = 0.3  # newlines per word
+
+    def __post_init__(self):
+        for key in ("min_line_punct_ratio", "max_dup_line_char_ratio", "max_short_line_ratio"):
+            value = getattr(self, key)
+            _check(value is None or 0.0 <= value <= 1.0, f"quality.fineweb.{key}", f"must be in [0, 1], got {value}")
+        _check(self.short_line_length >= 1, "quality.fineweb.short_line_length", "must be >= 1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class CodeConfig:
+    """Source-code filters after StarCoder (Li et al. 2023, sec. 3) and The Stack."""
+
+    max_mean_line_length: float | None = 100.0
+    max_line_length: int | None = 1000
+    min_alnum_fraction: float | None = 0.25
+    forbid_autogenerated: bool = True  # "auto-generated", "do not edit", ... in the first lines
+    max_data_line_fraction: float | None = 0.5  # lines that are only literals (tables, blobs)
+    max_encoded_fraction: float | None = 0.5  # characters in base64/hex/escape runs (StarCoder)
+
+    def __post_init__(self):
+        for key in ("min_alnum_fraction", "max_data_line_fraction", "max_encoded_fraction"):
+            value = getattr(self, key)
+            _check(value is None or 0.0 <= value <= 1.0, f"quality.code.{key}", f"must be in [0, 1], got {value}")
+
+
+QUALITY_FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb", "code")
+
+
+@dataclass(frozen=True, kw_only=True)
+class QualityConfig:
+    # Which rule families run on which source ("*": every other source), in this fixed order:
+    # gopher_repetition, gopher_quality, c4 (cleaning, then its gate), fineweb, code. The
+    # prose rules are for web text; curated sources get the repetition check only; code gets
+    # code rules only.
+    apply: dict[str, list[str]] = field(
+        default_factory=lambda: {
+            "web": ["gopher_repetition", "gopher_quality", "c4", "fineweb"],
+            "code": ["code"],
+            "*": ["gopher_repetition"],
+        }
+    )
+    batch_size: int = 64  # documents per signals call
+    gopher_quality: GopherQualityConfig = field(default_factory=GopherQualityConfig)
+    gopher_repetition: GopherRepetitionConfig = field(default_factory=GopherRepetitionConfig)
+    c4: C4Config = field(default_factory=C4Config)
+    fineweb: FineWebConfig = field(default_factory=FineWebConfig)
+    code: CodeConfig = field(default_factory=CodeConfig)
+
+    def __post_init__(self):
+        for source, families in self.apply.items():
+            for i, family in enumerate(families):
+                _check(family in QUALITY_FAMILIES, f"quality.apply.{source}[{i}]", f"unknown family {family!r} (known: {', '.join(QUALITY_FAMILIES)})")
+        _check(1 <= self.batch_size <= 100_000, "quality.batch_size", "must be in [1, 100000]")
+
+    def families_for(self, source: str) -> frozenset[str]:
+        return frozenset(self.apply.get(source, self.apply.get("*", [])))
+
+
+@dataclass(frozen=True, kw_only=True)
 class OutputConfig:
     write_documents: bool = True  # kept documents as Parquet under documents/
     rejected_text: bool = True  # keep each rejected document's text in rejections/
@@ -84,6 +225,7 @@ class PipelineConfig:
     seed: int = 0  # everything random is a function of (seed, document id)
     read: ReadConfig = field(default_factory=ReadConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
+from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
@@ -24,19 +25,29 @@ def _document_size(d: Document) -> int:
     return _ROW_OVERHEAD + len(d.text) + sum(len(k) + 8 for k in d.scores) + sum(len(k) + len(v) for k, v in d.metadata.items())
 
 
-def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[str]]:
-    """Runs the configured stages in order: (kept docs, rejection collections, filter stage ids)."""
-    rejected, stage_ids = [], []
+def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[Any], list[str]]:
+    """Runs the stages in order: (kept docs, rejection collections, skipped-rule collections,
+    filter stage ids in order)."""
+    rejected, skipped, stage_ids = [], [], []
 
     def gate(collection, stage):
         result = collection | Filter(stage, keep_rejected_text=cfg.output.rejected_text)
         rejected.append(result.rejected)
+        skipped.append(result.skipped)
         stage_ids.append(stage.stage_id)
         return result.kept
 
     docs = docs | Annotate(IdentifyLanguage(cfg.language), batch_size=cfg.language.batch_size)
     docs = gate(docs, KeepLanguages(cfg.language))
-    return docs, rejected, stage_ids
+
+    q = cfg.quality
+    docs = docs | Annotate(ScoreQuality(q), batch_size=q.batch_size)
+    for family in ("gopher_repetition", "gopher_quality", "c4"):
+        docs = gate(docs, QualityGate(family, q))
+    docs = docs | Annotate(CleanC4Lines(q), batch_size=q.batch_size)
+    for family in ("fineweb", "code"):
+        docs = gate(docs, QualityGate(family, q))
+    return docs, rejected, skipped, stage_ids
 
 
 class _WriteStats(beam.DoFn):
@@ -62,8 +73,9 @@ class _WriteStats(beam.DoFn):
 def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any]) -> None:
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
-    kept, rejected_parts, stage_ids = apply_stages(docs, cfg)
+    kept, rejected_parts, skipped_parts, stage_ids = apply_stages(docs, cfg)
     rejected = rejected_parts | "AllRejections" >> beam.Flatten()
+    skipped = skipped_parts | "AllSkippedRules" >> beam.Flatten()
 
     out = cfg.output
     documents_written = None
@@ -96,6 +108,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
             dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
             rejected | "CountRejected" >> beam.Map(lambda r: (stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang)),
             kept | "CountKept" >> beam.Map(lambda d: (stats_lib.KEPT, d.source, d.lang)),
+            skipped | "CountSkipped" >> beam.Map(lambda s: (stats_lib.SKIPPED, *s)),
         )
         | "AllEvents" >> beam.Flatten()
         | "Count" >> beam.combiners.Count.PerElement()

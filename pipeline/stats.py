@@ -16,6 +16,7 @@ READ = "read"  # ("read", source): a document parsed from the input
 DEAD = "dead"  # ("dead", reason, source)
 REJECTED = "rejected"  # ("rejected", stage, reason, source, lang)
 KEPT = "kept"  # ("kept", source, lang)
+SKIPPED = "skipped"  # ("skipped", stage, rule, lang): a rule with no definition for the language
 
 
 def build_stats(
@@ -32,6 +33,7 @@ def build_stats(
     rejected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rejected_by_source: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     rejected_by_lang: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    skipped: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for key, n in counts:
         kind = key[0]
         if kind == READ:
@@ -46,6 +48,9 @@ def build_stats(
         elif kind == KEPT:
             kept_by_source[key[1]] += n
             kept_by_lang[key[2] or "unknown"] += n
+        elif kind == SKIPPED:
+            _, stage, rule, lang = key
+            skipped[stage][rule][lang or "unknown"] += n
         else:
             raise ValueError(f"unknown count key {key!r}")
 
@@ -92,6 +97,10 @@ def build_stats(
         "rejections": {s: dict(sorted(r.items())) for s, r in sorted(rejected.items())},
         "rejections_by_source": {s: dict(sorted(r.items())) for s, r in sorted(rejected_by_source.items())},
         "rejections_by_language": {s: dict(sorted(r.items())) for s, r in sorted(rejected_by_lang.items())},
+        "skipped_rules": {
+            stage: {rule: dict(sorted(langs.items())) for rule, langs in sorted(rules.items())}
+            for stage, rules in sorted(skipped.items())
+        },
         "dead_letters": dict(sorted(dead_by_reason.items())),
         "sources": {
             s: {"read": read_by_source.get(s, 0), "kept": kept_by_source.get(s, 0)}
@@ -121,6 +130,9 @@ def summary(stats: dict[str, Any]) -> str:
         lines.append(f"{step['stage']:<28} in {step['in']:>10,}  rejected {step['rejected']:>10,}  out {step['out']:>10,}")
         for reason, n in stats["rejections"].get(step["stage"], {}).items():
             lines.append(f"  {reason:<42} {n:>10,}")
+        for rule, langs in stats.get("skipped_rules", {}).get(step["stage"], {}).items():
+            by_lang = ", ".join(f"{lang} {n:,}" for lang, n in langs.items())
+            lines.append(f"  skipped {rule} (no definition for: {by_lang})")
     kept_sources = ", ".join(f"{s} {v['kept']:,}/{v['read']:,}" for s, v in stats["sources"].items())
     lines.append(f"kept by source (kept/read): {kept_sources}")
     top_langs = ", ".join(f"{l} {n:,}" for l, n in list(stats["kept_by_language"].items())[:12])

@@ -83,7 +83,12 @@ def test_malformed_input_becomes_dead_letters_and_accounting_holds(messy_dir, tm
     kept = pq.read_table(out / "documents")
     assert kept.num_rows == acc["kept"]
     rejected = pq.read_table(out / "rejections")
-    assert rejected.num_rows == acc["rejected"] and set(rejected.column("reason").to_pylist()) == {"language_not_kept"}
+    assert rejected.num_rows == acc["rejected"]
+    by_reason = {}
+    for stage, reason in zip(rejected.column("stage").to_pylist(), rejected.column("reason").to_pylist()):
+        by_reason[(stage, reason)] = by_reason.get((stage, reason), 0) + 1
+    assert by_reason == {(s, r): n for s, rs in stats["rejections"].items() for r, n in rs.items()}
+    assert by_reason[("language.filter.v1", "language_not_kept")] == stats["rejections"]["language.filter.v1"]["language_not_kept"] > 0
     assert not [p for p in _tree_digest(out) if ".tmp-" in p]
 
 
@@ -141,8 +146,8 @@ def test_a_stage_that_loses_documents_fails_the_run(messy_dir, tmp_path, capsys,
     real = graph.apply_stages
 
     def leaky(docs, cfg):
-        kept, rejected, stages = real(docs, cfg)
-        return kept | "LoseFrench" >> beam.Filter(lambda d: d.lang != "fr"), rejected, stages
+        kept, rejected, skipped, stages = real(docs, cfg)
+        return kept | "LoseFrench" >> beam.Filter(lambda d: d.lang != "fr"), rejected, skipped, stages
 
     monkeypatch.setattr(graph, "apply_stages", leaky)
     assert _run(["--input", str(messy_dir), "--output", str(tmp_path / "out")]) == 1

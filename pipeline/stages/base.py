@@ -15,6 +15,20 @@ from apache_beam.metrics import Metrics
 from pipeline.records import Document, Reason, Rejection
 
 REJECTED = "rejected"
+SKIPPED = "skipped"
+
+
+class Verdict(NamedTuple):
+    """A gate's decision: keep (reason None) or reject with a reason and a short detail.
+    `skipped` names the rules that had no definition for this document (e.g. a stop-word rule
+    for a language without a list): neither passed nor failed, but counted."""
+
+    reason: Reason | None = None
+    detail: str = ""
+    skipped: tuple[str, ...] = ()
+
+
+KEEP = Verdict()
 
 
 class Annotator(Protocol):
@@ -32,8 +46,8 @@ class Gate(Protocol):
 
     def setup(self) -> None: ...
 
-    def check(self, doc: Document) -> tuple[Reason, str] | None:
-        """None keeps the document; (reason, detail) rejects it."""
+    def check(self, doc: Document) -> Verdict:
+        """Verdict(None) keeps the document; Verdict(reason, detail) rejects it."""
 
 
 class _AnnotateBatch(beam.DoFn):
@@ -87,29 +101,36 @@ class _ApplyGate(beam.DoFn):
         self._counters: dict[str, beam.metrics.metricbase.Counter] = {}
         self._kept = Metrics.counter(self._gate.stage_id, "kept")
 
+    def _count(self, name: str) -> None:
+        counter = self._counters.get(name)
+        if counter is None:
+            counter = self._counters[name] = Metrics.counter(self._gate.stage_id, name)
+        counter.inc()
+
     def process(self, doc: Document):
         verdict = self._gate.check(doc)
-        if verdict is None:
+        for rule in verdict.skipped:
+            self._count(f"skipped.{rule}")
+            yield beam.pvalue.TaggedOutput(SKIPPED, (self._gate.stage_id, rule, doc.lang))
+        if verdict.reason is None:
             self._kept.inc()
             yield doc
             return
-        reason, detail = verdict
-        counter = self._counters.get(reason.value)
-        if counter is None:
-            counter = self._counters[reason.value] = Metrics.counter(self._gate.stage_id, reason.value)
-        counter.inc()
+        self._count(verdict.reason.value)
         yield beam.pvalue.TaggedOutput(
-            REJECTED, Rejection.of(doc, self._gate.stage_id, reason, detail, self._settings.keep_text)
+            REJECTED, Rejection.of(doc, self._gate.stage_id, verdict.reason, verdict.detail, self._settings.keep_text)
         )
 
 
 class FilterResult(NamedTuple):
     kept: beam.PCollection
     rejected: beam.PCollection
+    skipped: beam.PCollection  # (stage id, rule, lang) per rule skipped for a document
 
 
 class Filter(beam.PTransform):
-    """docs -> FilterResult(kept docs, Rejections): every input lands in exactly one of the two."""
+    """docs -> FilterResult(kept docs, Rejections, skipped rules): every input lands in exactly
+    one of the first two."""
 
     def __init__(self, gate: Gate, keep_rejected_text: bool):
         super().__init__(label=f"Filter[{gate.stage_id}]")
@@ -117,5 +138,5 @@ class Filter(beam.PTransform):
         self._settings = _GateSettings(keep_text=keep_rejected_text)
 
     def expand(self, docs):
-        out = docs | "Gate" >> beam.ParDo(_ApplyGate(self._gate, self._settings)).with_outputs(REJECTED, main="kept")
-        return FilterResult(kept=out.kept, rejected=out[REJECTED])
+        out = docs | "Gate" >> beam.ParDo(_ApplyGate(self._gate, self._settings)).with_outputs(REJECTED, SKIPPED, main="kept")
+        return FilterResult(kept=out.kept, rejected=out[REJECTED], skipped=out[SKIPPED])

@@ -2,6 +2,7 @@
 
 from pipeline.config import LanguageConfig
 from pipeline.records import Document, Reason
+from pipeline.stages.base import KEEP, Verdict
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 
 IDENTIFY_STAGE = "language.fasttext.v1"
@@ -51,13 +52,13 @@ class KeepLanguages:
     def setup(self) -> None:
         pass
 
-    def check(self, doc: Document) -> tuple[Reason, str] | None:
+    def check(self, doc: Document) -> Verdict:
         if doc.source in self._exempt:
-            return None
+            return KEEP
         lang, score = doc.lang or "unknown", doc.lang_score or 0.0
         if self._keep and lang not in self._keep:
-            return LanguageReason.LANGUAGE_NOT_KEPT, f"lang={lang} score={score:.3f}"
+            return Verdict(LanguageReason.LANGUAGE_NOT_KEPT, f"lang={lang} score={score:.3f}")
         threshold = self._thresholds.get(lang, self._threshold)
         if score < threshold:
-            return LanguageReason.LANGUAGE_LOW_CONFIDENCE, f"lang={lang} score={score:.3f} < {threshold}"
-        return None
+            return Verdict(LanguageReason.LANGUAGE_LOW_CONFIDENCE, f"lang={lang} score={score:.3f} < {threshold}")
+        return KEEP

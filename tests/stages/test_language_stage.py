@@ -85,6 +85,6 @@ def test_code_is_exempt_but_still_annotated():
 
 def test_empty_keep_list_keeps_every_language_above_threshold():
     gate = KeepLanguages(LanguageConfig(keep=[], threshold=0.5, thresholds={}))
-    assert gate.check(Document(id="a", text="x", source="web", lang="sw", lang_score=0.9)) is None
-    reason, detail = gate.check(Document(id="b", text="x", source="web", lang="sw", lang_score=0.4))
+    assert gate.check(Document(id="a", text="x", source="web", lang="sw", lang_score=0.9)).reason is None
+    reason, detail, _ = gate.check(Document(id="b", text="x", source="web", lang="sw", lang_score=0.4))
     assert reason is LanguageReason.LANGUAGE_LOW_CONFIDENCE and detail == "lang=sw score=0.400 < 0.5"

@@ -1,0 +1,116 @@
+"""Heuristic quality filtering: signals first, then one gate per rule family.
+
+    ScoreQuality        Gopher repetition + quality, C4 and code signals, one tokenization shared
+    gate x3             gopher_repetition, gopher_quality, c4 (same order as FineWeb's pipeline)
+    CleanC4Lines        C4's line cleaning rewrites the text of the documents still here,
+                        then FineWeb's signals are measured on the cleaned text (as FineWeb did)
+    gate x2             fineweb, code
+
+Which families apply to which source is config (`quality.apply`); a family that does not
+apply to a document's source passes it without a word.
+"""
+
+from pipeline.config import QualityConfig
+from pipeline.records import Document
+from pipeline.stages.base import KEEP, Verdict
+from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
+from pipeline.text.quality.rules import evaluate, score_key
+from pipeline.text.quality.view import TextView
+
+SIGNALS_STAGE = "quality.signals.v1"
+CLEAN_STAGE = "quality.c4_clean.v1"
+
+
+def _prefixed(stage_id: str, signals: dict[str, float]) -> dict[str, float]:
+    return {score_key(stage_id, name): value for name, value in signals.items()}
+
+
+class ScoreQuality:
+    """Annotator: the signals of every family that applies to the document, on its original text."""
+
+    stage_id = SIGNALS_STAGE
+
+    def __init__(self, cfg: QualityConfig):
+        self._cfg = cfg
+
+    def setup(self) -> None:
+        pass
+
+    def annotate(self, docs: list[Document]) -> list[Document]:
+        return [self._score(d) for d in docs]
+
+    def _score(self, doc: Document) -> Document:
+        families = self._cfg.families_for(doc.source)
+        if not families:
+            return doc
+        view = TextView(doc.text, doc.lang)
+        scores: dict[str, float] = {}
+        if "gopher_repetition" in families:
+            scores |= _prefixed(gopher_repetition.STAGE_ID, gopher_repetition.signals(view, self._cfg.gopher_repetition))
+        if "gopher_quality" in families:
+            scores |= _prefixed(gopher_quality.STAGE_ID, gopher_quality.signals(view))
+        if "c4" in families:
+            scores |= _prefixed(c4.STAGE_ID, c4.clean(view, self._cfg.c4)[1])
+        if "code" in families:
+            scores |= _prefixed(code.STAGE_ID, code.signals(doc.text))
+        return doc.with_scores(scores)
+
+
+class CleanC4Lines:
+    """Annotator: replaces the text by C4's kept lines (when quality.c4.clean_lines), then measures
+    FineWeb's signals on the result. How much cleaning removed is already in the scores
+    (quality.c4.v1:lines_removed / chars_removed)."""
+
+    stage_id = CLEAN_STAGE
+
+    def __init__(self, cfg: QualityConfig):
+        self._cfg = cfg
+
+    def setup(self) -> None:
+        pass
+
+    def annotate(self, docs: list[Document]) -> list[Document]:
+        return [self._clean(d) for d in docs]
+
+    def _clean(self, doc: Document) -> Document:
+        families = self._cfg.families_for(doc.source)
+        if "c4" in families and self._cfg.c4.clean_lines:
+            cleaned, signals = c4.clean(TextView(doc.text, doc.lang), self._cfg.c4)
+            if signals and cleaned != doc.text:
+                doc = doc.replace(text=cleaned)
+        if "fineweb" in families:
+            doc = doc.with_scores(_prefixed(fineweb.STAGE_ID, fineweb.signals(TextView(doc.text, doc.lang), self._cfg.fineweb)))
+        return doc
+
+
+class QualityGate:
+    """Gate for one family: the first of its rules that the document's signals fail."""
+
+    def __init__(self, family: str, cfg: QualityConfig):
+        self._family = family
+        self._cfg = cfg
+        module = {
+            "gopher_repetition": gopher_repetition,
+            "gopher_quality": gopher_quality,
+            "c4": c4,
+            "fineweb": fineweb,
+            "code": code,
+        }[family]
+        self.stage_id = module.STAGE_ID
+        if family == "gopher_repetition":
+            self._rules = gopher_repetition.rules(cfg.gopher_repetition)
+            self._thresholds = gopher_repetition.Thresholds(cfg.gopher_repetition)
+        else:
+            self._rules = module.RULES
+            self._thresholds = getattr(cfg, family)
+
+    def setup(self) -> None:
+        pass
+
+    def check(self, doc: Document) -> Verdict:
+        if self._family not in self._cfg.families_for(doc.source):
+            return KEEP
+        failed, skipped = evaluate(self._rules, self.stage_id, doc.scores, self._thresholds)
+        if failed is None:
+            return Verdict(skipped=tuple(skipped))
+        return Verdict(failed[0], failed[1], tuple(skipped))

@@ -1,0 +1,1 @@
+"""Heuristic quality rules as pure functions: signals from text, rules that compare them."""

@@ -1,0 +1,43 @@
+"""FineWeb's own quality rules (Penedo et al. 2024, "The FineWeb Datasets", sec. 3.3.3)."""
+
+from pipeline.config import FineWebConfig
+from pipeline.records import Reason
+from pipeline.text.punctuation import SENTENCE_TERMINAL_TUPLE
+from pipeline.text.quality.rules import Bound, Rule
+from pipeline.text.quality.view import TextView
+
+STAGE_ID = "quality.fineweb.v1"
+
+
+class FineWebReason(Reason):
+    FEW_LINES_END_IN_PUNCT = "fineweb_few_lines_end_in_punctuation"
+    SHORT_LINES = "fineweb_too_many_short_lines"
+    DUP_LINE_CHARS = "fineweb_dup_line_chars"
+    LIST_LIKE = "fineweb_list_like"
+
+
+RULES = [
+    Rule("line_punct_ratio", "min_line_punct_ratio", Bound.MIN, FineWebReason.FEW_LINES_END_IN_PUNCT),
+    Rule("short_line_ratio", "max_short_line_ratio", Bound.MAX, FineWebReason.SHORT_LINES),
+    Rule("dup_line_char_ratio", "max_dup_line_char_ratio", Bound.MAX, FineWebReason.DUP_LINE_CHARS),
+    Rule("list_ratio", "max_list_ratio", Bound.MAX, FineWebReason.LIST_LIKE),
+]
+
+
+def signals(view: TextView, cfg: FineWebConfig) -> dict[str, float]:
+    text = view.text
+    lines = [line for line in text.split("\n") if line.strip()]
+    n_lines = max(len(lines), 1)
+    seen: set[str] = set()
+    dup_chars = 0
+    for line in lines:
+        if line in seen:
+            dup_chars += len(line)
+        else:
+            seen.add(line)
+    return {
+        "line_punct_ratio": sum(1 for line in lines if line.endswith(SENTENCE_TERMINAL_TUPLE)) / n_lines,
+        "short_line_ratio": sum(1 for line in lines if len(line) <= cfg.short_line_length) / n_lines,
+        "dup_line_char_ratio": dup_chars / max(len(text) - text.count("\n"), 1),
+        "list_ratio": text.count("\n") / max(len(view.tokens), 1),
+    }

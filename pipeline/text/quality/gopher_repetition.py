@@ -1,0 +1,91 @@
+"""Gopher repetition rules (Rae et al. 2021, Table A1): repeated lines, paragraphs and n-grams."""
+
+import re
+
+from pipeline.config import GopherRepetitionConfig
+from pipeline.records import Reason
+from pipeline.text.quality.ngrams import ngram_repetition
+from pipeline.text.quality.rules import Bound, Rule
+from pipeline.text.quality.view import TextView
+
+STAGE_ID = "quality.gopher_repetition.v1"
+_PARAGRAPHS = re.compile(r"\n{2,}")
+_LINES = re.compile(r"\n+")
+
+
+class GopherRepetitionReason(Reason):
+    DUP_LINES = "gopher_dup_lines"
+    DUP_PARAGRAPHS = "gopher_dup_paragraphs"
+    DUP_LINE_CHARS = "gopher_dup_line_chars"
+    DUP_PARAGRAPH_CHARS = "gopher_dup_paragraph_chars"
+    TOP_NGRAM = "gopher_top_ngram"
+    DUP_NGRAMS = "gopher_dup_ngrams"
+
+
+R = GopherRepetitionReason
+
+
+def rules(cfg: GopherRepetitionConfig) -> list[Rule]:
+    # The order datatrove checks them in, so the first failing reason matches its.
+    out = [
+        Rule("dup_para_frac", "max_dup_para_frac", Bound.MAX, R.DUP_PARAGRAPHS),
+        Rule("dup_para_char_frac", "max_dup_para_char_frac", Bound.MAX, R.DUP_PARAGRAPH_CHARS),
+        Rule("dup_line_frac", "max_dup_line_frac", Bound.MAX, R.DUP_LINES),
+        Rule("dup_line_char_frac", "max_dup_line_char_frac", Bound.MAX, R.DUP_LINE_CHARS),
+    ]
+    out += [Rule(f"top_{n}gram_char_frac", f"top_{n}", Bound.MAX, R.TOP_NGRAM) for n in sorted(cfg.max_top_ngram_char_frac)]
+    out += [Rule(f"dup_{n}gram_char_frac", f"dup_{n}", Bound.MAX, R.DUP_NGRAMS) for n in sorted(cfg.max_dup_ngram_char_frac)]
+    return out
+
+
+class Thresholds:
+    """The config seen as flat settings, so the generic rule evaluator can read top_2, dup_5, ..."""
+
+    def __init__(self, cfg: GopherRepetitionConfig):
+        self._cfg = cfg
+        for n, value in cfg.max_top_ngram_char_frac.items():
+            setattr(self, f"top_{n}", value)
+        for n, value in cfg.max_dup_ngram_char_frac.items():
+            setattr(self, f"dup_{n}", value)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):  # pickling looks up dunders before __init__ has run
+            raise AttributeError(name)
+        return getattr(self._cfg, name)
+
+
+def _duplicates(parts: list[str]) -> tuple[int, int]:
+    """(elements seen before, their characters), scanning in order."""
+    seen: set[str] = set()
+    count = chars = 0
+    for part in parts:
+        if part in seen:
+            count += 1
+            chars += len(part)
+        else:
+            seen.add(part)
+    return count, chars
+
+
+def signals(view: TextView, cfg: GopherRepetitionConfig) -> dict[str, float]:
+    text = view.text
+    n_chars = max(len(text), 1)
+    paragraphs = _PARAGRAPHS.split(text.strip())
+    lines = _LINES.split(text)
+    para_dups, para_dup_chars = _duplicates(paragraphs)
+    line_dups, line_dup_chars = _duplicates(lines)
+    out = {
+        "dup_para_frac": para_dups / len(paragraphs),
+        "dup_para_char_frac": para_dup_chars / n_chars,
+        "dup_line_frac": line_dups / len(lines),
+        "dup_line_char_frac": line_dup_chars / n_chars,
+    }
+    top, dup = ngram_repetition(
+        view.tokens,
+        tuple(cfg.max_top_ngram_char_frac),
+        tuple(cfg.max_dup_ngram_char_frac),
+        top_min_count=1 if cfg.top_ngram_counts_unrepeated else 2,
+    )
+    out.update({f"top_{n}gram_char_frac": chars / n_chars for n, chars in top.items()})
+    out.update({f"dup_{n}gram_char_frac": chars / n_chars for n, chars in dup.items()})
+    return out
