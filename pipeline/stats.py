@@ -31,8 +31,9 @@ def build_stats(
     kept_by_source: dict[str, int] = defaultdict(int)
     kept_by_lang: dict[str, int] = defaultdict(int)
     rejected: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rejected_by_source: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    rejected_by_lang: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    # stage -> reason -> source (or language) -> n: what each rule drops, where.
+    rejected_by_source: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    rejected_by_lang: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     skipped: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     for key, n in counts:
         kind = key[0]
@@ -43,8 +44,8 @@ def build_stats(
         elif kind == REJECTED:
             _, stage, reason, source, lang = key
             rejected[stage][reason] += n
-            rejected_by_source[stage][source] += n
-            rejected_by_lang[stage][lang or "unknown"] += n
+            rejected_by_source[stage][reason][source] += n
+            rejected_by_lang[stage][reason][lang or "unknown"] += n
         elif kind == KEPT:
             kept_by_source[key[1]] += n
             kept_by_lang[key[2] or "unknown"] += n
@@ -95,8 +96,8 @@ def build_stats(
         },
         "funnel": funnel,
         "rejections": {s: dict(sorted(r.items())) for s, r in sorted(rejected.items())},
-        "rejections_by_source": {s: dict(sorted(r.items())) for s, r in sorted(rejected_by_source.items())},
-        "rejections_by_language": {s: dict(sorted(r.items())) for s, r in sorted(rejected_by_lang.items())},
+        "rejections_by_source": _nested(rejected_by_source),
+        "rejections_by_language": _nested(rejected_by_lang),
         "skipped_rules": {
             stage: {rule: dict(sorted(langs.items())) for rule, langs in sorted(rules.items())}
             for stage, rules in sorted(skipped.items())
@@ -109,6 +110,11 @@ def build_stats(
         "kept_by_language": dict(sorted(kept_by_lang.items(), key=lambda kv: (-kv[1], kv[0]))),
         "files": {name: sorted(fs, key=lambda f: f["path"]) for name, fs in sorted(files.items())},
     }
+
+
+def _nested(counts: dict) -> dict:
+    """stage -> reason -> key -> n, every level sorted (stats.json is compared byte for byte)."""
+    return {s: {r: dict(sorted(by.items())) for r, by in sorted(rs.items())} for s, rs in sorted(counts.items())}
 
 
 def accounting_line(stats: dict[str, Any]) -> str:
@@ -129,7 +135,9 @@ def summary(stats: dict[str, Any]) -> str:
     for step in stats["funnel"]:
         lines.append(f"{step['stage']:<28} in {step['in']:>10,}  rejected {step['rejected']:>10,}  out {step['out']:>10,}")
         for reason, n in stats["rejections"].get(step["stage"], {}).items():
-            lines.append(f"  {reason:<42} {n:>10,}")
+            by_source = stats["rejections_by_source"][step["stage"]][reason]
+            where = ", ".join(f"{s} {k:,}" for s, k in sorted(by_source.items(), key=lambda kv: -kv[1]))
+            lines.append(f"  {reason:<42} {n:>10,}   ({where})")
         for rule, langs in stats.get("skipped_rules", {}).get(step["stage"], {}).items():
             by_lang = ", ".join(f"{lang} {n:,}" for lang, n in langs.items())
             lines.append(f"  skipped {rule} (no definition for: {by_lang})")

@@ -54,10 +54,13 @@ def test_identity_holds_on_consistent_counts():
         "language.fasttext.v1": {"low_confidence": 1, "not_kept_language": 1},
         "quality.gopher.v1": {"too_short": 1},
     }
-    assert stats["rejections_by_source"] == {"language.fasttext.v1": {"web": 2}, "quality.gopher.v1": {"books": 1}}
+    assert stats["rejections_by_source"] == {
+        "language.fasttext.v1": {"low_confidence": {"web": 1}, "not_kept_language": {"web": 1}},
+        "quality.gopher.v1": {"too_short": {"books": 1}},
+    }
     assert stats["rejections_by_language"] == {
-        "language.fasttext.v1": {"sv": 1, "unknown": 1},
-        "quality.gopher.v1": {"en": 1},
+        "language.fasttext.v1": {"low_confidence": {"unknown": 1}, "not_kept_language": {"sv": 1}},
+        "quality.gopher.v1": {"too_short": {"en": 1}},
     }
     assert stats["dead_letters"] == {"invalid_json": 1, "truncated_stream": 1}
     assert stats["sources"] == {"books": {"read": 3, "kept": 2}, "web": {"read": 7, "kept": 5}}
@@ -153,11 +156,24 @@ def test_summary_contains_the_numbers():
     assert lines[1] == f"  dead letter {'invalid_json':<32} {1:>10,}"
     assert lines[2] == f"  dead letter {'truncated_stream':<32} {1:>10,}"
     assert lines[3] == f"{'language.fasttext.v1':<28} in {10:>10,}  rejected {2:>10,}  out {8:>10,}"
-    assert lines[4] == f"  {'low_confidence':<42} {1:>10,}"
-    assert lines[5] == f"  {'not_kept_language':<42} {1:>10,}"
+    assert lines[4] == f"  {'low_confidence':<42} {1:>10,}   (web 1)"
+    assert lines[5] == f"  {'not_kept_language':<42} {1:>10,}   (web 1)"
     assert lines[6] == f"{'quality.gopher.v1':<28} in {8:>10,}  rejected {1:>10,}  out {7:>10,}"
-    assert lines[7] == f"  {'too_short':<42} {1:>10,}"
+    assert lines[7] == f"  {'too_short':<42} {1:>10,}   (books 1)"
     assert lines[8] == "kept by source (kept/read): books 2/3, web 5/7"
     assert lines[9] == "kept by language: en 6, de 1"
     assert lines[10] == "accounting: read 12 = kept 7 + rejected 3 + dead letters 2 (holds)"
     assert len(lines) == 11
+
+
+def test_skipped_rules_are_counted_per_stage_rule_and_language():
+    counts = [
+        (("read", "web"), 3),
+        (("kept", "web", "zh"), 3),
+        (("skipped", "quality.gopher_quality.v1", "mean_word_length", "zh"), 3),
+        (("skipped", "quality.gopher_quality.v1", "stop_words", "sw"), 1),
+    ]
+    stats = build_stats(counts, ["quality.gopher_quality.v1"], {}, {})
+    assert stats["skipped_rules"] == {"quality.gopher_quality.v1": {"mean_word_length": {"zh": 3}, "stop_words": {"sw": 1}}}
+    assert stats["accounting"]["holds"]
+    assert "  skipped mean_word_length (no definition for: zh 3)" in summary(stats).splitlines()
