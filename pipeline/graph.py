@@ -14,7 +14,7 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
-from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
+from pipeline.stages.quality import quality_steps
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
@@ -40,13 +40,11 @@ def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[Any], 
     docs = docs | Annotate(IdentifyLanguage(cfg.language), batch_size=cfg.language.batch_size)
     docs = gate(docs, KeepLanguages(cfg.language))
 
-    q = cfg.quality
-    docs = docs | Annotate(ScoreQuality(q), batch_size=q.batch_size)
-    for family in ("gopher_repetition", "gopher_quality", "c4"):
-        docs = gate(docs, QualityGate(family, q))
-    docs = docs | Annotate(CleanC4Lines(q), batch_size=q.batch_size)
-    for family in ("fineweb", "code"):
-        docs = gate(docs, QualityGate(family, q))
+    for step in quality_steps(cfg.quality):
+        if hasattr(step, "annotate"):
+            docs = docs | Annotate(step, batch_size=cfg.quality.batch_size)
+        else:
+            docs = gate(docs, step)
     return docs, rejected, skipped, stage_ids
 
 

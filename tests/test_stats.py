@@ -170,10 +170,10 @@ def test_skipped_rules_are_counted_per_stage_rule_and_language():
     counts = [
         (("read", "web"), 3),
         (("kept", "web", "zh"), 3),
-        (("skipped", "quality.gopher_quality.v1", "mean_word_length", "zh"), 3),
+        (("skipped", "quality.gopher_quality.v1", "min_mean_word_length", "zh"), 3),
         (("skipped", "quality.gopher_quality.v1", "stop_words", "sw"), 1),
     ]
     stats = build_stats(counts, ["quality.gopher_quality.v1"], {}, {})
-    assert stats["skipped_rules"] == {"quality.gopher_quality.v1": {"mean_word_length": {"zh": 3}, "stop_words": {"sw": 1}}}
+    assert stats["skipped_rules"] == {"quality.gopher_quality.v1": {"min_mean_word_length": {"zh": 3}, "stop_words": {"sw": 1}}}
     assert stats["accounting"]["holds"]
-    assert "  skipped mean_word_length (no definition for: zh 3)" in summary(stats).splitlines()
+    assert "  skipped min_mean_word_length (no definition for: zh 3)" in summary(stats).splitlines()

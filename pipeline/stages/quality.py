@@ -114,3 +114,16 @@ class QualityGate:
         if failed is None:
             return Verdict(skipped=tuple(skipped))
         return Verdict(failed[0], failed[1], tuple(skipped))
+
+
+def quality_steps(cfg: QualityConfig) -> list:
+    """The family's annotators and gates in the order they run (see the module docstring)."""
+    return [
+        ScoreQuality(cfg),
+        QualityGate("gopher_repetition", cfg),
+        QualityGate("gopher_quality", cfg),
+        QualityGate("c4", cfg),
+        CleanC4Lines(cfg),
+        QualityGate("fineweb", cfg),
+        QualityGate("code", cfg),
+    ]

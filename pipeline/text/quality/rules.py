@@ -33,7 +33,8 @@ def score_key(stage_id: str, signal: str) -> str:
 
 
 def evaluate(rules: list[Rule], stage_id: str, scores: Mapping[str, float], cfg: Any) -> tuple[tuple[Reason, str] | None, list[str]]:
-    """(first failing rule's (reason, detail) or None, signals of rules skipped for lack of a value)."""
+    """(first failing rule's (reason, detail) or None, settings of the rules skipped for lack of a
+    value). Rules after the first failure are not evaluated, so not reported as skipped either."""
     skipped = []
     for rule in rules:
         threshold = getattr(cfg, rule.setting)
@@ -41,7 +42,7 @@ def evaluate(rules: list[Rule], stage_id: str, scores: Mapping[str, float], cfg:
             continue
         value = scores.get(score_key(stage_id, rule.signal))
         if value is None:
-            skipped.append(rule.signal)
+            skipped.append(rule.setting)
             continue
         if rule.bound is Bound.MIN and value < threshold:
             return (rule.reason, f"{rule.signal}={value:.4g} < {threshold}"), skipped
