@@ -138,9 +138,12 @@ def summary(stats: dict[str, Any]) -> str:
             by_source = stats["rejections_by_source"][step["stage"]][reason]
             where = ", ".join(f"{s} {k:,}" for s, k in sorted(by_source.items(), key=lambda kv: -kv[1]))
             lines.append(f"  {reason:<42} {n:>10,}   ({where})")
+        # Rules skipped for the same documents share one line.
+        groups: dict[str, list[str]] = {}
         for rule, langs in stats.get("skipped_rules", {}).get(step["stage"], {}).items():
-            by_lang = ", ".join(f"{lang} {n:,}" for lang, n in langs.items())
-            lines.append(f"  skipped {rule} (no definition for: {by_lang})")
+            groups.setdefault(", ".join(f"{lang} {n:,}" for lang, n in langs.items()), []).append(rule)
+        for by_lang, rules in groups.items():
+            lines.append(f"  skipped {', '.join(rules)} (no definition for: {by_lang})")
     kept_sources = ", ".join(f"{s} {v['kept']:,}/{v['read']:,}" for s, v in stats["sources"].items())
     lines.append(f"kept by source (kept/read): {kept_sources}")
     top_langs = ", ".join(f"{l} {n:,}" for l, n in list(stats["kept_by_language"].items())[:12])

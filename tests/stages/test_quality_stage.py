@@ -60,13 +60,15 @@ def test_quality_family_kept_rejected_and_skipped_are_exact():
         ),
         label="rejected",
     )
-    # Chinese has no mean word length (a word is a character) and no C4 rules (no spaces, other
-    # punctuation): each is counted as skipped, neither passed nor failed.
+    # Chinese has no mean word length (a word is a character), no C4 rules (no spaces, other
+    # punctuation) and no word n-gram rules: each is counted as skipped, neither passed nor failed.
     assert_that(
         skipped,
         equal_to(
             [("quality.gopher_quality.v1", rule, "zh") for rule in ("min_mean_word_length", "max_mean_word_length")]
             + [("quality.c4.v1", rule, "zh") for rule in ("forbid_lorem_ipsum", "forbid_curly_bracket", "min_sentences")]
+            + [("quality.gopher_repetition.v1", f"max_top_ngram_char_frac.{n}", "zh") for n in (2, 3, 4)]
+            + [("quality.gopher_repetition.v1", f"max_dup_ngram_char_frac.{n}", "zh") for n in range(5, 11)]
         ),
         label="skipped",
     )

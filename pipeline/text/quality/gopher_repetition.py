@@ -33,20 +33,21 @@ def rules(cfg: GopherRepetitionConfig) -> list[Rule]:
         Rule("dup_line_frac", "max_dup_line_frac", Bound.MAX, R.DUP_LINES),
         Rule("dup_line_char_frac", "max_dup_line_char_frac", Bound.MAX, R.DUP_LINE_CHARS),
     ]
-    out += [Rule(f"top_{n}gram_char_frac", f"top_{n}", Bound.MAX, R.TOP_NGRAM) for n in sorted(cfg.max_top_ngram_char_frac)]
-    out += [Rule(f"dup_{n}gram_char_frac", f"dup_{n}", Bound.MAX, R.DUP_NGRAMS) for n in sorted(cfg.max_dup_ngram_char_frac)]
+    out += [Rule(f"top_{n}gram_char_frac", f"max_top_ngram_char_frac.{n}", Bound.MAX, R.TOP_NGRAM) for n in sorted(cfg.max_top_ngram_char_frac)]
+    out += [Rule(f"dup_{n}gram_char_frac", f"max_dup_ngram_char_frac.{n}", Bound.MAX, R.DUP_NGRAMS) for n in sorted(cfg.max_dup_ngram_char_frac)]
     return out
 
 
 class Thresholds:
-    """The config seen as flat settings, so the generic rule evaluator can read top_2, dup_5, ..."""
+    """The config seen as flat settings, so the generic rule evaluator reads a per-n threshold by
+    its config path ("max_top_ngram_char_frac.2"), which is also how a skipped rule is named."""
 
     def __init__(self, cfg: GopherRepetitionConfig):
         self._cfg = cfg
         for n, value in cfg.max_top_ngram_char_frac.items():
-            setattr(self, f"top_{n}", value)
+            setattr(self, f"max_top_ngram_char_frac.{n}", value)
         for n, value in cfg.max_dup_ngram_char_frac.items():
-            setattr(self, f"dup_{n}", value)
+            setattr(self, f"max_dup_ngram_char_frac.{n}", value)
 
     def __getattr__(self, name):
         if name.startswith("_"):  # pickling looks up dunders before __init__ has run
@@ -80,6 +81,10 @@ def signals(view: TextView, cfg: GopherRepetitionConfig) -> dict[str, float]:
         "dup_line_frac": line_dups / len(lines),
         "dup_line_char_frac": line_dup_chars / n_chars,
     }
+    if view.cjk:
+        # Without word segmentation an n-gram would be n characters, a much shorter unit than
+        # the n words Table A1's thresholds were set for: no definition, so skipped and counted.
+        return out
     top, dup = ngram_repetition(
         view.tokens,
         tuple(cfg.max_top_ngram_char_frac),

@@ -1,0 +1,327 @@
+"""Agreement of our quality rules with datatrove's, per signal, per rule, per family and chained.
+
+    python -m bench.compare_quality_datatrove
+
+Corpus: every document of the built-in sample's web, wiki, books, curated and academic sources
+that our language ID reads as English with score >= 0.65 (datatrove's defaults are English).
+Signals: datatrove's side is computed with its own helpers exactly as its filters do (spaCy
+blank-"en" words, PUNCTUATION_SET, find_duplicates, get_n_grams, find_top_duplicate,
+find_all_duplicate, its C4 line loop with split_into_sentences); ours with pipeline.text.quality.
+FineWeb signals are compared STANDALONE: both sides get the original text (not C4-cleaned).
+Decisions: datatrove's filters with default arguments vs our QualityGate after ScoreQuality
+(and CleanC4Lines) with default thresholds, each family alone on the original text (our config
+applies just that family to every source), then chained in FineWeb's order.
+Writes bench/results/quality_agreement.md (git-ignored) and prints it.
+"""
+
+import datetime
+import glob
+import gzip
+import json
+import os
+import platform
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from dataclasses import replace
+
+import numpy as np
+from datatrove.data import Document as DTDocument
+from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS as DT_STOP_WORDS
+from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_duplicates, find_top_duplicate, get_n_grams
+from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_into_sentences, split_into_words
+
+from pipeline.config import QualityConfig
+from pipeline.records import Document
+from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
+from pipeline.text.quality import c4, fineweb, gopher_quality, gopher_repetition
+from pipeline.text.quality.c4 import count_sentences
+from pipeline.text.quality.rules import evaluate
+from pipeline.text.quality.view import TextView
+from pipeline.text.words import tokenize
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS = os.path.join(ROOT, "bench", "results", "quality_agreement.md")
+SOURCES = ("web", "wiki", "books", "curated", "academic")
+FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
+DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter, "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
+CFG = QualityConfig()
+REP_UNREPEATED = replace(CFG.gopher_repetition, top_ngram_counts_unrepeated=True)
+
+
+def english_docs(min_score: float = 0.65) -> list[Document]:
+    """The corpus (see the module docstring), as pipeline Documents with lang="en"."""
+    from pipeline.text.langid import LanguageIdentifier, default_model_path
+
+    ident, docs = LanguageIdentifier(default_model_path()), []
+    for source in SOURCES:
+        with gzip.open(os.path.join(ROOT, "pipeline", "sample", "data", f"{source}.jsonl.gz"), "rt", encoding="utf-8") as f:
+            rows = [json.loads(line) for line in f if line.strip()]
+        for i, (row, (lang, score)) in enumerate(zip(rows, ident.predict([r["text"] for r in rows]))):
+            if lang == "en" and score >= min_score:
+                docs.append(Document(id=f"{source}-{i}", text=row["text"], source=source, url=row.get("url"), lang="en", lang_score=score))
+    return docs
+
+
+def header(title: str, command: str) -> list[str]:
+    from importlib.metadata import version
+
+    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return [
+        f"# {title}", "",
+        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}",
+        f"- versions: datatrove {version('datatrove')}, spacy {version('spacy')}, numpy {np.__version__}, apache-beam {version('apache-beam')}, ours {commit} (+ working tree)",
+        f"- command: `{command}`",
+    ]
+
+
+# ---- datatrove's signals, computed as its filters compute them (no early exit) ----
+def dt_gopher_quality(text: str) -> dict[str, float]:
+    words = split_into_words(text)
+    n, lines = max(len(words), 1), text.splitlines()
+    non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    return {
+        "word_count": len(non_symbol),
+        "mean_word_length": float(np.mean([len(w) for w in non_symbol])) if non_symbol else 0.0,
+        "hash_ratio": text.count("#") / n,
+        "ellipsis_ratio": (text.count("...") + text.count("…")) / n,
+        "bullet_lines": sum(s.lstrip().startswith("•") or s.lstrip().startswith("-") for s in lines) / max(len(lines), 1),
+        "end_ellipsis_lines": sum(s.rstrip().endswith("...") or s.rstrip().endswith("…") for s in lines) / max(len(lines), 1),
+        "alpha_words": sum(any(c.isalpha() for c in w) for w in words) / n,
+        "stop_words": len(set(DT_STOP_WORDS).intersection(set(words))),
+    }
+
+
+def dt_gopher_repetition(text: str) -> dict[str, float]:
+    n_chars, words = max(len(text), 1), split_into_words(text)
+    paragraphs, lines = GopherRepetitionFilter().paragraph_exp.split(text.strip()), GopherRepetitionFilter()._line_splitter.split(text)
+    (pd, pc), (ld, lc) = find_duplicates(paragraphs), find_duplicates(lines)
+    out = {"dup_para_frac": pd / len(paragraphs), "dup_para_char_frac": pc / n_chars, "dup_line_frac": ld / len(lines), "dup_line_char_frac": lc / n_chars}
+    for n in CFG.gopher_repetition.max_top_ngram_char_frac:
+        grams = get_n_grams(words, n)
+        out[f"top_{n}gram_char_frac"] = find_top_duplicate(grams) / n_chars if grams else 0.0
+    for n in CFG.gopher_repetition.max_dup_ngram_char_frac:
+        out[f"dup_{n}gram_char_frac"] = find_all_duplicate(words, n) / n_chars
+    return out
+
+
+def dt_c4(text: str) -> tuple[str, dict[str, float]]:
+    """C4QualityFilter.filter's line loop, recording lorem/curly instead of returning early."""
+    f, kept, sentences, lorem, curly = C4QualityFilter(), [], 0, 0, 0
+    lines = text.splitlines()
+    for line in lines:
+        line = line.strip()
+        words = line.split()
+        if any(len(w) > f.max_word_length for w in words):
+            continue
+        line = c4._CITATION.sub("", line)
+        if not line.endswith(c4.END_PUNCTUATION) or line.endswith("..."):
+            continue
+        if len(words) < f.min_words_per_line:
+            continue
+        low = line.lower()
+        lorem |= "lorem ipsum" in low
+        if "javascript" in low:
+            continue
+        curly |= "{" in line
+        if any(p in low for p in c4.POLICY_PHRASES):
+            continue
+        sentences += len(split_into_sentences(line))
+        kept.append(line)
+    cleaned = "\n".join(kept).strip()
+    return cleaned, {"sentences": sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
+                     "lines_removed": len(lines) - len(kept), "chars_removed": len(text) - len(cleaned)}
+
+
+def dt_fineweb(text: str) -> dict[str, float]:
+    lines = [line for line in text.split("\n") if line.strip() != ""]
+    n = max(len(lines), 1)
+    return {
+        "line_punct_ratio": sum(1 for line in lines if line.endswith(tuple(TERMINAL_PUNCTUATION))) / n,
+        "short_line_ratio": sum(1 for line in lines if len(line) <= 30) / n,
+        "dup_line_char_ratio": find_duplicates(lines)[1] / max(len(text.replace("\n", "")), 1),
+        "list_ratio": text.count("\n") / max(len(split_into_words(text)), 1),
+    }
+
+
+def ours(family: str, text: str, rep_cfg=CFG.gopher_repetition) -> dict[str, float]:
+    view = TextView(text, "en")
+    if family == "gopher_quality":
+        return gopher_quality.signals(view)
+    if family == "gopher_repetition":
+        return gopher_repetition.signals(view, rep_cfg)
+    if family == "c4":
+        return c4.clean(view, CFG.c4)[1]
+    return fineweb.signals(view, CFG.fineweb)
+
+
+DT_SIGNALS = {"gopher_quality": dt_gopher_quality, "gopher_repetition": dt_gopher_repetition, "c4": lambda t: dt_c4(t)[1], "fineweb": dt_fineweb}
+
+
+def rules_of(family: str):
+    if family == "gopher_repetition":
+        return gopher_repetition.rules(CFG.gopher_repetition), gopher_repetition.Thresholds(CFG.gopher_repetition)
+    module = {"gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb}[family]
+    return module.RULES, getattr(CFG, family)
+
+
+def fails(rule, thresholds, value) -> bool:
+    return evaluate([rule], "s", {f"s:{rule.signal}": value}, thresholds)[0] is not None
+
+
+def rel(a: float, b: float) -> float:
+    return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b))
+
+
+def token_hint(text: str) -> str:
+    """The tokens only one side has, most frequent first: what a tokenization difference is made of."""
+    theirs, mine = Counter(split_into_words(text)), Counter(tokenize(text))
+    only = lambda a, b: ", ".join(repr(t) for t, _ in (a - b).most_common(3))
+    return f"theirs only: {only(theirs, mine)}; ours only: {only(mine, theirs)}"
+
+
+def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[str, str]:
+    """(why one rule decided differently on this text, a short hint)."""
+    s = rule.signal
+    if s == "stop_words" and len(set(DT_STOP_WORDS) & {w.lower() for w in split_into_words(text)}) != dt_sig[s]:
+        return "stop words: ours lower-cased, datatrove's case-sensitive", ""
+    if s == "bullet_lines":
+        return "bullet set: ours 7 bullets, datatrove '•' and '-' only", ""
+    if s.startswith("top_") and fails(rule, rules_of(family)[1], ours(family, text, REP_UNREPEATED)[s]) == fails(rule, rules_of(family)[1], dt_sig[s]):
+        return "top n-gram: ours counts it only when repeated (>= 2)", ""
+    if s == "sentences":
+        line = next((l for l in dt_c4(text)[0].split("\n") if len(split_into_sentences(l)) != count_sentences(l)), None)
+        if line is None:
+            return "C4 line cleaning differs", ""
+        return "sentence count: spaCy sentencizer vs ours", f"{line[:80]!r}: {len(split_into_sentences(line))} vs {count_sentences(line)}"
+    if s == "line_punct_ratio":
+        return "terminal punctuation set", ""
+    if s in ("word_count", "mean_word_length", "alpha_words", "hash_ratio", "ellipsis_ratio", "list_ratio") or "gram" in s:
+        return "tokenization: spaCy vs our regex tokens", token_hint(text)
+    return "other", ""
+
+
+def explain(family: str, text: str, dt_sig: dict, our_sig: dict, dt_keep: bool) -> list[tuple]:
+    """The rules that fail on the dropping side only: (rule signal, cause, hint, theirs, ours)."""
+    rules, th = rules_of(family)
+    out = []
+    for r in rules:
+        if r.signal in dt_sig and r.signal in our_sig and fails(r, th, dt_sig[r.signal]) != fails(r, th, our_sig[r.signal]) \
+                and fails(r, th, (our_sig if dt_keep else dt_sig)[r.signal]):
+            out.append((r.signal, *cause(family, r, text, dt_sig, our_sig), dt_sig[r.signal], our_sig[r.signal]))
+    return out or [("?", "other (no single rule differs)", "", "", "")]
+
+
+def run_chain(doc: Document, families, cfg: QualityConfig) -> tuple[dict, dict]:
+    """(datatrove's, our) keep per family, in order, stopping at each side's first drop; the
+    text each side ends with is under '_text'."""
+    d, theirs = DTDocument(text=doc.text, id=doc.id), {}
+    for family in families:
+        result = DT_FILTERS[family]().filter(d)
+        theirs[family] = result[0] if isinstance(result, tuple) else bool(result)
+        if not theirs[family]:
+            break
+    theirs["_text"] = d.text
+    doc, mine = ScoreQuality(cfg).annotate([doc])[0], {}
+    for family in families:
+        if family == "fineweb":
+            doc = CleanC4Lines(cfg).annotate([doc])[0]
+        mine[family] = QualityGate(family, cfg).check(doc).reason is None
+        if not mine[family]:
+            break
+    mine["_text"] = doc.text
+    return theirs, mine
+
+
+def pct(k: int, n: int) -> str:
+    return f"{100 * k / max(n, 1):.1f}% ({k}/{n})"
+
+
+def fmt(v) -> str:
+    return f"{v:.4g}" if isinstance(v, (int, float)) else str(v)
+
+
+def main() -> None:
+    docs = english_docs()
+    n = len(docs)
+    print(f"{n} English documents", file=sys.stderr)
+    sig = [{f: (DT_SIGNALS[f](d.text), ours(f, d.text)) for f in FAMILIES} for d in docs]
+    unrep = [ours("gopher_repetition", d.text, REP_UNREPEATED) for d in docs]
+    by_source = Counter(d.source for d in docs)
+    out = header("Quality rules: agreement with datatrove", "python -m bench.compare_quality_datatrove") + [
+        f"- corpus: {n} documents ({', '.join(f'{s} {by_source[s]}' for s in SOURCES)}), {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
+        "sample sources web/wiki/books/curated/academic read as English (score >= 0.65) by our language ID",
+        "- FineWeb is compared STANDALONE in (a): both sides measure the original text, not the C4-cleaned one.",
+        "", "## (a) Signal agreement per rule", "",
+        "within 1%: share of docs with |ours - theirs| <= 1% relative (or both 0); rel. diff = |ours - theirs| / max(|ours|, |theirs|); "
+        "same outcome: share of docs where the rule passes/fails on both sides (default thresholds).", "",
+        "| family | rule | within 1% | median rel. diff | p95 rel. diff | same outcome |", "|---|---|---:|---:|---:|---:|"]
+    for family in FAMILIES:
+        rules, th = rules_of(family)
+        variants = [("", lambda i: sig[i][family][1])]
+        if family == "gopher_repetition":
+            variants.append((" (ours unrepeated=True)", lambda i: unrep[i]))
+        for r in rules:
+            for label, mine in variants:
+                if label and not r.signal.startswith("top_"):
+                    continue
+                pairs = [(sig[i][family][0][r.signal], mine(i).get(r.signal)) for i in range(n)]
+                pairs = [(a, b) for a, b in pairs if b is not None]
+                diffs = np.array([rel(a, b) for a, b in pairs])
+                same = sum(fails(r, th, a) == fails(r, th, b) for a, b in pairs)
+                out.append(f"| {family} | {r.setting} ({r.signal}){label} | {pct(int((diffs <= 0.01).sum()), len(pairs))} | "
+                           f"{np.median(diffs):.4f} | {np.percentile(diffs, 95):.4f} | {pct(same, len(pairs))} |")
+    cleaned_same = sum(dt_c4(d.text)[0] == c4.clean(TextView(d.text, "en"), CFG.c4)[0] for d in docs)
+    out.append(f"| c4 | cleaned text identical (not a rule) | {pct(cleaned_same, n)} | | | |")
+
+    out += ["", "## (b) Decision agreement (keep/drop), default thresholds", "",
+            "Each family alone on the original text (ours: QualityConfig(apply={'*': [family]}), default thresholds), then "
+            "the four chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use their "
+            "default arguments, i.e. C4QualityFilter() keeps filter_no_terminal_punct=True (FineWeb's own pipeline used False).", "",
+            "| family | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |", "|---|---:|---:|---:|---:|---:|"]
+    classes: dict[tuple, list] = defaultdict(list)
+    runs = [(f, QualityConfig(apply={"*": [f]}), f) for f in FAMILIES]
+    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", QualityConfig(apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), "gopher_repetition"))
+    runs.append(("chain (all four)", QualityConfig(apply={"*": list(FAMILIES)}), None))
+    inconsistent = 0
+    for label, cfg, family in runs:
+        agree = dt_drop = our_drop = dt_only = our_only = 0
+        for i, d in enumerate(docs):
+            theirs, mine = run_chain(d, [family] if family else FAMILIES, cfg)
+            keep_t = all(theirs.get(f, False) for f in ([family] if family else FAMILIES))
+            keep_o = all(mine.get(f, False) for f in ([family] if family else FAMILIES))
+            agree += keep_t == keep_o
+            dt_drop, our_drop = dt_drop + (not keep_t), our_drop + (not keep_o)
+            dt_only, our_only = dt_only + (keep_o and not keep_t), our_only + (keep_t and not keep_o)
+            if family:  # datatrove's verdict must equal its signals read against the rules
+                rules, th = rules_of(family)
+                inconsistent += keep_t != (not any(fails(r, th, sig[i][family][0][r.signal]) for r in rules))
+            if keep_t == keep_o or "unrepeated" in label:
+                continue
+            at = family or next(f for f in FAMILIES if theirs.get(f) != mine.get(f))
+            our_sig = unrep[i] if "unrepeated" in label else sig[i][at][1]
+            dt_sig, text = sig[i][at][0], d.text
+            if at == "fineweb" and not family:  # chained: each side's own C4-cleaned text
+                dt_sig, our_sig = dt_fineweb(theirs["_text"]), fineweb.signals(TextView(mine["_text"], "en"), CFG.fineweb)
+                text = mine["_text"]
+            for rule, why, hint, a, b in explain(at, text, dt_sig, our_sig, keep_t):
+                classes[(label, at, rule, why, "dt drops, ours keeps" if keep_o else "dt keeps, ours drops")].append((d, a, b, hint))
+        out.append(f"| {label} | {pct(agree, n)} | {dt_drop} | {our_drop} | {dt_only} | {our_only} |")
+    out += ["", f"Sanity: datatrove's filter verdicts that differ from its own signals read against the rules: {inconsistent} (must be 0)."]
+    out += ["", "## Disagreement classes", "", "One row per (run, family, rule, cause, direction); a document can count under two rules.", "",
+            "| run | family | rule | cause | direction | docs | example: url, theirs vs ours, hint |", "|---|---|---|---|---|---:|---|"]
+    for (label, at, rule, why, direction), hits in sorted(classes.items(), key=lambda kv: -len(kv[1])):
+        d, a, b, hint = hits[0]
+        out.append(f"| {label} | {at} | {rule} | {why} | {direction} | {len(hits)} | {d.url or d.id}: {fmt(a)} vs {fmt(b)}{'; ' + hint if hint else ''} |")
+    report = "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as f:
+        f.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
