@@ -37,23 +37,22 @@ class ScoreQuality:
         pass
 
     def annotate(self, docs: list[Document]) -> list[Document]:
-        return [self._score(d) for d in docs]
-
-    def _score(self, doc: Document) -> Document:
-        families = self._cfg.families_for(doc.source)
-        if not families:
-            return doc
-        view = TextView(doc.text, doc.lang)
-        scores: dict[str, float] = {}
-        if "gopher_repetition" in families:
-            scores |= _prefixed(gopher_repetition.STAGE_ID, gopher_repetition.signals(view, self._cfg.gopher_repetition))
-        if "gopher_quality" in families:
-            scores |= _prefixed(gopher_quality.STAGE_ID, gopher_quality.signals(view))
-        if "c4" in families:
-            scores |= _prefixed(c4.STAGE_ID, c4.clean(view, self._cfg.c4)[1])
-        if "code" in families:
-            scores |= _prefixed(code.STAGE_ID, code.signals(doc.text))
-        return doc.with_scores(scores)
+        views = [TextView(d.text, d.lang) for d in docs]
+        families = [self._cfg.families_for(d.source) for d in docs]
+        scores: list[dict[str, float]] = [{} for _ in docs]
+        # Repetition's n-gram measures run over the whole batch at once (pipeline.text.quality.ngrams).
+        repetition = [i for i, f in enumerate(families) if "gopher_repetition" in f]
+        batch = gopher_repetition.signals_batch([views[i] for i in repetition], self._cfg.gopher_repetition)
+        for i, signals in zip(repetition, batch):
+            scores[i] |= _prefixed(gopher_repetition.STAGE_ID, signals)
+        for doc, view, fams, out in zip(docs, views, families, scores):
+            if "gopher_quality" in fams:
+                out |= _prefixed(gopher_quality.STAGE_ID, gopher_quality.signals(view))
+            if "c4" in fams:
+                out |= _prefixed(c4.STAGE_ID, c4.clean(view, self._cfg.c4)[1])
+            if "code" in fams:
+                out |= _prefixed(code.STAGE_ID, code.signals(doc.text))
+        return [doc.with_scores(s) if s else doc for doc, s in zip(docs, scores)]
 
 
 class CleanC4Lines:

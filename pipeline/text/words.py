@@ -9,15 +9,15 @@ of punctuation, or a run of word characters that may hold inner punctuation ("e.
 
 import re
 
-CJK_CHARS = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+# Kana and Han letters; the marks and dots in those blocks (・ ゛ ゠) are punctuation, not words.
+CJK_CHARS = "\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufa6d\ufa70-\ufad9"
 CJK_LANGUAGES = frozenset({"zh", "ja", "yue", "wuu"})  # written without spaces between words
 
-_TOKEN = re.compile(
-    rf"https?://\S*\w"  # URLs stay whole
-    rf"|[{CJK_CHARS}]"  # one CJK character, one token
-    rf"|[^\w\s]+"  # a punctuation run ("...", "):", "--")
-    rf"|[^\W{CJK_CHARS}](?:[^\s\-/{CJK_CHARS}]*[^\W{CJK_CHARS}])?"  # a word, inner punctuation kept
-)
+_URL = r"https?://\S*\w"  # URLs stay whole
+_CJK = rf"[{CJK_CHARS}]"  # one CJK character, one token
+_PUNCT_RUN = r"[^\w\s]+"  # a punctuation run ("...", "):", "--")
+_CHUNK = rf"[^\W{CJK_CHARS}](?:[^\s\-/{CJK_CHARS}]*[^\W{CJK_CHARS}])?"  # a word, inner punctuation kept
+_TOKEN = re.compile(f"{_URL}|{_CJK}|{_PUNCT_RUN}|{_CHUNK}")
 
 
 def tokenize(text: str) -> list[str]:

@@ -58,7 +58,7 @@ def clean(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float]]:
     for raw in view.lines:
         line = raw.strip()
         words = line.split()
-        if any(len(w) > cfg.max_word_length for w in words):
+        if len(line) > cfg.max_word_length and any(len(w) > cfg.max_word_length for w in words):  # no long word in a short line
             continue
         if cfg.remove_citations:
             line = _CITATION.sub("", line)

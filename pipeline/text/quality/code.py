@@ -14,7 +14,10 @@ _ALNUM_RUN = re.compile(r"[^\W_]+")
 _ENCODED = re.compile(r"[A-Za-z0-9+/=]{64,}|(?:\b0x)?[0-9a-fA-F]{64,}|(?:\\u[0-9a-fA-F]{4}){8,}|(?:\\x[0-9a-fA-F]{2}){16,}")
 _LITERAL = r"""(?:-?(?:0[xX][0-9a-fA-F]+|\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)|[rbuRBU]?"(?:[^"\\]|\\.)*"|[rbuRBU]?'(?:[^'\\]|\\.)*')"""
 # A data line holds only literals and separators: tables, blobs, generated mappings.
-_DATA_LINE = re.compile(rf"^[\s\[\](){{}},;:]*{_LITERAL}(?:[\s\[\](){{}},;:]*{_LITERAL})*[\s\[\](){{}},;:]*$")
+# Separators between literals are required (`+`): with `*`, a run of digits could be split into
+# literals in exponentially many ways and the regex would backtrack for seconds on one line.
+_SEP = r"[\s\[\](){},;:]"
+_DATA_LINE = re.compile(rf"^{_SEP}*{_LITERAL}(?:{_SEP}+{_LITERAL})*{_SEP}*$")
 
 
 class CodeReason(Reason):

@@ -9,7 +9,7 @@ from pipeline.text.stopwords import STOP_WORDS
 
 STAGE_ID = "quality.gopher_quality.v1"
 BULLETS = ("•", "-", "*", "‣", "◦", "▪", "●")  # datatrove checks "•" and "-" only
-_ALPHA = re.compile(r"[^\W\d_]")
+_ALPHA_LINE = re.compile(r"^[^\n]*?[^\W\d_]", re.M)  # a line holding a letter
 
 
 class GopherQualityReason(Reason):
@@ -50,12 +50,13 @@ def signals(view: TextView) -> dict[str, float]:
         "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
         "bullet_lines": sum(1 for line in lines if line.lstrip().startswith(BULLETS)) / n_lines,
         "end_ellipsis_lines": sum(1 for line in lines if line.rstrip().endswith(("...", "…"))) / n_lines,
-        "alpha_words": sum(1 for t in tokens if _ALPHA.search(t)) / n_tokens,
+        # Only word tokens can hold a letter; counted over the words joined one per line, in C.
+        "alpha_words": len(_ALPHA_LINE.findall("\n".join(words))) / n_tokens,
     }
     # A CJK "word" is one character, so a mean word length of 3..10 has no meaning there.
     if not view.cjk:
         out["mean_word_length"] = sum(map(len, words)) / len(words) if words else 0.0
     stop_words = STOP_WORDS.get(view.lang)
     if stop_words is not None:
-        out["stop_words"] = float(len(stop_words.intersection(w.lower() for w in words)))
+        out["stop_words"] = float(len(stop_words.intersection("\n".join(words).lower().split("\n"))))
     return out

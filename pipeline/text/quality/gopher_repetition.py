@@ -4,7 +4,7 @@ import re
 
 from pipeline.config import GopherRepetitionConfig
 from pipeline.records import Reason
-from pipeline.text.quality.ngrams import ngram_repetition
+from pipeline.text.quality.ngrams import ngram_repetition_batch
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
 
@@ -68,29 +68,35 @@ def _duplicates(parts: list[str]) -> tuple[int, int]:
     return count, chars
 
 
-def signals(view: TextView, cfg: GopherRepetitionConfig) -> dict[str, float]:
+def signals_batch(views: list[TextView], cfg: GopherRepetitionConfig) -> list[dict[str, float]]:
+    """Signals of each document; the n-gram measures of the whole batch come from one numpy pass."""
+    out = [_line_signals(view) for view in views]
+    # Without word segmentation an n-gram would be n characters, a much shorter unit than the n
+    # words Table A1's thresholds were set for: no definition for CJK, so skipped and counted.
+    spaced = [i for i, view in enumerate(views) if not view.cjk]
+    measures = ngram_repetition_batch(
+        [views[i].tokens for i in spaced],
+        tuple(cfg.max_top_ngram_char_frac),
+        tuple(cfg.max_dup_ngram_char_frac),
+        top_min_count=1 if cfg.top_ngram_counts_unrepeated else 2,
+    )
+    for i, (top, dup) in zip(spaced, measures):
+        n_chars = max(len(views[i].text), 1)
+        out[i].update({f"top_{n}gram_char_frac": chars / n_chars for n, chars in top.items()})
+        out[i].update({f"dup_{n}gram_char_frac": chars / n_chars for n, chars in dup.items()})
+    return out
+
+
+def _line_signals(view: TextView) -> dict[str, float]:
     text = view.text
     n_chars = max(len(text), 1)
     paragraphs = _PARAGRAPHS.split(text.strip())
     lines = _LINES.split(text)
     para_dups, para_dup_chars = _duplicates(paragraphs)
     line_dups, line_dup_chars = _duplicates(lines)
-    out = {
+    return {
         "dup_para_frac": para_dups / len(paragraphs),
         "dup_para_char_frac": para_dup_chars / n_chars,
         "dup_line_frac": line_dups / len(lines),
         "dup_line_char_frac": line_dup_chars / n_chars,
     }
-    if view.cjk:
-        # Without word segmentation an n-gram would be n characters, a much shorter unit than
-        # the n words Table A1's thresholds were set for: no definition, so skipped and counted.
-        return out
-    top, dup = ngram_repetition(
-        view.tokens,
-        tuple(cfg.max_top_ngram_char_frac),
-        tuple(cfg.max_dup_ngram_char_frac),
-        top_min_count=1 if cfg.top_ngram_counts_unrepeated else 2,
-    )
-    out.update({f"top_{n}gram_char_frac": chars / n_chars for n, chars in top.items()})
-    out.update({f"dup_{n}gram_char_frac": chars / n_chars for n, chars in dup.items()})
-    return out
