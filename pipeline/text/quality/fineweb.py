@@ -25,7 +25,7 @@ RULES = [
 
 
 def signals(view: TextView, cfg: FineWebConfig) -> dict[str, float]:
-    text = view.text
+    text = view.text.replace("\r\n", "\n")  # else a CRLF line ends in "\r", not in punctuation
     lines = [line for line in text.split("\n") if line.strip()]
     n_lines = max(len(lines), 1)
     seen: set[str] = set()

@@ -9,8 +9,10 @@ from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
 
 STAGE_ID = "quality.gopher_repetition.v1"
-_PARAGRAPHS = re.compile(r"\n{2,}")
-_LINES = re.compile(r"\n+")
+# datatrove's "\n{2,}" and "\n+", with CRLF line ends too: with "\n" alone, a CRLF text has no
+# paragraph break and each of its blank lines is a "\r" line, repeated, so it fails dup_lines.
+_PARAGRAPHS = re.compile(r"(?:\r?\n){2,}")
+_LINES = re.compile(r"[\r\n]+")
 
 
 class GopherRepetitionReason(Reason):
