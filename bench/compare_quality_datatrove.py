@@ -15,13 +15,11 @@ Writes bench/results/quality_agreement.md (git-ignored) and prints it.
 """
 
 import datetime
-import glob
 import gzip
 import json
 import os
 import platform
 import subprocess
-import sys
 from collections import Counter, defaultdict
 from dataclasses import replace
 
@@ -96,13 +94,12 @@ def dt_gopher_quality(text: str) -> dict[str, float]:
 
 
 def dt_gopher_repetition(text: str) -> dict[str, float]:
-    n_chars, words = max(len(text), 1), split_into_words(text)
-    paragraphs, lines = GopherRepetitionFilter().paragraph_exp.split(text.strip()), GopherRepetitionFilter()._line_splitter.split(text)
+    f, n_chars, words = GopherRepetitionFilter(), max(len(text), 1), split_into_words(text)
+    paragraphs, lines = f.paragraph_exp.split(text.strip()), f._line_splitter.split(text)
     (pd, pc), (ld, lc) = find_duplicates(paragraphs), find_duplicates(lines)
     out = {"dup_para_frac": pd / len(paragraphs), "dup_para_char_frac": pc / n_chars, "dup_line_frac": ld / len(lines), "dup_line_char_frac": lc / n_chars}
     for n in CFG.gopher_repetition.max_top_ngram_char_frac:
-        grams = get_n_grams(words, n)
-        out[f"top_{n}gram_char_frac"] = find_top_duplicate(grams) / n_chars if grams else 0.0
+        out[f"top_{n}gram_char_frac"] = find_top_duplicate(get_n_grams(words, n)) / n_chars if len(words) >= n else 0.0
     for n in CFG.gopher_repetition.max_dup_ngram_char_frac:
         out[f"dup_{n}gram_char_frac"] = find_all_duplicate(words, n) / n_chars
     return out
@@ -152,6 +149,8 @@ def ours(family: str, text: str, rep_cfg=CFG.gopher_repetition) -> dict[str, flo
     if family == "gopher_quality":
         return gopher_quality.signals(view)
     if family == "gopher_repetition":
+        if hasattr(gopher_repetition, "signals_batch"):  # the batched API that replaced signals(view, cfg)
+            return gopher_repetition.signals_batch([view], rep_cfg)[0]
         return gopher_repetition.signals(view, rep_cfg)
     if family == "c4":
         return c4.clean(view, CFG.c4)[1]
@@ -176,11 +175,29 @@ def rel(a: float, b: float) -> float:
     return 0.0 if a == b else abs(a - b) / max(abs(a), abs(b))
 
 
-def token_hint(text: str) -> str:
-    """The tokens only one side has, most frequent first: what a tokenization difference is made of."""
+def pct(k: int, n: int) -> str:
+    return f"{100 * k / max(n, 1):.1f}% ({k}/{n})"
+
+
+CLITICS = {"n't", "'s", "'re", "'ll", "'ve", "'m", "'d", "’s", "n’t", "’re", "’ll", "’ve", "’m", "’d"}
+
+
+def token_cause(text: str) -> tuple[str, str]:
+    """Which kind of token boundary makes most of the difference, and the tokens only one side has."""
     theirs, mine = Counter(split_into_words(text)), Counter(tokenize(text))
-    only = lambda a, b: ", ".join(repr(t) for t, _ in (a - b).most_common(3))
-    return f"theirs only: {only(theirs, mine)}; ours only: {only(mine, theirs)}"
+    kinds = Counter()
+    for tok, count in (theirs - mine).items():
+        if tok.lower() in CLITICS:
+            kinds["contractions (spaCy: do n't, it 's)"] += count
+        elif len(tok) > 1 and tok.endswith(".") and any(c.isalnum() for c in tok):
+            kinds["abbreviations keep their period in spaCy (Mr., U.S., e.g.)"] += count
+        elif not any(c.isalnum() for c in tok):
+            kinds["punctuation: spaCy splits runs and attached symbols ('====', '™.', 'Niger–Congo')"] += count
+        elif not tok.isalnum():  # plain words only show what else was split: not a kind of their own
+            kinds["other boundaries (paths, URLs, symbols inside words)"] += count
+    only = lambda a, b: ", ".join(repr(t[:25]) for t, _ in (a - b).most_common(3))
+    kind = kinds.most_common(1)[0][0] if kinds else "other boundaries (paths, URLs, symbols inside words)"
+    return f"tokenization: {kind}", f"theirs only: {only(theirs, mine)}; ours only: {only(mine, theirs)}"
 
 
 def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[str, str]:
@@ -200,7 +217,7 @@ def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[st
     if s == "line_punct_ratio":
         return "terminal punctuation set", ""
     if s in ("word_count", "mean_word_length", "alpha_words", "hash_ratio", "ellipsis_ratio", "list_ratio") or "gram" in s:
-        return "tokenization: spaCy vs our regex tokens", token_hint(text)
+        return token_cause(text)
     return "other", ""
 
 
@@ -212,7 +229,7 @@ def explain(family: str, text: str, dt_sig: dict, our_sig: dict, dt_keep: bool) 
         if r.signal in dt_sig and r.signal in our_sig and fails(r, th, dt_sig[r.signal]) != fails(r, th, our_sig[r.signal]) \
                 and fails(r, th, (our_sig if dt_keep else dt_sig)[r.signal]):
             out.append((r.signal, *cause(family, r, text, dt_sig, our_sig), dt_sig[r.signal], our_sig[r.signal]))
-    return out or [("?", "other (no single rule differs)", "", "", "")]
+    return out or [("?", "other (no single rule differs)", "", float("nan"), float("nan"))]
 
 
 def run_chain(doc: Document, families, cfg: QualityConfig) -> tuple[dict, dict]:
@@ -236,87 +253,74 @@ def run_chain(doc: Document, families, cfg: QualityConfig) -> tuple[dict, dict]:
     return theirs, mine
 
 
-def pct(k: int, n: int) -> str:
-    return f"{100 * k / max(n, 1):.1f}% ({k}/{n})"
-
-
-def fmt(v) -> str:
-    return f"{v:.4g}" if isinstance(v, (int, float)) else str(v)
-
-
-def main() -> None:
-    docs = english_docs()
-    n = len(docs)
-    print(f"{n} English documents", file=sys.stderr)
-    sig = [{f: (DT_SIGNALS[f](d.text), ours(f, d.text)) for f in FAMILIES} for d in docs]
-    unrep = [ours("gopher_repetition", d.text, REP_UNREPEATED) for d in docs]
-    by_source = Counter(d.source for d in docs)
-    out = header("Quality rules: agreement with datatrove", "python -m bench.compare_quality_datatrove") + [
-        f"- corpus: {n} documents ({', '.join(f'{s} {by_source[s]}' for s in SOURCES)}), {sum(len(d.text) for d in docs) / 1e6:.2f} M chars; "
-        "sample sources web/wiki/books/curated/academic read as English (score >= 0.65) by our language ID",
-        "- FineWeb is compared STANDALONE in (a): both sides measure the original text, not the C4-cleaned one.",
-        "", "## (a) Signal agreement per rule", "",
-        "within 1%: share of docs with |ours - theirs| <= 1% relative (or both 0); rel. diff = |ours - theirs| / max(|ours|, |theirs|); "
-        "same outcome: share of docs where the rule passes/fails on both sides (default thresholds).", "",
-        "| family | rule | within 1% | median rel. diff | p95 rel. diff | same outcome |", "|---|---|---:|---:|---:|---:|"]
+def signal_section(docs, sig, unrep) -> list[str]:
+    out = ["## (a) Signal agreement per rule", "",
+           "within 1%: docs with |ours - theirs| <= 1% relative (or both 0); rel. diff = |ours - theirs| / max(|ours|, |theirs|); "
+           "same outcome: docs where the rule passes/fails alike on both sides (default thresholds). FineWeb: both sides on the "
+           "ORIGINAL text (standalone, not after C4 cleaning).", "",
+           "| family | rule (signal) | within 1% | median rel. diff | p95 rel. diff | same outcome |", "|---|---|---:|---:|---:|---:|"]
     for family in FAMILIES:
         rules, th = rules_of(family)
-        variants = [("", lambda i: sig[i][family][1])]
-        if family == "gopher_repetition":
-            variants.append((" (ours unrepeated=True)", lambda i: unrep[i]))
         for r in rules:
+            variants = [("", [s[family][1] for s in sig])] + ([(" (ours unrepeated=True)", unrep)] if r.signal.startswith("top_") else [])
             for label, mine in variants:
-                if label and not r.signal.startswith("top_"):
-                    continue
-                pairs = [(sig[i][family][0][r.signal], mine(i).get(r.signal)) for i in range(n)]
-                pairs = [(a, b) for a, b in pairs if b is not None]
+                pairs = [(s[family][0][r.signal], m[r.signal]) for s, m in zip(sig, mine) if r.signal in m]
                 diffs = np.array([rel(a, b) for a, b in pairs])
                 same = sum(fails(r, th, a) == fails(r, th, b) for a, b in pairs)
                 out.append(f"| {family} | {r.setting} ({r.signal}){label} | {pct(int((diffs <= 0.01).sum()), len(pairs))} | "
                            f"{np.median(diffs):.4f} | {np.percentile(diffs, 95):.4f} | {pct(same, len(pairs))} |")
-    cleaned_same = sum(dt_c4(d.text)[0] == c4.clean(TextView(d.text, "en"), CFG.c4)[0] for d in docs)
-    out.append(f"| c4 | cleaned text identical (not a rule) | {pct(cleaned_same, n)} | | | |")
+    same_text = sum(dt_c4(d.text)[0] == c4.clean(TextView(d.text, "en"), CFG.c4)[0] for d in docs)
+    return out + [f"| c4 | cleaned text identical (not a rule) | {pct(same_text, len(docs))} | | | |"]
 
-    out += ["", "## (b) Decision agreement (keep/drop), default thresholds", "",
-            "Each family alone on the original text (ours: QualityConfig(apply={'*': [family]}), default thresholds), then "
-            "the four chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use their "
-            "default arguments, i.e. C4QualityFilter() keeps filter_no_terminal_punct=True (FineWeb's own pipeline used False).", "",
-            "| family | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |", "|---|---:|---:|---:|---:|---:|"]
-    classes: dict[tuple, list] = defaultdict(list)
-    runs = [(f, QualityConfig(apply={"*": [f]}), f) for f in FAMILIES]
-    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", QualityConfig(apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), "gopher_repetition"))
-    runs.append(("chain (all four)", QualityConfig(apply={"*": list(FAMILIES)}), None))
-    inconsistent = 0
-    for label, cfg, family in runs:
-        agree = dt_drop = our_drop = dt_only = our_only = 0
+
+def decision_section(docs, sig, unrep) -> list[str]:
+    out = ["", "## (b) Decision agreement (keep/drop), default thresholds", "",
+           "Each family alone on the original text (ours: QualityConfig(apply={'*': [family]}), default thresholds), then the four "
+           "chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use default "
+           "arguments: C4QualityFilter() drops lines without terminal punctuation (FineWeb's own pipeline set filter_no_terminal_punct=False).", "",
+           "| run | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |", "|---|---:|---:|---:|---:|---:|"]
+    runs = [(f, QualityConfig(apply={"*": [f]}), [f]) for f in FAMILIES]
+    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", QualityConfig(apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), ["gopher_repetition"]))
+    runs.append(("chain (all four)", QualityConfig(apply={"*": list(FAMILIES)}), list(FAMILIES)))
+    classes, inconsistent = defaultdict(list), 0
+    for label, cfg, families in runs:
+        counts = Counter()
         for i, d in enumerate(docs):
-            theirs, mine = run_chain(d, [family] if family else FAMILIES, cfg)
-            keep_t = all(theirs.get(f, False) for f in ([family] if family else FAMILIES))
-            keep_o = all(mine.get(f, False) for f in ([family] if family else FAMILIES))
-            agree += keep_t == keep_o
-            dt_drop, our_drop = dt_drop + (not keep_t), our_drop + (not keep_o)
-            dt_only, our_only = dt_only + (keep_o and not keep_t), our_only + (keep_t and not keep_o)
-            if family:  # datatrove's verdict must equal its signals read against the rules
-                rules, th = rules_of(family)
-                inconsistent += keep_t != (not any(fails(r, th, sig[i][family][0][r.signal]) for r in rules))
-            if keep_t == keep_o or "unrepeated" in label:
+            theirs, mine = run_chain(d, families, cfg)
+            keep_t, keep_o = all(theirs.get(f, False) for f in families), all(mine.get(f, False) for f in families)
+            counts.update({"agree": keep_t == keep_o, "dt": not keep_t, "ours": not keep_o, "dt_only": keep_o and not keep_t, "ours_only": keep_t and not keep_o})
+            if len(families) == 1:  # datatrove's verdict must be its own signals read against the rules
+                rules, th = rules_of(families[0])
+                inconsistent += keep_t == any(fails(r, th, sig[i][families[0]][0][r.signal]) for r in rules)
+            if keep_t == keep_o:
                 continue
-            at = family or next(f for f in FAMILIES if theirs.get(f) != mine.get(f))
-            our_sig = unrep[i] if "unrepeated" in label else sig[i][at][1]
-            dt_sig, text = sig[i][at][0], d.text
-            if at == "fineweb" and not family:  # chained: each side's own C4-cleaned text
-                dt_sig, our_sig = dt_fineweb(theirs["_text"]), fineweb.signals(TextView(mine["_text"], "en"), CFG.fineweb)
-                text = mine["_text"]
+            at = next(f for f in families if theirs.get(f) != mine.get(f))  # first family that decided differently
+            dt_sig, our_sig, text = sig[i][at][0], unrep[i] if "unrepeated" in label else sig[i][at][1], d.text
+            if at == "fineweb" and len(families) > 1:  # chained: each side's own C4-cleaned text
+                dt_sig, our_sig, text = dt_fineweb(theirs["_text"]), fineweb.signals(TextView(mine["_text"], "en"), CFG.fineweb), mine["_text"]
             for rule, why, hint, a, b in explain(at, text, dt_sig, our_sig, keep_t):
                 classes[(label, at, rule, why, "dt drops, ours keeps" if keep_o else "dt keeps, ours drops")].append((d, a, b, hint))
-        out.append(f"| {label} | {pct(agree, n)} | {dt_drop} | {our_drop} | {dt_only} | {our_only} |")
-    out += ["", f"Sanity: datatrove's filter verdicts that differ from its own signals read against the rules: {inconsistent} (must be 0)."]
-    out += ["", "## Disagreement classes", "", "One row per (run, family, rule, cause, direction); a document can count under two rules.", "",
-            "| run | family | rule | cause | direction | docs | example: url, theirs vs ours, hint |", "|---|---|---|---|---|---:|---|"]
-    for (label, at, rule, why, direction), hits in sorted(classes.items(), key=lambda kv: -len(kv[1])):
+        out.append(f"| {label} | {pct(counts['agree'], len(docs))} | {counts['dt']} | {counts['ours']} | {counts['dt_only']} | {counts['ours_only']} |")
+    out += ["", f"Sanity: datatrove verdicts that differ from its own signals read against the rules: {inconsistent} (must be 0).",
+            "", "## Disagreement classes", "",
+            "Every document on which a run's decisions differ, classed by the rule(s) that failed on the dropping side only and why; "
+            "a document counts once per such rule. Example: url, theirs vs ours signal, tokens only one side has.", "",
+            "| run | family | rule | cause | direction | docs | example |", "|---|---|---|---|---|---:|---|"]
+    for (label, at, rule, why, direction), hits in sorted(classes.items(), key=lambda kv: (kv[0][0] != "chain (all four)", -len(kv[1]))):
         d, a, b, hint = hits[0]
-        out.append(f"| {label} | {at} | {rule} | {why} | {direction} | {len(hits)} | {d.url or d.id}: {fmt(a)} vs {fmt(b)}{'; ' + hint if hint else ''} |")
-    report = "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
+        out.append(f"| {label} | {at} | {rule} | {why} | {direction} | {len(hits)} | {d.url or d.id}: {a:.4g} vs {b:.4g}{'; ' + hint if hint else ''} |")
+    return out
+
+
+def main() -> None:
+    docs = english_docs()
+    sig = [{f: (DT_SIGNALS[f](d.text), ours(f, d.text)) for f in FAMILIES} for d in docs]
+    unrep = [ours("gopher_repetition", d.text, REP_UNREPEATED) for d in docs]
+    by_source = Counter(d.source for d in docs)
+    out = header("Quality rules: agreement with datatrove", "python -m bench.compare_quality_datatrove") + [
+        f"- corpus: {len(docs)} documents ({', '.join(f'{s} {by_source[s]}' for s in SOURCES)}), {sum(len(d.text) for d in docs) / 1e6:.2f} M chars: "
+        "the sample's web/wiki/books/curated/academic documents our language ID reads as English with score >= 0.65", ""]
+    report = "\n".join(out + signal_section(docs, sig, unrep) + decision_section(docs, sig, unrep)) + "\n"
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w") as f:
         f.write(report)

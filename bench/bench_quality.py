@@ -1,0 +1,186 @@
+"""Throughput of our quality family vs datatrove's four filters, one worker, same documents.
+
+    python -m bench.bench_quality [--repeat 3] [--profile]
+
+Corpus: the English documents of bench.compare_quality_datatrove (in memory, loading untimed).
+Every family applies to every source (apply {"*": [the four prose families]}). Timings, each the
+best of --repeat runs in this one process:
+  ours            per batch of 64: ScoreQuality.annotate -> gopher_repetition, gopher_quality, c4
+                  gates -> CleanC4Lines.annotate on the survivors -> fineweb and code gates;
+  datatrove       GopherRepetition -> GopherQuality -> C4Quality -> FineWebQuality `filter(doc)`
+                  per document, a dropped document skips the later filters (its pipeline's early
+                  exit); calling `filter` directly leaves out datatrove's per-step stats: a lower
+                  bound on its cost;
+  ... no early exit: every family on every document, both sides (the work then does not depend
+                  on the drop rate);
+  ours, Beam      the real path (Annotate / Filter transforms as pipeline.graph.apply_stages, minus
+                  language ID) on the DirectRunner, one worker, beam.Create of the documents, wall
+                  clock including building and running the pipeline;
+  str.split       over the same texts: a lower-bound anchor.
+Peak memory: tracemalloc's peak over one extra untimed run of each in-memory variant.
+Writes bench/results/quality_throughput.md (git-ignored) and prints it.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import time
+import tracemalloc
+
+import apache_beam as beam
+from apache_beam.metrics import Metrics
+from apache_beam.metrics.metric import MetricsFilter
+from apache_beam.options.pipeline_options import PipelineOptions
+from datatrove.data import Document as DTDocument
+from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
+from datatrove.utils.text import split_into_parts
+
+from bench.compare_quality_datatrove import ROOT, english_docs, header
+from pipeline.config import QualityConfig
+from pipeline.records import Document
+from pipeline.stages.base import Annotate, Filter
+from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
+
+RESULTS = os.path.join(ROOT, "bench", "results", "quality_throughput.md")
+FAMILIES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
+CFG = QualityConfig(apply={"*": FAMILIES})
+BATCH = CFG.batch_size  # 64
+TARGET = 10.0  # ours must run >= 10x datatrove
+
+
+class Ours:
+    def __init__(self, cfg: QualityConfig):
+        self.score, self.clean = ScoreQuality(cfg), CleanC4Lines(cfg)
+        self.first = [QualityGate(f, cfg) for f in ("gopher_repetition", "gopher_quality", "c4")]
+        self.last = [QualityGate(f, cfg) for f in ("fineweb", "code")]
+
+    def run(self, docs: list[Document], early_exit: bool = True) -> int:
+        kept = 0
+        passes = lambda gates, d: all(g.check(d).reason is None for g in gates) if early_exit else all([g.check(d).reason is None for g in gates])
+        for i in range(0, len(docs), BATCH):
+            batch = self.score.annotate(docs[i : i + BATCH])
+            alive = [(d, ok) for d in batch if (ok := passes(self.first, d)) or not early_exit]
+            cleaned = self.clean.annotate([d for d, _ in alive])
+            kept += sum(ok and passes(self.last, d) for (_, ok), d in zip(alive, cleaned))
+        return kept
+
+
+def datatrove_filters():
+    return [GopherRepetitionFilter(), GopherQualityFilter(), C4QualityFilter(), FineWebQualityFilter()]
+
+
+def run_datatrove(filters, docs: list[Document], early_exit: bool = True) -> int:
+    split_into_parts.cache_clear()  # its 5-entry tokenization cache: no carry-over between runs
+    kept = 0
+    for doc in docs:
+        d, keep = DTDocument(text=doc.text, id=doc.id), True
+        for f in filters:
+            result = f.filter(d)
+            keep = keep and (result[0] if isinstance(result, tuple) else bool(result))
+            if not keep and early_exit:
+                break
+        kept += keep
+    return kept
+
+
+def run_beam(docs: list[Document]) -> int:
+    options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"])
+    p = beam.Pipeline(options=options)
+    pcoll = p | beam.Create(docs, reshuffle=False)
+    pcoll = pcoll | Annotate(ScoreQuality(CFG), batch_size=BATCH)
+    outputs = []
+    for step in [QualityGate(f, CFG) for f in FAMILIES[:3]] + [CleanC4Lines(CFG)] + [QualityGate(f, CFG) for f in ("fineweb", "code")]:
+        if isinstance(step, CleanC4Lines):
+            pcoll = pcoll | Annotate(step, batch_size=BATCH)
+            continue
+        result = pcoll | Filter(step, keep_rejected_text=True)
+        outputs.append(result.rejected)
+        pcoll = result.kept
+    rejected = outputs | beam.Flatten()
+    for name, out in (("kept", pcoll), ("rejected", rejected)):
+        _ = (out | f"Count{name}" >> beam.combiners.Count.Globally()
+             | f"Report{name}" >> beam.Map(lambda n, name=name: Metrics.counter("bench", name).inc(n)))
+    outcome = p.run()
+    outcome.wait_until_finish()
+    counters = {c.key.metric.name: c.committed for c in outcome.metrics().query(MetricsFilter().with_namespace("bench"))["counters"]}
+    assert counters.get("kept", 0) + counters.get("rejected", 0) == len(docs), counters
+    return counters.get("kept", 0)
+
+
+def best_of(repeat: int, fn) -> tuple[float, int]:
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def peak_mib(fn) -> float:
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def profile_top(fn, n: int = 15) -> str:
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    buf = io.StringIO()
+    pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(n)
+    return buf.getvalue()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", action="store_true", help="append cProfile's top functions of ours and datatrove")
+    args = parser.parse_args()
+
+    docs = english_docs()
+    texts = [d.text for d in docs]
+    mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
+    ours, theirs = Ours(CFG), datatrove_filters()
+    ours.run(docs[:50]), run_datatrove(theirs, docs[:50]), run_beam(docs[:50])  # warm-up: spaCy load, imports
+
+    variants = {
+        "str.split (anchor)": lambda: sum(len(t.split()) for t in texts),
+        "ours, early exit": lambda: ours.run(docs),
+        "datatrove, early exit": lambda: run_datatrove(theirs, docs),
+        "ours, no early exit": lambda: ours.run(docs, early_exit=False),
+        "datatrove, no early exit": lambda: run_datatrove(theirs, docs, early_exit=False),
+        "ours, Beam DirectRunner (1 worker)": lambda: run_beam(docs),
+    }
+    timings = {name: best_of(args.repeat, fn) for name, fn in variants.items()}
+    kept_ours, kept_dt = timings["ours, early exit"][1], timings["datatrove, early exit"][1]
+    assert timings["ours, Beam DirectRunner (1 worker)"][1] == kept_ours, "Beam path and in-memory path keep different documents"
+    memory = {name: peak_mib(variants[name]) for name in ("ours, early exit", "datatrove, early exit")}
+
+    command = "python -m bench.bench_quality" + (f" --repeat {args.repeat}" if args.repeat != 3 else "") + (" --profile" if args.profile else "")
+    out = header("Quality family throughput vs datatrove, one worker", command) + [
+        f"- corpus: {len(docs)} English documents, {mb:.2f} MB of text (UTF-8), in memory; best of {args.repeat}; batches of {BATCH}",
+        f"- kept: ours {kept_ours}, datatrove {kept_dt} (of {len(docs)}, default thresholds, chained)",
+        "", "| variant | seconds | MB/s | docs/s | x datatrove (same exit policy) |", "|---|---:|---:|---:|---:|"]
+    for name, (seconds, _) in timings.items():
+        ref = "datatrove, no early exit" if "no early exit" in name else "datatrove, early exit"
+        out.append(f"| {name} | {seconds:.3f} | {mb / seconds:.2f} | {len(docs) / seconds:,.0f} | {timings[ref][0] / seconds:.1f} |")
+    ratio = timings["datatrove, early exit"][0] / timings["ours, early exit"][0]
+    ratio_all = timings["datatrove, no early exit"][0] / timings["ours, no early exit"][0]
+    out += ["", "Peak traced memory (tracemalloc, one untimed run): " + ", ".join(f"{k} {v:.1f} MiB" for k, v in memory.items()),
+            "", f"Target: ours >= {TARGET:g}x datatrove: {'met' if min(ratio, ratio_all) >= TARGET else 'NOT met'} "
+            f"(early exit {ratio:.1f}x, no early exit {ratio_all:.1f}x)."]
+    if args.profile:
+        out += ["", "## cProfile, ours (early exit), top by own time", "", "```", profile_top(lambda: ours.run(docs)).strip(), "```",
+                "", "## cProfile, datatrove (early exit), top by own time", "", "```", profile_top(lambda: run_datatrove(theirs, docs)).strip(), "```"]
+    report = "\n".join(out) + "\n"
+    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
+    with open(RESULTS, "w") as f:
+        f.write(report)
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
