@@ -73,12 +73,14 @@ class CleanC4Lines:
 
     def _clean(self, doc: Document) -> Document:
         families = self._cfg.families_for(doc.source)
+        token_count = None
         if "c4" in families and self._cfg.c4.clean_lines:
-            cleaned, signals = c4.clean(TextView(doc.text, doc.lang), self._cfg.c4)
+            cleaned, signals, token_count = c4.clean_and_count(TextView(doc.text, doc.lang), self._cfg.c4)
             if signals and cleaned != doc.text:
                 doc = doc.replace(text=cleaned)
         if "fineweb" in families:
-            doc = doc.with_scores(_prefixed(fineweb.STAGE_ID, fineweb.signals(TextView(doc.text, doc.lang), self._cfg.fineweb)))
+            view = TextView(doc.text, doc.lang, token_count=token_count)
+            doc = doc.with_scores(_prefixed(fineweb.STAGE_ID, fineweb.signals(view, self._cfg.fineweb)))
         return doc
 
 

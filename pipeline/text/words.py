@@ -17,7 +17,8 @@ _URL = r"https?://\S*\w"  # URLs stay whole
 _CJK = rf"[{CJK_CHARS}]"  # one CJK character, one token
 _PUNCT_RUN = r"[^\w\s]+"  # a punctuation run ("...", "):", "--")
 _CHUNK = rf"[^\W{CJK_CHARS}](?:[^\s\-/{CJK_CHARS}]*[^\W{CJK_CHARS}])?"  # a word, inner punctuation kept
-_TOKEN = re.compile(f"{_URL}|{_CJK}|{_PUNCT_RUN}|{_CHUNK}")
+TOKEN_PATTERN = f"{_URL}|{_CJK}|{_PUNCT_RUN}|{_CHUNK}"
+_TOKEN = re.compile(TOKEN_PATTERN)
 
 
 def tokenize(text: str) -> list[str]:

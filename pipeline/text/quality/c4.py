@@ -12,7 +12,7 @@ from pipeline.records import Reason
 from pipeline.text.punctuation import SENTENCE_TERMINALS
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
-from pipeline.text.words import is_word, tokenize
+from pipeline.text.words import TOKEN_PATTERN
 
 STAGE_ID = "quality.c4.v1"
 END_PUNCTUATION = (".", "?", "!", '"', "'")
@@ -33,28 +33,37 @@ RULES = [
 ]
 
 
-def count_sentences(line: str) -> int:
-    """Sentences as spaCy's sentencizer splits them: a new one starts at a word that follows
-    sentence-final punctuation ("..." does not end a sentence)."""
-    count, after_terminal = 1, False
-    for token in tokenize(line):
-        if is_word(token):
-            if after_terminal:
-                count += 1
-                after_terminal = False
-        elif not token.startswith("..") and any(c in SENTENCE_TERMINALS for c in token):
-            after_terminal = True
-    return count
+# Sentences are counted over the cleaned text's tokens joined by "\0", with each line break kept as
+# a "\n" token that no match crosses: a token with sentence-final punctuation (not an ellipsis
+# run), any other punctuation tokens, then the first character of a word token. Each match is
+# one more sentence in its line, as spaCy's sentencizer splits them; the regex does in C what a
+# loop over tokens would do in Python.
+_TOKENS_AND_BREAKS = re.compile(f"\n|{TOKEN_PATTERN}")
+_TERMINALS = re.escape("".join(sorted(SENTENCE_TERMINALS)))
+_NEW_SENTENCE = re.compile(rf"(?:^|\0)(?!\.\.)[^\w\0\n]*[{_TERMINALS}][^\w\0\n]*(?:\0[^\w\0\n]+)*\0\w")
+
+
+def count_sentences(text: str) -> tuple[int, int]:
+    """(sentences, tokens) of text whose lines are all non-empty; a line holds at least one."""
+    tokens = _TOKENS_AND_BREAKS.findall(text)
+    lines = text.count("\n") + 1
+    return lines + len(_NEW_SENTENCE.findall("\0".join(tokens))), len(tokens) - (lines - 1)
 
 
 def clean(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float]]:
     """(text of the kept lines, signals). CJK text has no C4 definition (its lines have no
     spaces to count words by, and end in other punctuation): empty signals, text unchanged."""
+    cleaned, signals, _ = clean_and_count(view, cfg)
+    return cleaned, signals
+
+
+def clean_and_count(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float], int | None]:
+    """clean() and the token count of the cleaned text (None when it was not cleaned), which
+    FineWeb's list ratio needs and would otherwise tokenize the text again for."""
     if view.cjk:
-        return view.text, {}
+        return view.text, {}, None
     kept: list[str] = []
     lorem = curly = 0
-    sentences = 0
     for raw in view.lines:
         line = raw.strip()
         words = line.split()
@@ -75,13 +84,13 @@ def clean(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float]]:
             curly = 1
         if cfg.drop_policy_lines and any(p in lower for p in POLICY_PHRASES):
             continue
-        sentences += count_sentences(line)
         kept.append(line)
-    cleaned = "\n".join(kept).strip()
+    cleaned = "\n".join(kept)  # kept lines are stripped and non-empty
+    sentences, n_tokens = count_sentences(cleaned) if kept else (0, 0)
     return cleaned, {
         "sentences": float(sentences),
         "lorem_ipsum": float(lorem),
         "curly_bracket": float(curly),
         "lines_removed": float(len(view.lines) - len(kept)),
         "chars_removed": float(len(view.text) - len(cleaned)),
-    }
+    }, n_tokens

@@ -39,5 +39,5 @@ def signals(view: TextView, cfg: FineWebConfig) -> dict[str, float]:
         "line_punct_ratio": sum(1 for line in lines if line.endswith(SENTENCE_TERMINAL_TUPLE)) / n_lines,
         "short_line_ratio": sum(1 for line in lines if len(line) <= cfg.short_line_length) / n_lines,
         "dup_line_char_ratio": dup_chars / max(len(text) - text.count("\n"), 1),
-        "list_ratio": text.count("\n") / max(len(view.tokens), 1),
+        "list_ratio": text.count("\n") / max(view.token_count, 1),
     }

@@ -11,6 +11,8 @@ Character lengths follow datatrove's definitions so the signals compare with it 
 top n-gram counts its characters with the spaces between tokens, a duplicated n-gram without.
 """
 
+from itertools import chain
+
 import numpy as np
 
 _MULT = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant: the rolling hash's multiplier
@@ -49,34 +51,43 @@ def ngram_repetition_batch(
     if total == 0 or wanted == 0:
         return results
 
-    ids = np.fromiter((i for tokens in docs_tokens for i in _token_ids(tokens)), dtype=np.uint64, count=total)
+    ids = np.fromiter(chain.from_iterable(map(_token_ids, docs_tokens)), dtype=np.uint64, count=total)
     doc_of = np.repeat(np.arange(len(docs_tokens)), sizes)  # document index of each position
     starts = np.zeros(len(docs_tokens) + 1, dtype=np.int64)
     np.cumsum(sizes, out=starts[1:])
     room = starts[1:][doc_of] - np.arange(total)  # tokens from each position to its document's end
     keys = _mix(ids) ^ _mix(doc_of.astype(np.uint64) + np.uint64(1 << 40))  # salt by document
     cum = np.zeros(total + 1, dtype=np.int64)
-    np.cumsum(np.fromiter((len(t) for tokens in docs_tokens for t in tokens), dtype=np.int64, count=total), out=cum[1:])
+    np.cumsum(np.fromiter(map(len, chain.from_iterable(docs_tokens)), dtype=np.int64, count=total), out=cum[1:])
 
+    # Work only where it can matter: an n-gram that repeats has a repeated (n-1)-gram prefix, so
+    # after each n only the positions of repeated n-grams go on to n+1. In prose that leaves a
+    # few percent of positions from n=3 on. (Not while a top n-gram seen once still counts.)
+    prune_from = max(top_ns) if top_min_count < 2 and top_ns else 0
+    positions = np.arange(total)
     hashes = keys
     with np.errstate(over="ignore"):
         for n in range(1, wanted + 1):
+            inside = room[positions] >= n  # windows inside one document
+            positions, hashes = positions[inside], hashes[inside]
             if n > 1:
-                hashes = hashes[:-1] * _MULT + keys[n - 1 :]
-            positions = np.flatnonzero(room[: len(hashes)] >= n)  # windows inside one document
+                hashes = hashes * _MULT + keys[positions + (n - 1)]
             if positions.size == 0:
                 break
+            _, first, inverse, counts = np.unique(hashes, return_index=True, return_inverse=True, return_counts=True)
             if n in top_ns:
-                for d, chars in _top_chars(hashes[positions], positions, doc_of, cum, n, top_min_count):
+                for d, chars in _top_chars(first, counts, positions, doc_of, cum, n, top_min_count):
                     results[d][0][n] = chars
             if n in dup_ns:
-                for d, chars in _duplicate_chars(hashes[positions], positions, doc_of, cum, n):
+                for d, chars in _duplicate_chars(inverse, counts, positions, doc_of, cum, n):
                     results[d][1][n] = chars
+            if n >= prune_from:
+                repeated = counts[inverse] > 1
+                positions, hashes = positions[repeated], hashes[repeated]
     return results
 
 
-def _top_chars(hashes, positions, doc_of, cum, n, min_count):
-    _, first, counts = np.unique(hashes, return_index=True, return_counts=True)
+def _top_chars(first, counts, positions, doc_of, cum, n, min_count):
     first_pos = positions[first]
     docs = doc_of[first_pos]
     # Per document: the largest count, ties to the earliest first occurrence.
@@ -90,8 +101,7 @@ def _top_chars(hashes, positions, doc_of, cum, n, min_count):
             yield int(docs[g]), count * int(cum[p + n] - cum[p] + n - 1)
 
 
-def _duplicate_chars(hashes, positions, doc_of, cum, n):
-    _, inverse, counts = np.unique(hashes, return_inverse=True, return_counts=True)
+def _duplicate_chars(inverse, counts, positions, doc_of, cum, n):
     repeated = np.flatnonzero(counts[inverse] > 1)
     if repeated.size == 0:
         return

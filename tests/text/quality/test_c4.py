@@ -139,9 +139,15 @@ def test_clean_c4_lines_replaces_the_text_and_keeps_the_scores():
 
 
 def test_sentences_are_counted_as_spacy_splits_them():
-    assert count_sentences("Wait... what? Yes. Fine!") == 3  # "..." does not end a sentence
-    assert count_sentences("The span is 3.14 metres wide. It opens twice a day.") == 2  # "3.14" is one token
-    assert count_sentences("No terminal punctuation at all") == 1
+    assert count_sentences("Wait... what? Yes. Fine!")[0] == 3  # "..." does not end a sentence
+    assert count_sentences("The span is 3.14 metres wide. It opens twice a day.")[0] == 2  # "3.14" is one token
+    assert count_sentences("No terminal punctuation at all")[0] == 1
+
+
+def test_sentences_never_run_across_lines_and_tokens_are_counted_without_breaks():
+    # Line 1 ends in "." and line 2 starts with a word: still one sentence per line.
+    assert count_sentences("It rained all day.\nWe stayed in.") == (2, 9)
+    assert count_sentences("One. Two.\nThree") == (3, 5)
 
 
 # A dentist's site built from a template that still has its placeholder paragraph.
