@@ -41,22 +41,24 @@ RULES = [
 
 
 def signals(view: TextView) -> dict[str, float]:
-    text, tokens, words, lines = view.text, view.tokens, view.words, view.lines
-    n_tokens = max(len(tokens), 1)
+    text, lines = view.text, view.lines
+    n_tokens = max(len(view.tokens), 1)
     n_lines = max(len(lines), 1)
+    n_words, word_chars = view.word_count_and_chars
+    # Punctuation tokens hold no letter and are no stop word, so both are counted over all
+    # tokens (one per line of view.joined_tokens) by C regex and set code.
     out = {
-        "word_count": float(len(words)),
+        "word_count": float(n_words),
         "hash_ratio": text.count("#") / n_tokens,
         "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
         "bullet_lines": sum(1 for line in lines if line.lstrip().startswith(BULLETS)) / n_lines,
         "end_ellipsis_lines": sum(1 for line in lines if line.rstrip().endswith(("...", "…"))) / n_lines,
-        # Only word tokens can hold a letter; counted over the words joined one per line, in C.
-        "alpha_words": len(_ALPHA_LINE.findall("\n".join(words))) / n_tokens,
+        "alpha_words": len(_ALPHA_LINE.findall(view.joined_tokens)) / n_tokens,
     }
     # A CJK "word" is one character, so a mean word length of 3..10 has no meaning there.
     if not view.cjk:
-        out["mean_word_length"] = sum(map(len, words)) / len(words) if words else 0.0
+        out["mean_word_length"] = word_chars / n_words if n_words else 0.0
     stop_words = STOP_WORDS.get(view.lang)
     if stop_words is not None:
-        out["stop_words"] = float(len(stop_words.intersection("\n".join(words).lower().split("\n"))))
+        out["stop_words"] = float(len(stop_words.intersection(view.joined_tokens.lower().split("\n"))))
     return out
