@@ -18,6 +18,7 @@ STAGE_ID = "quality.c4.v1"
 END_PUNCTUATION = (".", "?", "!", '"', "'")
 _CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 POLICY_PHRASES = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_POLICY = re.compile("|".join(map(re.escape, POLICY_PHRASES)))
 
 
 class C4Reason(Reason):
@@ -66,14 +67,16 @@ def clean_and_count(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float
     lorem = curly = 0
     for raw in view.lines:
         line = raw.strip()
-        words = line.split()
-        if len(line) > cfg.max_word_length and any(len(w) > cfg.max_word_length for w in words):  # no long word in a short line
-            continue
-        if cfg.remove_citations:
+        # The line rules only ever drop a line, so the cheap ones go first; lorem ipsum and "{"
+        # are noted only on lines that pass every rule before them, as in C4's reference code.
+        if cfg.remove_citations and "[" in line:
             line = _CITATION.sub("", line)
         if cfg.drop_lines_without_terminal_punct and (not line.endswith(END_PUNCTUATION) or line.endswith("...")):
             continue
+        words = raw.split()  # before citation removal, as the reference counts them
         if len(words) < cfg.min_words_per_line:
+            continue
+        if len(raw) > cfg.max_word_length and any(len(w) > cfg.max_word_length for w in words):
             continue
         lower = line.lower()
         if "lorem ipsum" in lower:
@@ -82,7 +85,7 @@ def clean_and_count(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float
             continue
         if "{" in line:
             curly = 1
-        if cfg.drop_policy_lines and any(p in lower for p in POLICY_PHRASES):
+        if cfg.drop_policy_lines and _POLICY.search(lower):
             continue
         kept.append(line)
     cleaned = "\n".join(kept)  # kept lines are stripped and non-empty
