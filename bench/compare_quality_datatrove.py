@@ -30,7 +30,7 @@ from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS as DT_ST
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_duplicates, find_top_duplicate, get_n_grams
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_into_sentences, split_into_words
 
-from pipeline.config import QualityConfig
+from pipeline.config import C4Config, QualityConfig
 from pipeline.records import Document
 from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
 from pipeline.text.quality import c4, fineweb, gopher_quality, gopher_repetition
@@ -44,7 +44,9 @@ RESULTS = os.path.join(ROOT, "bench", "results", "quality_agreement.md")
 SOURCES = ("web", "wiki", "books", "curated", "academic")
 FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter, "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
-CFG = QualityConfig()
+# datatrove's C4QualityFilter() keeps the paper's terminal-punctuation line rule, which our
+# default turns off (as FineWeb did): switch it on here so C4 is compared one to one.
+CFG = QualityConfig(c4=C4Config(drop_lines_without_terminal_punct=True))
 REP_UNREPEATED = replace(CFG.gopher_repetition, top_ngram_counts_unrepeated=True)
 
 
@@ -210,7 +212,7 @@ def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[st
     if s.startswith("top_") and fails(rule, rules_of(family)[1], ours(family, text, REP_UNREPEATED)[s]) == fails(rule, rules_of(family)[1], dt_sig[s]):
         return "top n-gram: ours counts it only when repeated (>= 2)", ""
     if s == "sentences":
-        line = next((l for l in dt_c4(text)[0].split("\n") if len(split_into_sentences(l)) != count_sentences(l)), None)
+        line = next((l for l in dt_c4(text)[0].split("\n") if len(split_into_sentences(l)) != count_sentences(l)[0]), None)
         if line is None:
             return "C4 line cleaning differs", ""
         return "sentence count: spaCy sentencizer vs ours", f"{line[:80]!r}: {len(split_into_sentences(line))} vs {count_sentences(line)}"

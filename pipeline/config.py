@@ -127,10 +127,12 @@ class C4Config:
     clean_lines: bool = True  # rewrite the text to the kept lines; false: only measure and gate
     min_words_per_line: int = 3  # shorter lines are dropped
     max_word_length: int = 1000  # lines with a longer word are dropped
-    # Keep only lines ending in . ? ! " ' (not "..."): C4's rule. It drops hard-wrapped prose
-    # (mail, plain-text docs) whole; FineWeb ran its C4 step without it (filter_no_terminal_punct=
-    # False, Penedo et al. 2024) and relies on its own line-punctuation ratio instead.
-    drop_lines_without_terminal_punct: bool = True
+    # Keep only lines ending in . ? ! " ' (not "..."): C4's rule, true in the paper. Off here, as
+    # FineWeb ran its C4 step (filter_no_terminal_punct=False, Penedo et al. 2024): on hard-wrapped
+    # text (mail, plain-text docs, most of the sample's web pages) it deletes every line that
+    # ends mid-sentence and keeps incoherent fragments; FineWeb's own line-punctuation ratio
+    # takes its place in our web chain.
+    drop_lines_without_terminal_punct: bool = False
     drop_javascript_lines: bool = True
     drop_policy_lines: bool = True  # cookie / terms-of-use / privacy-policy boilerplate
     remove_citations: bool = True  # "[1]", "[edit]", "[citation needed]"

@@ -52,8 +52,14 @@ LINE_CASES = {
 }
 
 
+def paper_c4(**changes):
+    """C4 as the paper runs it: lines must end in terminal punctuation (our default, like
+    FineWeb's C4 step, does not ask that)."""
+    return config_with("c4", **{"drop_lines_without_terminal_punct": True, **changes})
+
+
 def _clean(text: str, cfg=None):
-    out = run_quality(text, cfg=cfg)
+    out = run_quality(text, cfg=cfg or paper_c4())
     return out.doc.text, out.score("c4", "lines_removed"), out.score("c4", "chars_removed")
 
 
@@ -90,7 +96,7 @@ The mayor called it "the best weekend of the year.\""""
 
 
 def test_page_is_cleaned_to_its_article_and_passes_every_rule():
-    out = run_quality(PAGE)
+    out = run_quality(PAGE, cfg=paper_c4())
     assert out.doc.text == PAGE_CLEANED
     assert out.score("c4", "lines_removed") == 8  # of 13 (the blank line counts too)
     assert out.score("c4", "chars_removed") == len(PAGE) - len(PAGE_CLEANED)
@@ -100,8 +106,7 @@ def test_page_is_cleaned_to_its_article_and_passes_every_rule():
 
 
 def test_clean_lines_false_measures_but_keeps_the_text():
-    cfg = config_with("c4", clean_lines=False)
-    out = run_quality(PAGE, cfg=cfg)
+    out = run_quality(PAGE, cfg=paper_c4(clean_lines=False))
     assert out.doc.text == PAGE
     assert out.score("c4", "lines_removed") == 8
     assert out.score("c4", "chars_removed") == len(PAGE) - len(PAGE_CLEANED)
@@ -118,7 +123,7 @@ def test_clean_lines_false_measures_but_keeps_the_text():
 )
 def test_each_line_rule_can_be_switched_off(setting, line):
     text = "\n".join([FESTIVAL[0], line, *FESTIVAL[1:]])
-    cleaned, lines_removed, chars_removed = _clean(text, cfg=config_with("c4", **{setting: False}))
+    cleaned, lines_removed, chars_removed = _clean(text, cfg=paper_c4(**{setting: False}))
     assert (cleaned, lines_removed, chars_removed) == (text, 0, 0)
 
 
@@ -127,11 +132,11 @@ def test_a_citation_at_the_end_of_a_line_is_removed_before_the_punctuation_check
     text = "\n".join([FESTIVAL[0], line, *FESTIVAL[1:]])
     assert _clean(text)[0] == "\n".join([FESTIVAL[0], line.removesuffix("[3]"), *FESTIVAL[1:]])
     # Kept, the citation is what the line ends with, so the line goes.
-    assert _clean(text, cfg=config_with("c4", remove_citations=False)) == ("\n".join(FESTIVAL), 1, len(line) + 1)
+    assert _clean(text, cfg=paper_c4(remove_citations=False)) == ("\n".join(FESTIVAL), 1, len(line) + 1)
 
 
 def test_clean_c4_lines_replaces_the_text_and_keeps_the_scores():
-    cfg = config_with("c4")
+    cfg = paper_c4()
     [doc] = ScoreQuality(cfg).annotate([Document(id="p", text=PAGE, source="web", lang="en")])
     [cleaned] = CleanC4Lines(cfg).annotate([doc])
     assert cleaned.text == PAGE_CLEANED
@@ -212,3 +217,8 @@ def test_chinese_has_no_c4_definition_so_its_rules_are_skipped_and_the_text_kept
     assert not any(key.startswith(STAGE) for key in out.doc.scores)
     assert out.doc.text == CHINESE_NEWS  # its last line has no terminal punctuation, yet stays
     assert out.failures == []
+
+
+def test_default_keeps_lines_without_terminal_punctuation_as_fineweb_did():
+    text = "\n".join([FESTIVAL[0], "Home | What's on | Tickets | Contact", *FESTIVAL[1:]])
+    assert run_quality(text).doc.text == text

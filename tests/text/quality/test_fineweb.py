@@ -109,12 +109,14 @@ def test_document_fails_exactly_one_rule(text, lang, reason, setting):
 
 
 def test_signals_are_measured_on_the_cleaned_text():
-    # The quotations page's title has no punctuation: C4 drops it before FineWeb counts lines.
-    out = run_quality(QUOTES)
+    # The quotations page's title has no punctuation: C4 as the paper runs it drops it before
+    # FineWeb counts lines.
+    paper_c4 = config_with("c4", drop_lines_without_terminal_punct=True)
+    out = run_quality(QUOTES, cfg=paper_c4)
     assert out.doc.text == QUOTES.split("\n", 1)[1]
     assert out.score("fineweb", "line_punct_ratio") == 1 / 11
     # Cleaning shortened the page: its duplicate signup line is a share of what is left.
-    out = run_quality(CUTTINGS_WITH_SIGNUP)
+    out = run_quality(CUTTINGS_WITH_SIGNUP, cfg=paper_c4)
     line = "Subscribe to our newsletter for weekly gardening tips."
     text = out.doc.text
     assert out.score("fineweb", "dup_line_char_ratio") == len(line) / (len(text) - text.count("\n"))
