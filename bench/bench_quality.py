@@ -5,8 +5,9 @@
 Corpus: the English documents of bench.compare_quality_datatrove (in memory, loading untimed).
 Every family applies to every source (apply {"*": [the four prose families]}). Timings, each the
 best of --repeat runs in this one process:
-  ours            per batch of 64: ScoreQuality.annotate -> gopher_repetition, gopher_quality, c4
-                  gates -> CleanC4Lines.annotate on the survivors -> fineweb and code gates;
+  ours            per batch of 64, the steps of pipeline.stages.quality.quality_steps in order
+                  (signals, gates, C4 cleaning with its signals, gates), early exit: a rejected
+                  document skips the later steps;
   datatrove       GopherRepetition -> GopherQuality -> C4Quality -> FineWebQuality `filter(doc)`
                   per document, a dropped document skips the later filters (its pipeline's early
                   exit); calling `filter` directly leaves out datatrove's per-step stats: a lower
@@ -47,7 +48,7 @@ from pipeline.config import C4Config, QualityConfig, ReadConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
-from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality, quality_steps
+from pipeline.stages.quality import quality_steps
 
 RESULTS = os.path.join(ROOT, "bench", "results", "quality_throughput.md")
 FAMILIES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
@@ -58,19 +59,23 @@ TARGET = 10.0  # ours must run >= 10x datatrove
 
 
 class Ours:
+    """The quality steps in the pipeline's order (pipeline.stages.quality.quality_steps), per batch."""
+
     def __init__(self, cfg: QualityConfig):
-        self.score, self.clean = ScoreQuality(cfg), CleanC4Lines(cfg)
-        self.first = [QualityGate(f, cfg) for f in ("gopher_repetition", "gopher_quality", "c4")]
-        self.last = [QualityGate(f, cfg) for f in ("fineweb", "code")]
+        self.steps = quality_steps(cfg)
 
     def run(self, docs: list[Document], early_exit: bool = True) -> int:
         kept = 0
-        passes = lambda gates, d: all(g.check(d).reason is None for g in gates) if early_exit else all([g.check(d).reason is None for g in gates])
         for i in range(0, len(docs), BATCH):
-            batch = self.score.annotate(docs[i : i + BATCH])
-            alive = [(d, ok) for d in batch if (ok := passes(self.first, d)) or not early_exit]
-            cleaned = self.clean.annotate([d for d, _ in alive])
-            kept += sum(ok and passes(self.last, d) for (_, ok), d in zip(alive, cleaned))
+            batch = [(d, True) for d in docs[i : i + BATCH]]  # (document, still kept)
+            for step in self.steps:
+                if hasattr(step, "annotate"):
+                    batch = list(zip(step.annotate([d for d, _ in batch]), [ok for _, ok in batch]))
+                else:
+                    batch = [(d, ok and step.check(d).reason is None) for d, ok in batch]
+                    if early_exit:
+                        batch = [(d, ok) for d, ok in batch if ok]
+            kept += sum(ok for _, ok in batch)
         return kept
 
 

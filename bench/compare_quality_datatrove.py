@@ -8,12 +8,13 @@ Signals: datatrove's side is computed with its own helpers exactly as its filter
 blank-"en" words, PUNCTUATION_SET, find_duplicates, get_n_grams, find_top_duplicate,
 find_all_duplicate, its C4 line loop with split_into_sentences); ours with pipeline.text.quality.
 FineWeb signals are compared STANDALONE: both sides get the original text (not C4-cleaned).
-Decisions: datatrove's filters with default arguments vs our QualityGate after ScoreQuality
-(and CleanC4Lines) with default thresholds, each family alone on the original text (our config
+Decisions: datatrove's filters with default arguments vs our gates after our annotators, in the
+order of pipeline.stages.quality.quality_steps, with default thresholds, each family alone on the original text (our config
 applies just that family to every source), then chained in FineWeb's order.
 Writes bench/results/quality_agreement.md (git-ignored) and prints it.
 """
 
+import dataclasses
 import datetime
 import gzip
 import json
@@ -32,8 +33,8 @@ from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_in
 
 from pipeline.config import C4Config, QualityConfig
 from pipeline.records import Document
-from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
-from pipeline.text.quality import c4, fineweb, gopher_quality, gopher_repetition
+from pipeline.stages.quality import quality_steps
+from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 from pipeline.text.quality.c4 import count_sentences
 from pipeline.text.quality.rules import evaluate
 from pipeline.text.quality.view import TextView
@@ -43,6 +44,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "bench", "results", "quality_agreement.md")
 SOURCES = ("web", "wiki", "books", "curated", "academic")
 FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
+FAMILY_OF_STAGE = {m.STAGE_ID: f for f, m in {"gopher_repetition": gopher_repetition, "gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb, "code": code}.items()}
 DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter, "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
 # datatrove's C4QualityFilter() keeps the paper's terminal-punctuation line rule, which our
 # default turns off (as FineWeb did): switch it on here so C4 is compared one to one.
@@ -244,11 +246,15 @@ def run_chain(doc: Document, families, cfg: QualityConfig) -> tuple[dict, dict]:
         if not theirs[family]:
             break
     theirs["_text"] = d.text
-    doc, mine = ScoreQuality(cfg).annotate([doc])[0], {}
-    for family in families:
-        if family == "fineweb":
-            doc = CleanC4Lines(cfg).annotate([doc])[0]
-        mine[family] = QualityGate(family, cfg).check(doc).reason is None
+    mine = {}
+    for step in quality_steps(cfg):  # the pipeline's own order of annotators and gates
+        if hasattr(step, "annotate"):
+            doc = step.annotate([doc])[0]
+            continue
+        family = FAMILY_OF_STAGE[step.stage_id]
+        if family not in families:
+            continue
+        mine[family] = step.check(doc).reason is None
         if not mine[family]:
             break
     mine["_text"] = doc.text
@@ -277,13 +283,13 @@ def signal_section(docs, sig, unrep) -> list[str]:
 
 def decision_section(docs, sig, unrep) -> list[str]:
     out = ["", "## (b) Decision agreement (keep/drop), default thresholds", "",
-           "Each family alone on the original text (ours: QualityConfig(apply={'*': [family]}), default thresholds), then the four "
+           "Each family alone on the original text (ours: our config with apply={'*': [family]} and C4's terminal-punctuation rule on, as datatrove's default), then the four "
            "chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use default "
            "arguments: C4QualityFilter() drops lines without terminal punctuation (FineWeb's own pipeline set filter_no_terminal_punct=False).", "",
            "| run | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |", "|---|---:|---:|---:|---:|---:|"]
-    runs = [(f, QualityConfig(apply={"*": [f]}), [f]) for f in FAMILIES]
-    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", QualityConfig(apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), ["gopher_repetition"]))
-    runs.append(("chain (all four)", QualityConfig(apply={"*": list(FAMILIES)}), list(FAMILIES)))
+    runs = [(f, dataclasses.replace(CFG, apply={"*": [f]}), [f]) for f in FAMILIES]
+    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", dataclasses.replace(CFG, apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), ["gopher_repetition"]))
+    runs.append(("chain (all four)", dataclasses.replace(CFG, apply={"*": list(FAMILIES)}), list(FAMILIES)))
     classes, inconsistent = defaultdict(list), 0
     for label, cfg, families in runs:
         counts = Counter()

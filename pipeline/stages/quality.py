@@ -1,10 +1,14 @@
 """Heuristic quality filtering: signals first, then one gate per rule family.
 
-    ScoreQuality        Gopher repetition + quality, C4 and code signals, one tokenization shared
-    gate x3             gopher_repetition, gopher_quality, c4 (same order as FineWeb's pipeline)
-    CleanC4Lines        C4's line cleaning rewrites the text of the documents still here,
-                        then FineWeb's signals are measured on the cleaned text (as FineWeb did)
-    gate x2             fineweb, code
+    ScoreQuality        Gopher repetition + quality and code signals, one tokenization shared
+    gate x2             gopher_repetition, gopher_quality (FineWeb's order)
+    CleanC4Lines        C4's line cleaning, in one pass with its signals, rewrites the text of the
+                        documents still here; then FineWeb's signals on the cleaned text (as
+                        FineWeb measured them)
+    gate x3             c4, fineweb, code
+
+C4 is judged after its cleaning ("at least 5 sentences after cleaning"), so a document C4
+rejects is recorded with its cleaned text; its scores say how much cleaning removed.
 
 Which families apply to which source is config (`quality.apply`); a family that does not
 apply to a document's source passes it without a word.
@@ -26,7 +30,7 @@ def _prefixed(stage_id: str, signals: dict[str, float]) -> dict[str, float]:
 
 
 class ScoreQuality:
-    """Annotator: the signals of every family that applies to the document, on its original text."""
+    """Annotator: the signals of the families that read the original text (all but C4 and FineWeb)."""
 
     stage_id = SIGNALS_STAGE
 
@@ -48,17 +52,15 @@ class ScoreQuality:
         for doc, view, fams, out in zip(docs, views, families, scores):
             if "gopher_quality" in fams:
                 out |= _prefixed(gopher_quality.STAGE_ID, gopher_quality.signals(view))
-            if "c4" in fams:
-                out |= _prefixed(c4.STAGE_ID, c4.clean(view, self._cfg.c4)[1])
             if "code" in fams:
                 out |= _prefixed(code.STAGE_ID, code.signals(doc.text))
         return [doc.with_scores(s) if s else doc for doc, s in zip(docs, scores)]
 
 
 class CleanC4Lines:
-    """Annotator: replaces the text by C4's kept lines (when quality.c4.clean_lines), then measures
-    FineWeb's signals on the result. How much cleaning removed is already in the scores
-    (quality.c4.v1:lines_removed / chars_removed)."""
+    """Annotator: C4's signals, and the text replaced by C4's kept lines (when
+    quality.c4.clean_lines), in one pass; then FineWeb's signals on the result. How much cleaning
+    removed goes into the scores (quality.c4.v1:lines_removed / chars_removed)."""
 
     stage_id = CLEAN_STAGE
 
@@ -74,9 +76,12 @@ class CleanC4Lines:
     def _clean(self, doc: Document) -> Document:
         families = self._cfg.families_for(doc.source)
         token_count = None
-        if "c4" in families and self._cfg.c4.clean_lines:
+        if "c4" in families:
             cleaned, signals, token_count = c4.clean_and_count(TextView(doc.text, doc.lang), self._cfg.c4)
-            if signals and cleaned != doc.text:
+            doc = doc.with_scores(_prefixed(c4.STAGE_ID, signals))
+            if not self._cfg.c4.clean_lines:
+                token_count = None  # the count was of the cleaned text, which is not kept
+            elif signals and cleaned != doc.text:
                 doc = doc.replace(text=cleaned)
         if "fineweb" in families:
             view = TextView(doc.text, doc.lang, token_count=token_count)
@@ -123,8 +128,8 @@ def quality_steps(cfg: QualityConfig) -> list:
         ScoreQuality(cfg),
         QualityGate("gopher_repetition", cfg),
         QualityGate("gopher_quality", cfg),
-        QualityGate("c4", cfg),
         CleanC4Lines(cfg),
+        QualityGate("c4", cfg),
         QualityGate("fineweb", cfg),
         QualityGate("code", cfg),
     ]

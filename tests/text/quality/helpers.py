@@ -1,7 +1,6 @@
-"""Runs one document through the quality family the way pipeline/graph.py does (quality_steps:
-signals, gates gopher_repetition, gopher_quality, c4, C4 line cleaning, gates fineweb, code),
-but without stopping at the first rejection, so a test can check that a document fails exactly
-one rule of every family that applies to it."""
+"""Runs one document through the quality family the way pipeline/graph.py does (the steps of
+pipeline.stages.quality.quality_steps, in order), but without stopping at the first rejection,
+so a test can check that a document fails exactly one rule of every family that applies to it."""
 
 import dataclasses
 from dataclasses import dataclass
@@ -9,7 +8,7 @@ from dataclasses import dataclass
 from pipeline.config import QualityConfig
 from pipeline.records import Document, Reason
 from pipeline.stages.base import Verdict
-from pipeline.stages.quality import CleanC4Lines, QualityGate, ScoreQuality
+from pipeline.stages.quality import quality_steps
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 from pipeline.text.quality.rules import evaluate, score_key
 
@@ -20,8 +19,7 @@ MODULES = {
     "fineweb": fineweb,
     "code": code,
 }
-BEFORE_CLEANING = ("gopher_repetition", "gopher_quality", "c4")
-AFTER_CLEANING = ("fineweb", "code")
+FAMILY_OF_STAGE = {module.STAGE_ID: family for family, module in MODULES.items()}
 
 # A plausible local news article: passes every rule of every family that web text gets.
 ARTICLE = """Riverside library reopens after two years of renovation
@@ -63,10 +61,12 @@ def _rules_and_thresholds(family: str, cfg: QualityConfig):
 def run_quality(text: str, lang: str | None = "en", source: str = "web", cfg: QualityConfig | None = None) -> Outcome:
     cfg = cfg or QualityConfig()
     doc = Document(id="doc", text=text, source=source, lang=lang)
-    [doc] = ScoreQuality(cfg).annotate([doc])
-    verdicts = {family: QualityGate(family, cfg).check(doc) for family in BEFORE_CLEANING}
-    [doc] = CleanC4Lines(cfg).annotate([doc])
-    verdicts |= {family: QualityGate(family, cfg).check(doc) for family in AFTER_CLEANING}
+    verdicts = {}
+    for step in quality_steps(cfg):
+        if hasattr(step, "annotate"):
+            [doc] = step.annotate([doc])
+        else:
+            verdicts[FAMILY_OF_STAGE[step.stage_id]] = step.check(doc)
     failed = []
     for family in MODULES:
         if family not in cfg.families_for(source):
