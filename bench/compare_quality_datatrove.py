@@ -217,7 +217,7 @@ def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[st
         line = next((l for l in dt_c4(text)[0].split("\n") if len(split_into_sentences(l)) != count_sentences(l)[0]), None)
         if line is None:
             return "C4 line cleaning differs", ""
-        return "sentence count: spaCy sentencizer vs ours", f"{line[:80]!r}: {len(split_into_sentences(line))} vs {count_sentences(line)}"
+        return "sentence count: spaCy sentencizer vs ours", f"{line[:80]!r}: {len(split_into_sentences(line))} vs {count_sentences(line)[0]}"
     if s == "line_punct_ratio":
         return "terminal punctuation set", ""
     if s in ("word_count", "mean_word_length", "alpha_words", "hash_ratio", "ellipsis_ratio", "list_ratio") or "gram" in s:
