@@ -217,6 +217,53 @@ class QualityConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ExactDedupConfig:
+    lowercase: bool = True  # the hash is of the text NFC-normalised, case-folded,
+    strip_punctuation: bool = False  # optionally without punctuation, whitespace collapsed
+
+
+@dataclass(frozen=True, kw_only=True)
+class MinHashConfig:
+    threshold: float = 0.8  # Jaccard similarity of shingle sets that makes two documents near duplicates
+    num_perm: int = 128
+    shingle: Literal["word", "char"] = "word"  # char n-grams for languages written without spaces
+    ngram: int = 5  # word 5-grams, as Gopher, RefinedWeb and datatrove use
+    seed: int = 1  # the permutations are a pure function of (num_perm, seed)
+    # datasketch picks bands x rows minimising these weighted error probabilities at the threshold.
+    false_positive_weight: float = 0.5
+    false_negative_weight: float = 0.5
+    verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
+    batch_size: int = 256  # documents per signature batch
+    max_rounds: int = 10  # large-star/small-star rounds unrolled in the graph (O(log^2 n) needed)
+
+    def __post_init__(self):
+        _check(0.0 < self.threshold <= 1.0, "dedup.minhash.threshold", f"must be in (0, 1], got {self.threshold}")
+        _check(8 <= self.num_perm <= 1024, "dedup.minhash.num_perm", "must be in [8, 1024]")
+        _check(1 <= self.ngram <= 50, "dedup.minhash.ngram", "must be in [1, 50]")
+        _check(1 <= self.max_rounds <= 64, "dedup.minhash.max_rounds", "must be in [1, 64]")
+        _check(1 <= self.batch_size <= 100_000, "dedup.minhash.batch_size", "must be in [1, 100000]")
+        for key in ("false_positive_weight", "false_negative_weight"):
+            _check(0.0 <= getattr(self, key) <= 1.0, f"dedup.minhash.{key}", "must be in [0, 1]")
+
+
+DEDUP_METHODS = ("exact", "minhash")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DedupConfig:
+    # Run in this order; each sees what the previous left. Empty: no deduplication.
+    methods: list[str] = field(default_factory=lambda: ["exact", "minhash"])
+    scope: Literal["global", "source"] = "global"  # "source": duplicates only within one source
+    exact: ExactDedupConfig = field(default_factory=ExactDedupConfig)
+    minhash: MinHashConfig = field(default_factory=MinHashConfig)
+
+    def __post_init__(self):
+        for i, method in enumerate(self.methods):
+            _check(method in DEDUP_METHODS, f"dedup.methods[{i}]", f"unknown method {method!r} (known: {', '.join(DEDUP_METHODS)})")
+        _check(len(set(self.methods)) == len(self.methods), "dedup.methods", "a method is listed twice")
+
+
+@dataclass(frozen=True, kw_only=True)
 class OutputConfig:
     write_documents: bool = True  # kept documents as Parquet under documents/
     rejected_text: bool = True  # keep each rejected document's text in rejections/
@@ -234,6 +281,7 @@ class PipelineConfig:
     read: ReadConfig = field(default_factory=ReadConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
+from pipeline.stages.dedup import DEDUP_STAGES
 from pipeline.stages.quality import quality_steps
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
@@ -45,6 +46,14 @@ def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[Any], 
             docs = docs | Annotate(step, batch_size=cfg.quality.batch_size)
         else:
             docs = gate(docs, step)
+
+    for method in cfg.dedup.methods:
+        stage_id, transform = DEDUP_STAGES[method]
+        result = docs | transform(cfg.dedup, keep_text=cfg.output.rejected_text)
+        rejected.append(result.rejected)
+        skipped.append(result.skipped)
+        stage_ids.append(stage_id)
+        docs = result.kept
     return docs, rejected, skipped, stage_ids
 
 

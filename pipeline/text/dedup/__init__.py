@@ -1,0 +1,1 @@
+"""Deduplication logic (no Beam): exact hashes, MinHash-LSH, SimHash, repeated paragraphs."""
