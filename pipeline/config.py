@@ -246,16 +246,49 @@ class MinHashConfig:
             _check(0.0 <= getattr(self, key) <= 1.0, f"dedup.minhash.{key}", "must be in [0, 1]")
 
 
-DEDUP_METHODS = ("exact", "minhash")
+@dataclass(frozen=True, kw_only=True)
+class SimHashConfig:
+    # Manku et al. 2007: 64-bit fingerprints, near duplicates within Hamming distance 3.
+    max_distance: int = 3
+    shingle: Literal["word", "char"] = "word"
+    ngram: int = 3
+    batch_size: int = 256
+    max_rounds: int = 10
+
+    def __post_init__(self):
+        _check(0 <= self.max_distance <= 31, "dedup.simhash.max_distance", "must be in [0, 31]")
+        _check(1 <= self.ngram <= 50, "dedup.simhash.ngram", "must be in [1, 50]")
+        _check(1 <= self.max_rounds <= 64, "dedup.simhash.max_rounds", "must be in [1, 64]")
+        _check(1 <= self.batch_size <= 100_000, "dedup.simhash.batch_size", "must be in [1, 100000]")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParagraphDedupConfig:
+    # CCNet removes a line seen anywhere before; a line in more than max_docs documents is
+    # boilerplate here, so a quote shared by two pages survives but a site's footer does not.
+    max_docs: int = 10
+    min_chars_left: int = 100  # a document shorter than this after removal is rejected
+    # Crawled pages carry site boilerplate; in code ("import os"), man pages ("SYNOPSIS") and
+    # books the repeated lines are content. Empty: every source.
+    sources: list[str] = field(default_factory=lambda: ["web"])
+
+    def __post_init__(self):
+        _check(self.max_docs >= 1, "dedup.paragraphs.max_docs", "must be >= 1")
+        _check(self.min_chars_left >= 0, "dedup.paragraphs.min_chars_left", "must be >= 0")
+
+
+DEDUP_METHODS = ("exact", "paragraphs", "minhash", "simhash")
 
 
 @dataclass(frozen=True, kw_only=True)
 class DedupConfig:
     # Run in this order; each sees what the previous left. Empty: no deduplication.
-    methods: list[str] = field(default_factory=lambda: ["exact", "minhash"])
+    methods: list[str] = field(default_factory=lambda: ["exact", "paragraphs", "minhash"])
     scope: Literal["global", "source"] = "global"  # "source": duplicates only within one source
     exact: ExactDedupConfig = field(default_factory=ExactDedupConfig)
+    paragraphs: ParagraphDedupConfig = field(default_factory=ParagraphDedupConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
+    simhash: SimHashConfig = field(default_factory=SimHashConfig)
 
     def __post_init__(self):
         for i, method in enumerate(self.methods):

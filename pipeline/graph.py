@@ -14,11 +14,20 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
-from pipeline.stages.dedup import DEDUP_STAGES
+from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
+from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
+from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.quality import quality_steps
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
+# dedup.methods entry -> (stage id, transform factory(DedupConfig, keep_text=...))
+DEDUP_STAGES = {
+    "exact": (EXACT_STAGE, DropExactDuplicates),
+    "paragraphs": (PARAGRAPHS_STAGE, RemoveRepeatedParagraphs),
+    "minhash": (MINHASH_STAGE, drop_minhash_duplicates),
+    "simhash": (SIMHASH_STAGE, drop_simhash_duplicates),
+}
 _ROW_OVERHEAD = 100  # bytes counted per row for ids, labels and map entries when sizing files
 
 

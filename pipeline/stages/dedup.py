@@ -1,4 +1,4 @@
-"""Deduplication stages: exact (normalised-text hash) and near (MinHash-LSH + components).
+"""Exact deduplication, and the join that every deduplication stage ends with.
 
 Only ids, hashes and signatures are shuffled to decide what to drop; the documents themselves
 meet the drop list once, in a join by id (one document per key, never a group of texts). In
@@ -9,26 +9,24 @@ with the kept id in the detail, so the choice does not depend on order, worker o
 import hashlib
 
 import apache_beam as beam
-import numpy as np
 from apache_beam.metrics import Metrics
 
-from pipeline.config import DedupConfig, ExactDedupConfig, MinHashConfig
+from pipeline.config import DedupConfig, ExactDedupConfig
 from pipeline.records import Document, Reason, Rejection
 from pipeline.stages.base import FilterResult
-from pipeline.stages.components import ConnectedComponents
 from pipeline.text.dedup import minhash
 
 EXACT_STAGE = "dedup.exact.v1"
-MINHASH_STAGE = "dedup.minhash.v1"
 _REJECTED = "rejected"
 
 
 class DedupReason(Reason):
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
+    BOILERPLATE_ONLY = "boilerplate_only"  # too little left once repeated paragraphs are removed
 
 
-def _scope(doc: Document, cfg: DedupConfig) -> str:
+def scope_of(doc: Document, cfg: DedupConfig) -> str:
     return doc.source if cfg.scope == "source" else ""
 
 
@@ -98,90 +96,8 @@ class DropExactDuplicates(beam.PTransform):
         cfg = self._cfg
         drops = (
             docs
-            | "Key" >> beam.Map(lambda d: ((_scope(d, cfg), exact_key(d.text, cfg.exact)), d.id))
+            | "Key" >> beam.Map(lambda d: ((scope_of(d, cfg), exact_key(d.text, cfg.exact)), d.id))
             | "GroupByHash" >> beam.GroupByKey()
             | "Losers" >> beam.FlatMap(_all_but_smallest)
         )
         return docs | DropByIds(EXACT_STAGE, DedupReason.EXACT_DUPLICATE, drops, self._keep_text)
-
-
-class _Signatures(beam.DoFn):
-    """A batch of documents -> ((scope, band, band key), (id, signature bytes)) per band."""
-
-    def __init__(self, cfg: MinHashConfig, scope: str):
-        self._cfg = cfg
-        self._scope = scope
-
-    def setup(self):
-        cfg = self._cfg
-        self._shingling = minhash.Shingling(unit=cfg.shingle, n=cfg.ngram)
-        self._a, self._b = minhash.permutations(cfg.num_perm, cfg.seed)
-        self._bands, self._rows = minhash.lsh_params(cfg.threshold, cfg.num_perm, cfg.false_positive_weight, cfg.false_negative_weight)
-        self._words = minhash.WordHashes()  # kept across batches: each distinct word hashed once
-        self._docs = Metrics.counter(MINHASH_STAGE, "signatures")
-
-    def process(self, batch: list[Document]):
-        shingles = minhash.shingle_hashes([d.text for d in batch], self._shingling, cache=self._words)
-        sigs = minhash.signatures(shingles, self._a, self._b)
-        keys = minhash.band_keys(sigs, self._bands, self._rows)
-        self._docs.inc(len(batch))
-        for doc, sig, doc_keys, doc_shingles in zip(batch, sigs, keys, shingles):
-            if len(doc_shingles) == 0:
-                continue  # nothing to compare (a document of punctuation only)
-            scope = doc.source if self._scope == "source" else ""
-            payload = (doc.id, sig.tobytes())
-            for band, key in enumerate(doc_keys.tolist()):
-                yield (scope, band, key), payload
-
-
-def _bucket_edges(threshold: float, verify: bool):
-    """A band bucket's members -> edges between members whose signatures agree enough. Local
-    union-find keeps at most (members - 1) edges per bucket: enough to connect the same sets."""
-
-    def edges(bucket):
-        _, members = bucket
-        members = sorted(set(members))
-        if len(members) < 2:
-            return
-        ids = [m[0] for m in members]
-        sigs = np.stack([np.frombuffer(m[1], dtype=np.uint32) for m in members])
-        parent = list(range(len(ids)))
-
-        def find(i):
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        for i in range(1, len(ids)):
-            similar = (sigs[:i] == sigs[i]).mean(axis=1) >= threshold if verify else np.ones(i, dtype=bool)
-            for j in np.flatnonzero(similar).tolist():
-                ri, rj = find(i), find(j)
-                if ri != rj:
-                    parent[max(ri, rj)] = min(ri, rj)
-                    yield ids[j], ids[i]
-
-    return edges
-
-
-class DropNearDuplicates(beam.PTransform):
-    def __init__(self, cfg: DedupConfig, keep_text: bool):
-        super().__init__(label=f"Dedup[{MINHASH_STAGE}]")
-        self._cfg = cfg
-        self._keep_text = keep_text
-
-    def expand(self, docs):
-        mh = self._cfg.minhash
-        drops = (
-            docs
-            | "Batch" >> beam.BatchElements(min_batch_size=mh.batch_size, max_batch_size=mh.batch_size)
-            | "Signatures" >> beam.ParDo(_Signatures(mh, self._cfg.scope))
-            | "GroupByBand" >> beam.GroupByKey()
-            | "CandidateEdges" >> beam.FlatMap(_bucket_edges(mh.threshold, mh.verify))
-            | "Components" >> ConnectedComponents(mh.max_rounds)
-            | "NotRepresentative" >> beam.Filter(lambda nc: nc[0] != nc[1])
-        )
-        return docs | DropByIds(MINHASH_STAGE, DedupReason.NEAR_DUPLICATE, drops, self._keep_text)
-
-
-DEDUP_STAGES = {"exact": (EXACT_STAGE, DropExactDuplicates), "minhash": (MINHASH_STAGE, DropNearDuplicates)}

@@ -1,0 +1,153 @@
+"""Near-duplicate removal: sketches -> buckets -> verified edges -> components -> drops.
+
+Two sketches share the same machinery. MinHash-LSH: a signature per document, one bucket per
+LSH band (pairs verified by estimated Jaccard). SimHash: a 64-bit fingerprint, one bucket per
+block (pairs verified by Hamming distance). Only (id, sketch) pairs are shuffled; the
+connected components of the verified pairs run across workers (stages.components), and every
+document but the smallest id of its component is dropped, the representative named in the detail.
+"""
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.metrics import Metrics
+
+from pipeline.config import DedupConfig, MinHashConfig, SimHashConfig
+from pipeline.records import Document
+from pipeline.stages.components import ConnectedComponents
+from pipeline.stages.dedup import DedupReason, DropByIds
+from pipeline.text.dedup import minhash, simhash
+
+MINHASH_STAGE = "dedup.minhash.v1"
+SIMHASH_STAGE = "dedup.simhash.v1"
+
+
+class MinHashSketch:
+    """Signatures (uint32 x num_perm) bucketed by LSH band; similar = estimated Jaccard >= threshold."""
+
+    stage_id = MINHASH_STAGE
+
+    def __init__(self, cfg: MinHashConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        cfg = self.cfg
+        self._shingling = minhash.Shingling(unit=cfg.shingle, n=cfg.ngram)
+        self._a, self._b = minhash.permutations(cfg.num_perm, cfg.seed)
+        self._bands, self._rows = minhash.lsh_params(cfg.threshold, cfg.num_perm, cfg.false_positive_weight, cfg.false_negative_weight)
+        self._words = minhash.WordHashes()  # kept across batches: each distinct word hashed once
+
+    def sketch(self, texts: list[str]):
+        """-> [(sketch bytes, bucket keys) or None for a text with nothing to compare]."""
+        shingles = minhash.shingle_hashes(texts, self._shingling, cache=self._words)
+        sigs = minhash.signatures(shingles, self._a, self._b)
+        keys = minhash.band_keys(sigs, self._bands, self._rows)
+        return [(sig.tobytes(), k.tolist()) if len(sh) else None for sig, k, sh in zip(sigs, keys, shingles)]
+
+    def similar_to_earlier(self, sketches: list[bytes], i: int) -> np.ndarray:
+        sigs = np.stack([np.frombuffer(s, dtype=np.uint32) for s in sketches[: i + 1]])
+        if not self.cfg.verify:
+            return np.ones(i, dtype=bool)
+        return (sigs[:i] == sigs[i]).mean(axis=1) >= self.cfg.threshold
+
+
+class SimHashSketch:
+    """64-bit fingerprints bucketed by block; similar = Hamming distance <= max_distance."""
+
+    stage_id = SIMHASH_STAGE
+
+    def __init__(self, cfg: SimHashConfig):
+        self.cfg = cfg
+
+    def setup(self) -> None:
+        self._shingling = minhash.Shingling(unit=self.cfg.shingle, n=self.cfg.ngram)
+        self._words = minhash.WordHashes()
+
+    def sketch(self, texts: list[str]):
+        shingles = minhash.shingle_hashes(texts, self._shingling, distinct=True, cache=self._words)
+        fps = simhash.simhash_fingerprints(shingles)
+        keys = simhash.block_keys(fps, self.cfg.max_distance)
+        return [(fp.tobytes(), k.tolist()) if len(sh) else None for fp, k, sh in zip(fps, keys, shingles)]
+
+    def similar_to_earlier(self, sketches: list[bytes], i: int) -> np.ndarray:
+        fps = np.frombuffer(b"".join(sketches[: i + 1]), dtype=np.uint64)
+        return simhash.hamming(fps[:i], fps[i]) <= self.cfg.max_distance
+
+
+class _Sketch(beam.DoFn):
+    """A batch of documents -> ((scope, bucket key), (id, sketch)) for each of a document's buckets."""
+
+    def __init__(self, sketcher, scope: str):
+        self._sketcher = sketcher
+        self._scope = scope
+
+    def setup(self):
+        self._sketcher.setup()
+        self._sketched = Metrics.counter(self._sketcher.stage_id, "sketched")
+
+    def process(self, batch: list[Document]):
+        self._sketched.inc(len(batch))
+        for doc, sketched in zip(batch, self._sketcher.sketch([d.text for d in batch])):
+            if sketched is None:
+                continue  # nothing to compare (a document of punctuation only)
+            sketch, keys = sketched
+            scope = doc.source if self._scope == "source" else ""
+            for bucket, key in enumerate(keys):
+                yield (scope, bucket, key), (doc.id, sketch)
+
+
+def _bucket_edges(sketcher):
+    """A bucket's members -> edges between members the sketcher finds similar. A local union-find
+    keeps at most (members - 1) edges per bucket: enough to connect the same sets."""
+
+    def edges(bucket):
+        _, members = bucket
+        members = sorted(set(members))
+        if len(members) < 2:
+            return
+        ids = [m[0] for m in members]
+        sketches = [m[1] for m in members]
+        parent = list(range(len(ids)))
+
+        def find(i):
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        for i in range(1, len(ids)):
+            for j in np.flatnonzero(sketcher.similar_to_earlier(sketches, i)).tolist():
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+                    yield ids[j], ids[i]
+
+    return edges
+
+
+class DropNearDuplicates(beam.PTransform):
+    def __init__(self, sketcher, cfg: DedupConfig, batch_size: int, max_rounds: int, keep_text: bool):
+        super().__init__(label=f"Dedup[{sketcher.stage_id}]")
+        self._sketcher, self._cfg = sketcher, cfg
+        self._batch_size, self._max_rounds, self._keep_text = batch_size, max_rounds, keep_text
+
+    def expand(self, docs):
+        drops = (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
+            | "Sketch" >> beam.ParDo(_Sketch(self._sketcher, self._cfg.scope))
+            | "GroupByBucket" >> beam.GroupByKey()
+            | "VerifiedEdges" >> beam.FlatMap(_bucket_edges(self._sketcher))
+            | "Components" >> ConnectedComponents(self._max_rounds)
+            | "NotRepresentative" >> beam.Filter(lambda nc: nc[0] != nc[1])
+        )
+        return docs | DropByIds(self._sketcher.stage_id, DedupReason.NEAR_DUPLICATE, drops, self._keep_text)
+
+
+def drop_minhash_duplicates(cfg: DedupConfig, keep_text: bool) -> DropNearDuplicates:
+    mh = cfg.minhash
+    return DropNearDuplicates(MinHashSketch(mh), cfg, mh.batch_size, mh.max_rounds, keep_text)
+
+
+def drop_simhash_duplicates(cfg: DedupConfig, keep_text: bool) -> DropNearDuplicates:
+    sh = cfg.simhash
+    return DropNearDuplicates(SimHashSketch(sh), cfg, sh.batch_size, sh.max_rounds, keep_text)
