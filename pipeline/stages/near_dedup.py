@@ -96,8 +96,10 @@ class _Sketch(beam.DoFn):
 
 
 def _bucket_edges(sketcher):
-    """A bucket's members -> edges between members the sketcher finds similar. A local union-find
-    keeps at most (members - 1) edges per bucket: enough to connect the same sets."""
+    """A bucket's members -> edges that connect the members the sketcher finds similar. Each new
+    member is compared with the first member of every group formed so far (not with every
+    member: a bucket of 10,000 copies costs 10,000 comparisons, not 50 million) and joins each
+    group it is similar to; at most (members - 1) edges per bucket."""
 
     def edges(bucket):
         _, members = bucket
@@ -106,20 +108,17 @@ def _bucket_edges(sketcher):
             return
         ids = [m[0] for m in members]
         sketches = [m[1] for m in members]
-        parent = list(range(len(ids)))
-
-        def find(i):
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
+        roots: list[int] = [0]  # the first member of each group, in order
         for i in range(1, len(ids)):
-            for j in np.flatnonzero(sketcher.similar_to_earlier(sketches, i)).tolist():
-                ri, rj = find(i), find(j)
-                if ri != rj:
-                    parent[max(ri, rj)] = min(ri, rj)
-                    yield ids[j], ids[i]
+            candidates = [sketches[r] for r in roots] + [sketches[i]]
+            similar = np.flatnonzero(sketcher.similar_to_earlier(candidates, len(roots))).tolist()
+            if not similar:
+                roots.append(i)
+                continue
+            for k in similar:
+                yield ids[roots[k]], ids[i]
+            # The groups i joined are one group now, led by the first of them.
+            roots = [r for k, r in enumerate(roots) if k not in similar[1:]]
 
     return edges
 

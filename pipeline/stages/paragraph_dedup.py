@@ -25,8 +25,14 @@ def _boilerplate_members(max_docs: int):
 
     def members(group):
         (_, h), ids = group
-        ids = list(ids)
-        if len(ids) > max_docs:
+        # Count only up to max_docs + 1 and iterate again (Beam's grouped values re-iterate):
+        # a footer on ten million pages is never a ten-million-id list in memory.
+        seen = 0
+        for _ in ids:
+            seen += 1
+            if seen > max_docs:
+                break
+        if seen > max_docs:
             for doc_id in ids:
                 yield doc_id, h
 
