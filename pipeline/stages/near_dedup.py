@@ -96,10 +96,11 @@ class _Sketch(beam.DoFn):
 
 
 def _bucket_edges(sketcher):
-    """A bucket's members -> edges that connect the members the sketcher finds similar. Each new
-    member is compared with the first member of every group formed so far (not with every
-    member: a bucket of 10,000 copies costs 10,000 comparisons, not 50 million) and joins each
-    group it is similar to; at most (members - 1) edges per bucket."""
+    """A bucket's members -> edges that connect every group of similar members (transitively: A~B
+    and B~C put A, B and C in one group even when A and C differ more). A new member is first
+    compared with each group's first member; only groups where that fails are compared member
+    by member. So a bucket of 10,000 copies costs 10,000 comparisons, not 50 million, and at
+    most (members - 1) edges leave a bucket."""
 
     def edges(bucket):
         _, members = bucket
@@ -108,17 +109,22 @@ def _bucket_edges(sketcher):
             return
         ids = [m[0] for m in members]
         sketches = [m[1] for m in members]
-        roots: list[int] = [0]  # the first member of each group, in order
+        groups: list[list[int]] = [[0]]  # member indexes; a group's first member is its root
         for i in range(1, len(ids)):
-            candidates = [sketches[r] for r in roots] + [sketches[i]]
-            similar = np.flatnonzero(sketcher.similar_to_earlier(candidates, len(roots))).tolist()
-            if not similar:
-                roots.append(i)
-                continue
-            for k in similar:
-                yield ids[roots[k]], ids[i]
-            # The groups i joined are one group now, led by the first of them.
-            roots = [r for k, r in enumerate(roots) if k not in similar[1:]]
+            roots = [g[0] for g in groups]
+            similar_root = sketcher.similar_to_earlier([sketches[r] for r in roots] + [sketches[i]], len(roots))
+            joined = []
+            for g, group in enumerate(groups):
+                if similar_root[g] or (
+                    len(group) > 1
+                    and sketcher.similar_to_earlier([sketches[m] for m in group[1:]] + [sketches[i]], len(group) - 1).any()
+                ):
+                    joined.append(g)
+            for g in joined:
+                yield ids[groups[g][0]], ids[i]
+            merged = [m for g in joined for m in groups[g]] + [i]
+            groups = [group for g, group in enumerate(groups) if g not in joined] + [sorted(merged)]
+            groups.sort(key=lambda group: group[0])
 
     return edges
 
