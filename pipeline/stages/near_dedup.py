@@ -34,11 +34,10 @@ class MinHashSketch:
         self._shingling = minhash.Shingling(unit=cfg.shingle, n=cfg.ngram)
         self._a, self._b = minhash.permutations(cfg.num_perm, cfg.seed)
         self._bands, self._rows = minhash.lsh_params(cfg.threshold, cfg.num_perm, cfg.false_positive_weight, cfg.false_negative_weight)
-        self._words = minhash.WordHashes()  # kept across batches: each distinct word hashed once
 
     def sketch(self, texts: list[str]):
         """-> [(sketch bytes, bucket keys) or None for a text with nothing to compare]."""
-        shingles = minhash.shingle_hashes(texts, self._shingling, cache=self._words)
+        shingles = minhash.shingle_hashes(texts, self._shingling)
         sigs = minhash.signatures(shingles, self._a, self._b)
         keys = minhash.band_keys(sigs, self._bands, self._rows)
         return [(sig.tobytes(), k.tolist()) if len(sh) else None for sig, k, sh in zip(sigs, keys, shingles)]
@@ -60,10 +59,9 @@ class SimHashSketch:
 
     def setup(self) -> None:
         self._shingling = minhash.Shingling(unit=self.cfg.shingle, n=self.cfg.ngram)
-        self._words = minhash.WordHashes()
 
     def sketch(self, texts: list[str]):
-        shingles = minhash.shingle_hashes(texts, self._shingling, distinct=True, cache=self._words)
+        shingles = minhash.shingle_hashes(texts, self._shingling, distinct=True)
         fps = simhash.simhash_fingerprints(shingles)
         keys = simhash.block_keys(fps, self.cfg.max_distance)
         return [(fp.tobytes(), k.tolist()) if len(sh) else None for fp, k, sh in zip(fps, keys, shingles)]

@@ -5,8 +5,9 @@ n-grams for languages without spaces); each shingle is a 64-bit value; a signatu
 each of `num_perm` hash functions, the minimum over the shingles. Two signatures agree in a
 position with probability equal to the Jaccard similarity of the shingle sets (Broder 1997).
 
-Where the time goes, and why it is numpy: a word is hashed once per batch (blake2b, cached in a
-dict), a shingle is a rolling combination of its words' hashes (vector ops over the batch), and
+Where the time goes, and why it is numpy: the words of a whole batch are hashed at once from
+their UTF-8 bytes (unit_hashes), a shingle is a rolling combination of its words' hashes (vector
+ops over the batch), and
 the hash functions are affine permutations of 32-bit values, h(x) = a*x + b mod 2^32 with odd a,
 evaluated as one (shingles x permutations) uint32 product and reduced per document with
 np.minimum.reduceat. No Python loop runs per shingle or per permutation.
@@ -15,7 +16,6 @@ Banding follows datasketch: the (bands, rows) pair that minimises the weighted f
 and false negative probabilities at the Jaccard threshold (datasketch.lsh._optimal_param).
 """
 
-import hashlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ import numpy as np
 _MASK32 = np.uint64(0xFFFFFFFF)
 _PUNCT = re.compile(r"[^\w\s]+")
 _WORD = re.compile(r"\w+")  # the words normalize() leaves: runs between punctuation and spaces
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
 _SPACE = re.compile(r"\s+")
 _ROWS_PER_CHUNK = 8192  # shingles per (shingles x permutations) product: bounds memory on long docs
 
@@ -50,37 +51,73 @@ def normalize(text: str, lowercase: bool = True, strip_punctuation: bool = True)
     return _SPACE.sub(" ", text).strip()
 
 
-class WordHashes(dict):
-    """word -> 64-bit blake2b, computed on first sight. A caller that keeps one across batches
-    (a worker's DoFn) hashes each distinct word once; it clears itself past `limit` words."""
+_P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2^64
+_P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 
-    limit = 2_000_000
 
-    def __missing__(self, word: str) -> int:
-        if len(self) >= self.limit:
-            self.clear()
-        value = self[word] = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
-        return value
+def _mix64(z: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches every output bit."""
+    with np.errstate(over="ignore"):
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+_POWERS = {"p": np.ones(1, dtype=np.uint64), "p_inv": np.ones(1, dtype=np.uint64)}  # P^j, P^-j
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """P^j and P^-j (mod 2^64) for j < n; computed once and grown as needed (same values always)."""
+    if len(_POWERS["p"]) < n:
+        size = max(n, 2 * len(_POWERS["p"]))
+        with np.errstate(over="ignore"):
+            for key, base in (("p", _P), ("p_inv", _P_INV)):
+                table = np.full(size, base, dtype=np.uint64)
+                table[0] = 1
+                _POWERS[key] = np.cumprod(table)
+    return _POWERS["p"][:n], _POWERS["p_inv"][:n]
+
+
+def unit_hashes(units: list[str]) -> np.ndarray:
+    """A 64-bit hash per word, all words of a batch at once: the UTF-8 bytes of the words joined
+    by NUL (no word holds one), hashed as polynomials sum_j byte_j * P^(end-1-j) mod 2^64 from
+    prefix sums of byte_j * P^-j, then mixed. No Python call per word."""
+    if not units:
+        return np.zeros(0, dtype=np.uint64)
+    data = np.frombuffer("\0".join(units).encode("utf-8"), dtype=np.uint8)
+    ends = np.append(np.flatnonzero(data == 0), len(data))  # one past each word's last byte
+    starts = np.concatenate(([0], ends[:-1] + 1))
+    powers, inv_powers = _powers(len(data) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data * inv_powers[: len(data)], out=prefix[1:])
+        poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    return _mix64(poly ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
 
 
 def _units(text: str, shingling: Shingling) -> list[str]:
     """The words (or characters) of normalize(text), without building the normalised string."""
-    if not text.isascii():
+    ascii_text = text.isascii()
+    if not ascii_text:  # ASCII is already in NFC
         text = unicodedata.normalize("NFC", text)
     if shingling.lowercase:
         text = text.casefold()
-    words = _WORD.findall(text) if shingling.strip_punctuation else text.split()
+    if not shingling.strip_punctuation:
+        words = text.split()
+    elif ascii_text:  # same words as the regex, 1.6x faster: every ASCII non-word char -> space
+        words = text.translate(_ASCII_NON_WORD).split()
+    else:
+        words = _WORD.findall(text)
     return words if shingling.unit == "word" else list("".join(words))
 
 
-def shingle_hashes(texts: list[str], shingling: Shingling, distinct: bool = False, cache: WordHashes | None = None) -> list[np.ndarray]:
+def shingle_hashes(texts: list[str], shingling: Shingling, distinct: bool = False) -> list[np.ndarray]:
     """Per text, the uint64 hashes of its shingles in order (a text shorter than n units is one
     shingle); `distinct` makes each a set. MinHash does not need it: a repeated shingle cannot
     change a minimum. The whole batch is combined in one pass of vector operations."""
-    cache = WordHashes() if cache is None else cache
     units_per_text = [_units(text, shingling) for text in texts]
     sizes = np.fromiter(map(len, units_per_text), dtype=np.int64, count=len(texts))
-    hashes = np.fromiter(map(cache.__getitem__, chain.from_iterable(units_per_text)), dtype=np.uint64, count=int(sizes.sum()))
+    hashes = unit_hashes(list(chain.from_iterable(units_per_text)))
     # Shingle i of a text combines units i..i+n-1: h = sum_k h[i+k] * M^(n-1-k) (mod 2^64), over
     # the concatenated batch; windows that cross into the next text are dropped below.
     n = shingling.n
