@@ -236,6 +236,9 @@ class MinHashConfig:
     false_positive_weight: float = 0.1
     false_negative_weight: float = 0.9
     verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
+    # Then check the pair's exact Jaccard from the two shingle sets (NeMo Curator's verification):
+    # shuffles each candidate's shingle hashes once more; removes the estimator's errors.
+    verify_exact: bool = True
     batch_size: int = 256  # documents per signature batch
     max_rounds: int = 10  # large-star/small-star rounds unrolled in the graph (O(log^2 n) needed)
 

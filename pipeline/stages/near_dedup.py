@@ -36,17 +36,29 @@ class MinHashSketch:
         self._bands, self._rows = minhash.lsh_params(cfg.threshold, cfg.num_perm, cfg.false_positive_weight, cfg.false_negative_weight)
 
     def sketch(self, texts: list[str]):
-        """-> [(sketch bytes, bucket keys) or None for a text with nothing to compare]."""
+        """-> [(sketch bytes, bucket keys, shingle set bytes or None) or None for a text with
+        nothing to compare]; the shingle set only when pairs are verified by exact Jaccard."""
         shingles = minhash.shingle_hashes(texts, self._shingling)
         sigs = minhash.signatures(shingles, self._a, self._b)
         keys = minhash.band_keys(sigs, self._bands, self._rows)
-        return [(sig.tobytes(), k.tolist()) if len(sh) else None for sig, k, sh in zip(sigs, keys, shingles)]
+        exact = self.cfg.verify_exact
+        return [
+            (sig.tobytes(), k.tolist(), np.unique(sh).tobytes() if exact else None) if len(sh) else None
+            for sig, k, sh in zip(sigs, keys, shingles)
+        ]
+
+    def estimate_threshold(self) -> float:
+        """The estimate a pair must reach. With exact verification after it, three standard
+        deviations of the estimate below the threshold, so a pair at the threshold is not lost
+        to the estimate's noise (sigma = sqrt(J(1-J)/num_perm), 0.035 at J=0.8 with 128)."""
+        t = self.cfg.threshold
+        return t - 3 * (t * (1 - t) / self.cfg.num_perm) ** 0.5 if self.cfg.verify_exact else t
 
     def similar_to_earlier(self, sketches: list[bytes], i: int) -> np.ndarray:
         sigs = np.stack([np.frombuffer(s, dtype=np.uint32) for s in sketches[: i + 1]])
         if not self.cfg.verify:
             return np.ones(i, dtype=bool)
-        return (sigs[:i] == sigs[i]).mean(axis=1) >= self.cfg.threshold
+        return (sigs[:i] == sigs[i]).mean(axis=1) >= self.estimate_threshold()
 
 
 class SimHashSketch:
@@ -64,15 +76,19 @@ class SimHashSketch:
         shingles = minhash.shingle_hashes(texts, self._shingling, distinct=True)
         fps = simhash.simhash_fingerprints(shingles)
         keys = simhash.block_keys(fps, self.cfg.max_distance)
-        return [(fp.tobytes(), k.tolist()) if len(sh) else None for fp, k, sh in zip(fps, keys, shingles)]
+        return [(fp.tobytes(), k.tolist(), None) if len(sh) else None for fp, k, sh in zip(fps, keys, shingles)]
 
     def similar_to_earlier(self, sketches: list[bytes], i: int) -> np.ndarray:
         fps = np.frombuffer(b"".join(sketches[: i + 1]), dtype=np.uint64)
         return simhash.hamming(fps[:i], fps[i]) <= self.cfg.max_distance
 
 
+SHINGLES = "shingles"
+
+
 class _Sketch(beam.DoFn):
-    """A batch of documents -> ((scope, bucket key), (id, sketch)) for each of a document's buckets."""
+    """A batch of documents -> ((scope, bucket key), (id, sketch)) for each of a document's
+    buckets, and (id, shingle set) on the SHINGLES output when pairs are verified exactly."""
 
     def __init__(self, sketcher, scope: str):
         self._sketcher = sketcher
@@ -87,10 +103,12 @@ class _Sketch(beam.DoFn):
         for doc, sketched in zip(batch, self._sketcher.sketch([d.text for d in batch])):
             if sketched is None:
                 continue  # nothing to compare (a document of punctuation only)
-            sketch, keys = sketched
+            sketch, keys, shingle_set = sketched
             scope = doc.source if self._scope == "source" else ""
             for bucket, key in enumerate(keys):
                 yield (scope, bucket, key), (doc.id, sketch)
+            if shingle_set is not None:
+                yield beam.pvalue.TaggedOutput(SHINGLES, (doc.id, shingle_set))
 
 
 def _bucket_edges(sketcher):
@@ -111,20 +129,52 @@ def _bucket_edges(sketcher):
         for i in range(1, len(ids)):
             roots = [g[0] for g in groups]
             similar_root = sketcher.similar_to_earlier([sketches[r] for r in roots] + [sketches[i]], len(roots))
-            joined = []
+            joined = []  # (group, the member of it that i is similar to)
             for g, group in enumerate(groups):
-                if similar_root[g] or (
-                    len(group) > 1
-                    and sketcher.similar_to_earlier([sketches[m] for m in group[1:]] + [sketches[i]], len(group) - 1).any()
-                ):
-                    joined.append(g)
-            for g in joined:
-                yield ids[groups[g][0]], ids[i]
+                if similar_root[g]:
+                    joined.append((g, group[0]))
+                elif len(group) > 1:
+                    hits = np.flatnonzero(sketcher.similar_to_earlier([sketches[m] for m in group[1:]] + [sketches[i]], len(group) - 1))
+                    if hits.size:
+                        joined.append((g, group[1 + int(hits[0])]))
+            for _, member in joined:
+                yield ids[member], ids[i]
+            joined = [g for g, _ in joined]
             merged = [m for g in joined for m in groups[g]] + [i]
             groups = [group for g, group in enumerate(groups) if g not in joined] + [sorted(merged)]
             groups.sort(key=lambda group: group[0])
 
     return edges
+
+
+def _jaccard(a: bytes, b: bytes) -> float:
+    sa, sb = np.frombuffer(a, dtype=np.uint64), np.frombuffer(b, dtype=np.uint64)
+    common = np.intersect1d(sa, sb, assume_unique=True).size
+    return common / (sa.size + sb.size - common)
+
+
+class VerifyExactJaccard(beam.PTransform):
+    """Candidate edges -> those whose shingle sets' exact Jaccard reaches the threshold (as NeMo
+    Curator verifies). Each end's shingle set (hashes, not text) meets its edges in a join by id."""
+
+    def __init__(self, shingles, threshold: float):
+        super().__init__()
+        self._shingles, self._threshold = shingles, threshold
+
+    def expand(self, edges):
+        threshold = self._threshold
+        first_end = (
+            {"set": self._shingles, "edge": edges}
+            | "JoinFirst" >> beam.CoGroupByKey()
+            | "ToSecond" >> beam.FlatMap(lambda kv: [(b, (kv[0], s)) for s in kv[1]["set"] for b in kv[1]["edge"]])
+        )
+        return (
+            {"set": self._shingles, "edge": first_end}
+            | "JoinSecond" >> beam.CoGroupByKey()
+            | "Keep" >> beam.FlatMap(
+                lambda kv: [(a, kv[0]) for s in kv[1]["set"] for a, sa in kv[1]["edge"] if _jaccard(sa, s) >= threshold]
+            )
+        )
 
 
 class DropNearDuplicates(beam.PTransform):
@@ -134,12 +184,16 @@ class DropNearDuplicates(beam.PTransform):
         self._batch_size, self._max_rounds, self._keep_text = batch_size, max_rounds, keep_text
 
     def expand(self, docs):
-        drops = (
+        sketched = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
-            | "Sketch" >> beam.ParDo(_Sketch(self._sketcher, self._cfg.scope))
-            | "GroupByBucket" >> beam.GroupByKey()
-            | "VerifiedEdges" >> beam.FlatMap(_bucket_edges(self._sketcher))
+            | "Sketch" >> beam.ParDo(_Sketch(self._sketcher, self._cfg.scope)).with_outputs(SHINGLES, main="buckets")
+        )
+        edges = sketched.buckets | "GroupByBucket" >> beam.GroupByKey() | "VerifiedEdges" >> beam.FlatMap(_bucket_edges(self._sketcher))
+        if getattr(self._sketcher.cfg, "verify_exact", False):
+            edges = edges | "ExactJaccard" >> VerifyExactJaccard(sketched[SHINGLES], self._sketcher.cfg.threshold)
+        drops = (
+            edges
             | "Components" >> ConnectedComponents(self._max_rounds)
             | "NotRepresentative" >> beam.Filter(lambda nc: nc[0] != nc[1])
         )

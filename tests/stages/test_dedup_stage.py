@@ -19,7 +19,7 @@ from pipeline import run
 from pipeline.config import DedupConfig, ExactDedupConfig, MinHashConfig
 from pipeline.records import Document, Rejection
 from pipeline.stages.dedup import EXACT_STAGE, DedupReason, DropExactDuplicates, exact_key
-from pipeline.stages.near_dedup import MINHASH_STAGE, MinHashSketch, _bucket_edges, drop_minhash_duplicates
+from pipeline.stages.near_dedup import MINHASH_STAGE, MinHashSketch, VerifyExactJaccard, _bucket_edges, drop_minhash_duplicates
 from pipeline.text.dedup import minhash
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "data"
@@ -340,3 +340,16 @@ def test_bucket_of_many_copies_costs_one_comparison_per_member():
     edges = list(_bucket_edges(Counting(MinHashConfig()))(bucket))
     assert len(edges) == 499 and all(a == "copy-0000" for a, _ in edges)
     assert len(calls) == 499 and set(calls) == {1}  # each new copy against one group root
+
+
+def test_exact_verification_keeps_only_pairs_whose_shingle_sets_reach_the_threshold():
+    base = np.arange(100, dtype=np.uint64)
+    sets = {
+        "a": base,
+        "b": np.concatenate([base[:90], np.arange(1000, 1010, dtype=np.uint64)]),  # J(a, b) = 90/110 = 0.82
+        "c": np.concatenate([base[:60], np.arange(2000, 2040, dtype=np.uint64)]),  # J(a, c) = 60/140 = 0.43
+    }
+    with TestPipeline() as p:
+        shingles = p | "Sets" >> beam.Create([(k, np.sort(v).tobytes()) for k, v in sets.items()])
+        edges = p | "Edges" >> beam.Create([("a", "b"), ("a", "c")])
+        assert_that(edges | VerifyExactJaccard(shingles, 0.8), equal_to([("a", "b")]))
