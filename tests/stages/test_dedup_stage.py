@@ -343,11 +343,11 @@ def test_bucket_of_many_copies_costs_one_comparison_per_member():
 
 
 def test_exact_verification_keeps_only_pairs_whose_shingle_sets_reach_the_threshold():
-    base = np.arange(100, dtype=np.uint64)
+    base = np.arange(100, dtype=np.uint32)
     sets = {
         "a": base,
-        "b": np.concatenate([base[:90], np.arange(1000, 1010, dtype=np.uint64)]),  # J(a, b) = 90/110 = 0.82
-        "c": np.concatenate([base[:60], np.arange(2000, 2040, dtype=np.uint64)]),  # J(a, c) = 60/140 = 0.43
+        "b": np.concatenate([base[:90], np.arange(1000, 1010, dtype=np.uint32)]),  # J(a, b) = 90/110 = 0.82
+        "c": np.concatenate([base[:60], np.arange(2000, 2040, dtype=np.uint32)]),  # J(a, c) = 60/140 = 0.43
     }
     with TestPipeline() as p:
         shingles = p | "Sets" >> beam.Create([(k, np.sort(v).tobytes()) for k, v in sets.items()])
