@@ -31,9 +31,9 @@ import subprocess
 import sys
 import time
 
-from bench.compare_quality_datatrove import ROOT, header
+from bench.common import RESULTS_DIR, ROOT, command_line, header, write_report
 
-RESULTS = os.path.join(ROOT, "bench", "results", "dedup_e2e.md")
+RESULTS = os.path.join(RESULTS_DIR, "dedup_e2e.md")
 WORK = "/tmp/dedupbench"
 SAMPLE = sorted(glob.glob(os.path.join(ROOT, "pipeline", "sample", "data", "*.jsonl.gz")))
 CONFIG = "language: {keep: [], threshold: 0.0, thresholds: {}}\nquality: {apply: {'*': []}}\n"
@@ -122,9 +122,7 @@ def main() -> None:
         rows.append((label, mb, with_dedup, without))
         print(label, with_dedup, without, flush=True)
 
-    cmd = "python -m bench.bench_dedup_e2e" + "".join(
-        f" --{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v != parser.get_default(k) and not isinstance(v, bool)
-    ) + (" --skip-exact-baseline" if args.skip_exact_baseline else "")
+    cmd = command_line("bench.bench_dedup_e2e", parser, args)
     out = header("End-to-end dedup on the DirectRunner (1 worker): wall time and peak memory", cmd) + [
         "- runs: `python -m pipeline.run --runner=DirectRunner --direct_num_workers=1 --direct_running_mode=in_memory`, "
         "config: no quality family, every language kept (read + langid + dedup + write); baseline: the same with `dedup: {methods: []}`",
@@ -137,11 +135,7 @@ def main() -> None:
         out.append(f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | {n['seconds']:.1f} | {share:.1f} | {mb / share:.2f} | "
                    if n else f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | - | - | - | ")
         out[-1] += f"{d['rss']:,.0f} | {n['rss']:,.0f} | {stages} |" if n else f"{d['rss']:,.0f} | - | {stages} |"
-    report = "\n".join(out) + "\n"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+    write_report(RESULTS, "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

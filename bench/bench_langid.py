@@ -15,16 +15,11 @@ Writes bench/results/langid.md (git-ignored) and prints the same table.
 """
 
 import argparse
-import cProfile
-import datetime
 import glob
 import gzip
 import json
 import os
-import platform
-import pstats
 import tempfile
-import time
 
 import apache_beam as beam
 import fasttext
@@ -32,15 +27,15 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
+from bench.common import RESULTS_DIR, ROOT, best_of, header, profile_top, write_report
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLE_GLOB = os.path.join(ROOT, "pipeline", "sample", "data", "*.jsonl.gz")
-RESULTS = os.path.join(ROOT, "bench", "results", "langid.md")
+RESULTS = os.path.join(RESULTS_DIR, "langid.md")
 BATCH = 256  # the pipeline's default language.batch_size, used for every variant
 TARGET = 0.7  # ours-pipeline must reach this share of raw fastText's docs/s
 
@@ -51,15 +46,6 @@ def load_texts(pattern: str) -> list[str]:
         with gzip.open(path, "rt", encoding="utf-8") as f:
             texts.extend(json.loads(line)["text"] for line in f if line.strip())
     return texts
-
-
-def best_of(repeat: int, fn) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def run_raw(model, texts: list[str]) -> None:
@@ -95,26 +81,11 @@ def run_pipeline(pattern: str, cfg: PipelineConfig) -> int:
     return sum(c.committed for c in counters)
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"{platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}"
-
-
 def table(n_docs: int, mb: float, timings: dict[str, float], repeat: int, fixed: float, scale: int) -> str:
     raw_rate = n_docs / timings["raw fastText"]
-    lines = [
-        "# Language-ID throughput, one worker",
-        "",
-        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {machine()}",
-        f"- versions: apache-beam {beam.__version__}, fasttext {_version('fasttext')}",
+    command = f"python -m bench.bench_langid --scale {scale} --repeat {repeat}"
+    lines = header("Language-ID throughput, one worker", command, versions=("apache-beam", "fasttext")) + [
         f"- input: the built-in sample x{scale}, {n_docs} docs, {mb:.2f} MB of text (UTF-8); batches of {BATCH}; best of {repeat}",
-        f"- command: `python -m bench.bench_langid --scale {scale} --repeat {repeat}`",
         "",
         "| variant | seconds | docs/s | MB/s | ratio to raw |",
         "|---|---:|---:|---:|---:|",
@@ -131,15 +102,6 @@ def table(n_docs: int, mb: float, timings: dict[str, float], repeat: int, fixed:
     ]
     lines += ["", f"Target: ours-pipeline >= {TARGET} x raw: {'met' if ratio >= TARGET else 'NOT met'} ({ratio:.2f})."]
     return "\n".join(lines) + "\n"
-
-
-def _version(dist: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
 
 
 def main() -> None:
@@ -174,23 +136,16 @@ def measure(args, cfg: PipelineConfig, pattern: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         with gzip.open(os.path.join(tmp, "one.jsonl.gz"), "wt") as f:
             f.write(json.dumps({"text": texts[0]}) + "\n")
-        fixed = best_of(args.repeat, lambda: run_pipeline(os.path.join(tmp, "*.jsonl.gz"), cfg))
+        fixed = best_of(args.repeat, lambda: run_pipeline(os.path.join(tmp, "*.jsonl.gz"), cfg))[0]
     timings = {
-        "raw fastText": best_of(args.repeat, lambda: run_raw(model, texts)),
-        "ours, model only (LanguageIdentifier.predict)": best_of(args.repeat, lambda: run_ours_model(ident, texts)),
-        "ours, pipeline (DirectRunner, 1 worker)": best_of(args.repeat, lambda: run_pipeline(pattern, cfg)),
+        "raw fastText": best_of(args.repeat, lambda: run_raw(model, texts))[0],
+        "ours, model only (LanguageIdentifier.predict)": best_of(args.repeat, lambda: run_ours_model(ident, texts))[0],
+        "ours, pipeline (DirectRunner, 1 worker)": best_of(args.repeat, lambda: run_pipeline(pattern, cfg))[0],
     }
-    report = table(len(texts), mb, timings, args.repeat, fixed, args.scale)
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+    write_report(RESULTS, table(len(texts), mb, timings, args.repeat, fixed, args.scale))
 
     if args.profile:
-        profiler = cProfile.Profile()
-        profiler.runcall(run_pipeline, pattern, cfg)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
-        pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+        print(profile_top(lambda: run_pipeline(pattern, cfg), 25, sort=("cumulative", "tottime")))
 
 
 if __name__ == "__main__":

@@ -22,23 +22,19 @@ Writes bench/results/minhash_throughput.md (git-ignored) and prints it.
 """
 
 import argparse
-import cProfile
 import glob
 import gzip
-import io
 import json
 import os
-import pstats
 import tempfile
-import time
 
 import numpy as np
 
-from bench.compare_quality_datatrove import ROOT, header
+from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, profile_top, write_report
 from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash
 
-RESULTS = os.path.join(ROOT, "bench", "results", "minhash_throughput.md")
+RESULTS = os.path.join(RESULTS_DIR, "minhash_throughput.md")
 CFG = MinHashConfig()
 BATCH = CFG.batch_size  # 256
 SHINGLING = minhash.Shingling(unit=CFG.shingle, n=CFG.ngram)
@@ -137,23 +133,6 @@ def run_datasketch(texts: list[str]) -> int:
     return docs
 
 
-def best_of(repeat: int, fn) -> tuple[float, int]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
-def profile_top(fn, n: int = 14) -> str:
-    profiler = cProfile.Profile()
-    profiler.runcall(fn)
-    buf = io.StringIO()
-    pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(n)
-    return buf.getvalue()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
@@ -184,8 +163,7 @@ def main() -> None:
     pick = lambda prefix: next(timings[n][0] for n in names if n.startswith(prefix))
     ours, bound, dt = pick("ours: shingle_hashes + signatures"), pick("numpy bound"), pick("datatrove")
 
-    command = "python -m bench.bench_minhash" + (f" --repeat {args.repeat}" if args.repeat != 3 else "") + (" --profile" if args.profile else "")
-    out = header("MinHash signature throughput, one worker", command) + [
+    out = header("MinHash signature throughput, one worker", command_line("bench.bench_minhash", parser, args)) + [
         f"- corpus: the built-in sample, {len(texts)} documents (all sources and languages), {mb:.2f} MB of text (UTF-8), "
         f"{n_shingles:,} word 5-grams; in memory; best of {args.repeat}; batches of {BATCH}",
         f"- ours: {CFG.num_perm} permutations, seed {CFG.seed}, word {CFG.ngram}-grams",
@@ -198,12 +176,8 @@ def main() -> None:
             f"Target ours >= 10x datatrove: {'met' if dt / ours >= 10 else 'NOT met'} ({dt / ours:.1f}x).",
             f"Target ours >= 0.5x the numpy bound: {'met' if bound / ours >= 0.5 else 'NOT met'} ({bound / ours:.2f}x)."]
     if args.profile:
-        out += ["", "## cProfile, ours, top by own time", "", "```", profile_top(lambda: run_ours(texts, a, b)).strip(), "```"]
-    report = "\n".join(out) + "\n"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+        out += ["", "## cProfile, ours, top by own time", "", "```", profile_top(lambda: run_ours(texts, a, b), 14).strip(), "```"]
+    write_report(RESULTS, "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

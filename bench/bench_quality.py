@@ -25,15 +25,10 @@ Writes bench/results/quality_throughput.md (git-ignored) and prints it.
 """
 
 import argparse
-import cProfile
 import gzip
-import io
 import json
 import os
 import tempfile
-import pstats
-import time
-import tracemalloc
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
@@ -43,14 +38,15 @@ from datatrove.data import Document as DTDocument
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.utils.text import split_into_parts
 
-from bench.compare_quality_datatrove import ROOT, english_docs, header
+from bench.common import RESULTS_DIR, best_of, command_line, header, peak_mib, profile_top, write_report
+from bench.compare_quality_datatrove import english_docs
 from pipeline.config import C4Config, QualityConfig, ReadConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.quality import quality_steps
 
-RESULTS = os.path.join(ROOT, "bench", "results", "quality_throughput.md")
+RESULTS = os.path.join(RESULTS_DIR, "quality_throughput.md")
 FAMILIES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
 # C4 as datatrove's C4QualityFilter() runs it (the paper's terminal-punctuation line rule on).
 CFG = QualityConfig(apply={"*": FAMILIES}, c4=C4Config(drop_lines_without_terminal_punct=True))
@@ -129,31 +125,6 @@ def write_corpus(docs: list[Document], path: str) -> None:
             f.write(json.dumps({"id": d.id, "text": d.text, "source": d.source}, ensure_ascii=False) + "\n")
 
 
-def best_of(repeat: int, fn) -> tuple[float, int]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
-
-
-def peak_mib(fn) -> float:
-    tracemalloc.start()
-    fn()
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    return peak / 2**20
-
-
-def profile_top(fn, n: int = 15) -> str:
-    profiler = cProfile.Profile()
-    profiler.runcall(fn)
-    buf = io.StringIO()
-    pstats.Stats(profiler, stream=buf).sort_stats("tottime").print_stats(n)
-    return buf.getvalue()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
@@ -185,8 +156,7 @@ def main() -> None:
     assert beam_total[1] == kept_ours, "Beam path and in-memory path keep different documents"
     memory = {name: peak_mib(variants[name]) for name in ("ours, early exit", "datatrove, early exit")}
 
-    command = "python -m bench.bench_quality" + (f" --repeat {args.repeat}" if args.repeat != 3 else "") + (" --profile" if args.profile else "")
-    out = header("Quality family throughput vs datatrove, one worker", command) + [
+    out = header("Quality family throughput vs datatrove, one worker", command_line("bench.bench_quality", parser, args)) + [
         f"- corpus: {len(docs)} English documents, {mb:.2f} MB of text (UTF-8), in memory; best of {args.repeat}; batches of {BATCH}",
         f"- kept: ours {kept_ours}, datatrove {kept_dt} (of {len(docs)}, default thresholds, chained)",
         "", "| variant | seconds | MB/s | docs/s | x datatrove (same exit policy) |", "|---|---:|---:|---:|---:|"]
@@ -204,11 +174,7 @@ def main() -> None:
     if args.profile:
         out += ["", "## cProfile, ours (early exit), top by own time", "", "```", profile_top(lambda: ours.run(docs)).strip(), "```",
                 "", "## cProfile, datatrove (early exit), top by own time", "", "```", profile_top(lambda: run_datatrove(theirs, docs)).strip(), "```"]
-    report = "\n".join(out) + "\n"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+    write_report(RESULTS, "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

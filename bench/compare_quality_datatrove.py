@@ -15,12 +15,9 @@ Writes bench/results/quality_agreement.md (git-ignored) and prints it.
 """
 
 import dataclasses
-import datetime
 import gzip
 import json
 import os
-import platform
-import subprocess
 from collections import Counter, defaultdict
 from dataclasses import replace
 
@@ -31,6 +28,7 @@ from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS as DT_ST
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_duplicates, find_top_duplicate, get_n_grams
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_into_sentences, split_into_words
 
+from bench.common import ROOT, RESULTS_DIR, header, write_report
 from pipeline.config import C4Config, QualityConfig
 from pipeline.records import Document
 from pipeline.stages.quality import quality_steps
@@ -40,8 +38,7 @@ from pipeline.text.quality.rules import evaluate
 from pipeline.text.quality.view import TextView
 from pipeline.text.words import tokenize
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-RESULTS = os.path.join(ROOT, "bench", "results", "quality_agreement.md")
+RESULTS = os.path.join(RESULTS_DIR, "quality_agreement.md")
 SOURCES = ("web", "wiki", "books", "curated", "academic")
 FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 FAMILY_OF_STAGE = {m.STAGE_ID: f for f, m in {"gopher_repetition": gopher_repetition, "gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb, "code": code}.items()}
@@ -64,20 +61,6 @@ def english_docs(min_score: float = 0.65) -> list[Document]:
             if lang == "en" and score >= min_score:
                 docs.append(Document(id=f"{source}-{i}", text=row["text"], source=source, url=row.get("url"), lang="en", lang_score=score))
     return docs
-
-
-def header(title: str, command: str) -> list[str]:
-    from importlib.metadata import version
-
-    cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "unknown CPU")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-    return [
-        f"# {title}", "",
-        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-        f"- machine: {platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}",
-        f"- versions: datatrove {version('datatrove')}, spacy {version('spacy')}, numpy {np.__version__}, apache-beam {version('apache-beam')}, ours {commit} (+ working tree)",
-        f"- command: `{command}`",
-    ]
 
 
 # ---- datatrove's signals, computed as its filters compute them (no early exit) ----
@@ -328,11 +311,7 @@ def main() -> None:
     out = header("Quality rules: agreement with datatrove", "python -m bench.compare_quality_datatrove") + [
         f"- corpus: {len(docs)} documents ({', '.join(f'{s} {by_source[s]}' for s in SOURCES)}), {sum(len(d.text) for d in docs) / 1e6:.2f} M chars: "
         "the sample's web/wiki/books/curated/academic documents our language ID reads as English with score >= 0.65", ""]
-    report = "\n".join(out + signal_section(docs, sig, unrep) + decision_section(docs, sig, unrep)) + "\n"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+    write_report(RESULTS, "\n".join(out + signal_section(docs, sig, unrep) + decision_section(docs, sig, unrep)) + "\n")
 
 
 if __name__ == "__main__":

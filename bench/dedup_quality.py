@@ -28,11 +28,12 @@ from itertools import combinations
 
 import numpy as np
 
-from bench.compare_quality_datatrove import ROOT, english_docs, header
+from bench.common import RESULTS_DIR, command_line, header, write_report
+from bench.compare_quality_datatrove import english_docs
 from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash, simhash
 
-RESULTS = os.path.join(ROOT, "bench", "results", "dedup_quality.md")
+RESULTS = os.path.join(RESULTS_DIR, "dedup_quality.md")
 THRESHOLD = 0.8
 KS = (3, 4, 6, 8, 10)
 NEAR = (0.75, 0.85)  # exact J strictly inside: "near the threshold"
@@ -241,7 +242,7 @@ def main() -> None:
     cross_dups = sum(family[i] != family[j] for i, j in truth)
     kinds = Counter(e[0] for e in edit if e)
     words = [len(t.split()) for t in texts]
-    cmd = "python -m bench.dedup_quality" + "".join(f" --{k} {v}" for k, v in vars(args).items() if v != parser.get_default(k))
+    cmd = command_line("bench.dedup_quality", parser, args)
     out = header("Near-duplicate detection quality: MinHash-LSH and SimHash vs exact Jaccard", cmd) + [
         f"- set: {len(bases)} base documents ({', '.join(f'{k} {v}' for k, v in sorted(Counter(k for k, _ in bases).items()))}), "
         f"{args.variants} variants each: {n} documents, {min(words)}-{max(words)} words (median {sorted(words)[n // 2]})",
@@ -281,11 +282,7 @@ def main() -> None:
             f"LSH candidate probability 1-(1-s^{rows})^{bands}: " + ", ".join(f"s={x:.2f} {1 - (1 - x ** rows) ** bands:.2f}" for x in (0.8, 0.85, 0.9, 0.95)) + ".",
             f"SimHash best k = {best_k} (F1 {scores[f'SimHash k = {best_k}'][2]:.4f}).",
             f"Target MinHash (verified) F1 >= 0.95: {'met' if f1 >= 0.95 else 'NOT met'} ({f1:.4f})."]
-    report = "\n".join(out) + "\n"
-    os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
-    with open(RESULTS, "w") as f:
-        f.write(report)
-    print(report)
+    write_report(RESULTS, "\n".join(out) + "\n")
 
 
 if __name__ == "__main__":

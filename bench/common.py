@@ -1,0 +1,101 @@
+"""Helpers shared by the benchmark scripts: the report header, timing, profiling, memory, writing."""
+
+import argparse
+import cProfile
+import datetime
+import io
+import os
+import platform
+import pstats
+import subprocess
+import time
+import tracemalloc
+from importlib.metadata import PackageNotFoundError, version
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RESULTS_DIR = os.path.join(ROOT, "bench", "results")  # git-ignored
+# The packages the quality and dedup benchmarks compare against or run on.
+DEFAULT_VERSIONS = ("datatrove", "spacy", "numpy", "apache-beam")
+
+
+def _version(dist: str) -> str:
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{platform.platform()}; {cpu}; {os.cpu_count()} cores; Python {platform.python_version()}"
+
+
+def _commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    except OSError:
+        out = ""
+    return out or "?"
+
+
+def header(title: str, command: str, versions=DEFAULT_VERSIONS) -> list[str]:
+    """The report's title and its date, machine, versions (`versions`: distribution names, then
+    our git commit) and command lines."""
+    return [
+        f"# {title}", "",
+        f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {machine()}",
+        f"- versions: {', '.join(f'{d} {_version(d)}' for d in versions)}, ours {_commit()} (+ working tree)",
+        f"- command: `{command}`",
+    ]
+
+
+def command_line(module: str, parser: argparse.ArgumentParser, args: argparse.Namespace) -> str:
+    """`python -m module` plus every option whose value differs from its default."""
+    out = f"python -m {module}"
+    for dest, value in vars(args).items():
+        if value != parser.get_default(dest):
+            out += f" --{dest.replace('_', '-')}" + ("" if isinstance(value, bool) else f" {value}")
+    return out
+
+
+def best_of(repeat: int, fn) -> tuple[float, object]:
+    """(the fastest of `repeat` calls of fn in seconds, the last call's result)."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def peak_mib(fn) -> float:
+    """tracemalloc's peak over one call of fn, in MiB."""
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20
+
+
+def profile_top(fn, n: int = 15, sort=("tottime",)) -> str:
+    """cProfile one call of fn; its top n functions for each key of `sort`, as text."""
+    profiler = cProfile.Profile()
+    profiler.runcall(fn)
+    buf = io.StringIO()
+    for key in sort:
+        pstats.Stats(profiler, stream=buf).sort_stats(key).print_stats(n)
+    return buf.getvalue()
+
+
+def write_report(path: str, text: str) -> None:
+    """Write the report to `path` (making its folder) and print it."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    print(text)
