@@ -3,8 +3,7 @@
 import re
 from functools import cached_property
 
-from pipeline.text.words import CJK_LANGUAGES, is_word, tokenize
-
+from pipeline.text.words import CJK_LANGUAGES, tokenize
 
 _PUNCT_LINE = re.compile(r"^[^\w\n][^\n]*", re.M)  # a token that is not a word (see words.is_word)
 
@@ -21,11 +20,6 @@ class TextView:
     def tokens(self) -> list[str]:
         """Words and punctuation runs (datatrove's "words": its ratios divide by all of them)."""
         return tokenize(self.text)
-
-    @cached_property
-    def words(self) -> list[str]:
-        """Tokens that are not only punctuation or symbols."""
-        return [t for t in self.tokens if is_word(t)]
 
     @cached_property
     def joined_tokens(self) -> str:
