@@ -1,0 +1,46 @@
+"""Document perplexity under a KenLM model, as CCNet computes it. No Beam here.
+
+A document's score is the sum over its lines of KenLM's log10 probability of the line as a
+sentence (<s> ... </s>), and its length the number of tokens plus one end of sentence per line;
+perplexity = 10 ** (-score / length). This is what KenLM's `query` tool prints as "Perplexity
+including OOVs" for a file holding the same normalized lines, so the two agree to rounding.
+"""
+
+from dataclasses import dataclass
+
+from pipeline.text.perplexity.normalize import normalize_lines
+
+
+@dataclass(frozen=True)
+class DocumentScore:
+    log10_prob: float  # summed over the lines
+    tokens: int  # words plus one end of sentence per line; 0 for a document with no words
+
+    @property
+    def perplexity(self) -> float | None:
+        return 10.0 ** (-self.log10_prob / self.tokens) if self.tokens else None
+
+
+class LanguageModel:
+    """One loaded KenLM model. Binary models are memory-mapped (KenLM's default load method), so
+    every process on a machine shares one copy in the page cache."""
+
+    def __init__(self, path: str):
+        import kenlm
+
+        self.path = path
+        self._model = kenlm.Model(path)
+        self.order = self._model.order
+
+    def score_lines(self, lines: list[str]) -> DocumentScore:
+        """Lines already normalized (normalize_lines)."""
+        score = self._model.score
+        log10_prob = 0.0
+        tokens = 0
+        for line in lines:
+            log10_prob += score(line, bos=True, eos=True)
+            tokens += line.count(" ") + 2  # normalized lines hold single spaces: words + </s>
+        return DocumentScore(log10_prob, tokens)
+
+    def score(self, text: str) -> DocumentScore:
+        return self.score_lines(normalize_lines(text))
