@@ -2,7 +2,7 @@
 
 import json
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -17,6 +17,7 @@ from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
+from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
@@ -35,16 +36,23 @@ def _document_size(d: Document) -> int:
     return _ROW_OVERHEAD + len(d.text) + sum(len(k) + 8 for k in d.scores) + sum(len(k) + len(v) for k, v in d.metadata.items())
 
 
-def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[Any], list[str]]:
-    """Runs the stages in order: (kept docs, rejection collections, skipped-rule collections,
-    filter stage ids in order)."""
-    rejected, skipped, stage_ids = [], [], []
+class StageOutputs(NamedTuple):
+    kept: Any  # documents that passed every stage
+    rejected: list[Any]  # Rejection collections, one per filter stage
+    skipped: list[Any]  # (stage id, rule, lang) collections
+    stage_ids: list[str]  # filter stage ids in order
+    facts: dict[str, Any]  # name -> singleton collection of what a stage learned, for stats.json
+
+
+def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
+    """Runs the stages in order."""
+    out = StageOutputs(None, [], [], [], {})
 
     def gate(collection, stage):
         result = collection | Filter(stage, keep_rejected_text=cfg.output.rejected_text)
-        rejected.append(result.rejected)
-        skipped.append(result.skipped)
-        stage_ids.append(stage.stage_id)
+        out.rejected.append(result.rejected)
+        out.skipped.append(result.skipped)
+        out.stage_ids.append(stage.stage_id)
         return result.kept
 
     docs = docs | Annotate(IdentifyLanguage(cfg.language), batch_size=cfg.language.batch_size)
@@ -59,11 +67,19 @@ def apply_stages(docs, cfg: PipelineConfig) -> tuple[Any, list[Any], list[Any], 
     for method in cfg.dedup.methods:
         stage_id, transform = DEDUP_STAGES[method]
         result = docs | transform(cfg.dedup, keep_text=cfg.output.rejected_text)
-        rejected.append(result.rejected)
-        skipped.append(result.skipped)
-        stage_ids.append(stage_id)
+        out.rejected.append(result.rejected)
+        out.skipped.append(result.skipped)
+        out.stage_ids.append(stage_id)
         docs = result.kept
-    return docs, rejected, skipped, stage_ids
+
+    # Model stages last: they cost the most per document, so they see the fewest.
+    ppl = cfg.perplexity
+    if ppl.enabled:
+        docs = docs | Annotate(ScorePerplexity(ppl), batch_size=ppl.batch_size)
+        cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
+        out.facts["perplexity_cutoffs"] = cutoffs
+        docs = gate(docs | AssignBuckets(ppl, cutoffs), PerplexityGate(ppl))
+    return out._replace(kept=docs)
 
 
 class _WriteStats(beam.DoFn):
@@ -75,12 +91,13 @@ class _WriteStats(beam.DoFn):
         self._stages = stages
         self._run = run
 
-    def process(self, counts, documents, rejections, dead_letters):
+    def process(self, counts, documents, rejections, dead_letters, **facts):
         files = {"rejections": rejections, "dead_letters": dead_letters}
         if documents is not None:
             files["documents"] = documents
         files = {name: [asdict(f) for f in fs] for name, fs in files.items()}
         stats = stats_lib.build_stats(counts, self._stages, files, self._run)
+        stats["facts"] = facts
         payload = json.dumps(stats, indent=2, sort_keys=False, ensure_ascii=False).encode("utf-8") + b"\n"
         write_atomically(f"{self._output}/{STATS_FILE}", lambda sink: sink.write(payload))
         yield stats["accounting"]["holds"]
@@ -89,9 +106,10 @@ class _WriteStats(beam.DoFn):
 def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any]) -> None:
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
-    kept, rejected_parts, skipped_parts, stage_ids = apply_stages(docs, cfg)
-    rejected = rejected_parts | "AllRejections" >> beam.Flatten()
-    skipped = skipped_parts | "AllSkippedRules" >> beam.Flatten()
+    stages = apply_stages(docs, cfg)
+    kept = stages.kept
+    rejected = stages.rejected | "AllRejections" >> beam.Flatten()
+    skipped = stages.skipped | "AllSkippedRules" >> beam.Flatten()
 
     out = cfg.output
     documents_written = None
@@ -132,10 +150,11 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     )
     empty = p | "NoDocumentsFile" >> beam.Create([None])
     _ = counts | "WriteStats" >> beam.ParDo(
-        _WriteStats(output, stage_ids, run),
+        _WriteStats(output, stages.stage_ids, run),
         documents=beam.pvalue.AsList(documents_written) if documents_written is not None else beam.pvalue.AsSingleton(empty),
         rejections=beam.pvalue.AsList(rejections_written),
         dead_letters=beam.pvalue.AsList(dead_written),
+        **{name: beam.pvalue.AsSingleton(fact) for name, fact in sorted(stages.facts.items())},
     )
 
 

@@ -77,6 +77,9 @@ def check_models(cfg: PipelineConfig) -> None:
         raise UsageError(str(e)) from None
     if not FileSystems.exists(model):
         raise UsageError(f"language.model: no file at {model}")
+    from pipeline.stages import perplexity
+
+    perplexity.check_models(cfg.perplexity)
 
 
 class _DropImportNoise(logging.Filter):

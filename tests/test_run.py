@@ -148,8 +148,8 @@ def test_a_stage_that_loses_documents_fails_the_run(messy_dir, tmp_path, capsys,
     real = graph.apply_stages
 
     def leaky(docs, cfg):
-        kept, rejected, skipped, stages = real(docs, cfg)
-        return kept | "LoseFrench" >> beam.Filter(lambda d: d.lang != "fr"), rejected, skipped, stages
+        out = real(docs, cfg)
+        return out._replace(kept=out.kept | "LoseFrench" >> beam.Filter(lambda d: d.lang != "fr"))
 
     monkeypatch.setattr(graph, "apply_stages", leaky)
     assert _run(["--input", str(messy_dir), "--output", str(tmp_path / "out")]) == 1

@@ -103,7 +103,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dest", default=None, help=f"folder for the binaries (default: {default_bin_dir()})")
     parser.add_argument("--jobs", type=int, default=None, help="parallel compile jobs (default: all cores)")
     parser.add_argument("--force", action="store_true", help="rebuild even if the tools are there")
+    parser.add_argument("--debian-packages", action="store_true", help="print the Debian packages the build needs, and exit")
     args = parser.parse_args(argv)
+    if args.debian_packages:
+        print(DEBIAN_PACKAGES)
+        return 0
     try:
         tools = build(args.dest, args.jobs) if args.force else ensure_tools(args.dest)
     except (ToolsMissing, RuntimeError) as e:

@@ -18,14 +18,17 @@ import statistics
 import tempfile
 
 from pipeline.lm.build_tools import ensure_tools
+from pipeline.lm.query import query_perplexity
 from pipeline.lm.train import train
 from pipeline.sample.build import write_jsonl_gz
 from pipeline.sample.fetch import fetch_all
 from pipeline.sample.lm_data import LM_LANGS, fixture_records, write_training_text
 from pipeline.text.perplexity.model import LanguageModel
+from pipeline.text.perplexity.normalize import normalize_lines
 
 MODELS_DIR = os.path.join(os.path.dirname(__file__), "..", "text", "perplexity", "models")
 FIXTURES = "tests/data/perplexity_heldout.jsonl.gz"
+QUERY_GOLDEN = "tests/data/perplexity_query_en.json"  # KenLM's `query` on each fixture, shipped en model
 SHIPPED = {"order": 3, "prune": [], "quantize": 8}  # see models/README.md for the choice
 VARIANTS = [
     {"order": 3, "prune": [], "quantize": 8},
@@ -92,6 +95,12 @@ def main(argv: list[str] | None = None) -> int:
             meta = train([texts[lang]], out, tools=tools, **SHIPPED)
             med = medians(LanguageModel(out), fixtures, lang)
             print(f"| {lang} | {meta['bytes'] / 2**20:.1f} | " + " | ".join(f"{k} {v:,.0f}" for k, v in med.items()) + " |")
+    en = os.path.join(MODELS_DIR, "en.binary")
+    golden = {r["url"]: query_perplexity(tools["query"], en, normalize_lines(r["text"])) for r in fixtures}
+    with open(QUERY_GOLDEN, "w", encoding="utf-8") as f:
+        json.dump(golden, f, indent=0, sort_keys=True)
+        f.write("\n")
+    print(f"{QUERY_GOLDEN}: query's perplexity of {len(golden)} fixtures")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Language identification: annotate `lang`/`lang_score` with fastText, then keep chosen languages."""
 
 from pipeline.config import LanguageConfig
+from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Verdict
 from pipeline.text.langid import LanguageIdentifier, default_model_path
@@ -26,7 +27,7 @@ class IdentifyLanguage:
 
     def setup(self) -> None:
         if self._model is None:
-            self._model = LanguageIdentifier(self._model_path, self._space_han)
+            self._model = LanguageIdentifier(local_copy(self._model_path), self._space_han)
 
     def annotate(self, docs: list[Document]) -> list[Document]:
         assert self._model is not None, "setup() was not called"
