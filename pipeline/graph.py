@@ -19,6 +19,7 @@ from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhas
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
+from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
@@ -72,7 +73,11 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.stage_ids.append(stage_id)
         docs = result.kept
 
-    # Model stages last: they cost the most per document, so they see the fewest.
+    # Model stages last: they cost the most per document, so they see the fewest. Toxicity
+    # first: perplexity's percentiles then describe the text that is kept.
+    tox = cfg.toxicity
+    if tox.enabled:
+        docs = gate(docs | Annotate(ScoreToxicity(tox), batch_size=tox.batch_size), ToxicityGate(tox))
     ppl = cfg.perplexity
     if ppl.enabled:
         docs = docs | Annotate(ScorePerplexity(ppl), batch_size=ppl.batch_size)

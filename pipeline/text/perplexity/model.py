@@ -8,7 +8,7 @@ including OOVs" for a file holding the same normalized lines, so the two agree t
 
 from dataclasses import dataclass
 
-from pipeline.text.perplexity.normalize import normalize_lines
+from pipeline.text.perplexity.normalize import normalize_text
 
 
 @dataclass(frozen=True)
@@ -33,14 +33,19 @@ class LanguageModel:
         self.order = self._model.order
 
     def score_lines(self, lines: list[str]) -> DocumentScore:
-        """Lines already normalized (normalize_lines)."""
+        """Lines already normalized (normalize_lines), none blank."""
         score = self._model.score
         log10_prob = 0.0
-        tokens = 0
         for line in lines:
             log10_prob += score(line, bos=True, eos=True)
-            tokens += line.count(" ") + 2  # normalized lines hold single spaces: words + </s>
-        return DocumentScore(log10_prob, tokens)
+        return DocumentScore(log10_prob, sum(len(line.split()) for line in lines) + len(lines))
 
     def score(self, text: str) -> DocumentScore:
-        return self.score_lines(normalize_lines(text))
+        normalized = normalize_text(text)
+        lines = [line for line in normalized.split("\n") if line and not line.isspace()]
+        score = self._model.score
+        log10_prob = 0.0
+        for line in lines:  # KenLM splits each line on whitespace itself
+            log10_prob += score(line, bos=True, eos=True)
+        # Tokens: every word, plus one end of sentence per line.
+        return DocumentScore(log10_prob, len(normalized.split()) + len(lines))
