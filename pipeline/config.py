@@ -347,6 +347,10 @@ class PerplexityConfig:
     # shipped en/fr/es models (pipeline/text/perplexity/models/README.md). Documents in other
     # languages pass unscored and are counted (skipped rule no_model).
     models: dict[str, str] = field(default_factory=dict)
+    # Language -> SentencePiece model, for KenLM models trained on pieces, as CCNet's released
+    # {lang}.arpa.bin / {lang}.sp.model pairs are: that language's text is then prepared as
+    # CCNet prepares it (needs the sentencepiece package: the [ccnet] extra).
+    sentencepiece: dict[str, str] = field(default_factory=dict)
     exempt_sources: list[str] = field(default_factory=lambda: ["code"])  # never scored
     # Scored documents of these sources are bucketed and gated; the others only get the score.
     # CCNet's buckets are a web-crawl method: books or hand-picked sources would lose 40% to a
@@ -379,6 +383,8 @@ class PerplexityConfig:
         _check(1 <= self.batch_size <= 100_000, f"{key}.batch_size", "must be in [1, 100000]")
         for lang, path in self.models.items():
             _check(bool(path), f"{key}.models.{lang}", "must be a path")
+        for lang in self.sentencepiece:
+            _check(lang in self.models, f"{key}.sentencepiece.{lang}", "has no KenLM model in perplexity.models")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,6 +22,7 @@ from pipeline.lm.build_tools import KENLM_VERSION, ToolsMissing, find_tools
 from pipeline.text.perplexity.normalize import normalize_lines
 
 NORMALIZATION = "ccnet-words-v1"  # bump when normalize.py changes what it produces
+SENTENCEPIECE_NORMALIZATION = "ccnet-sentencepiece-v1"  # ccnet.py's lines, for --sentencepiece models
 
 
 def metadata_path(model_path: str) -> str:
@@ -32,15 +33,16 @@ def _open_text(path: str):
     return gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")
 
 
-def normalize_corpus(inputs: list[str], out_path: str) -> dict[str, int | str]:
-    """Writes the normalized, non-blank lines of the inputs; returns counts and the sha256."""
+def normalize_corpus(inputs: list[str], out_path: str, prepare=normalize_lines) -> dict[str, int | str]:
+    """Writes the prepared (normalized, tokenized), non-blank lines of the inputs; returns counts
+    and the sha256."""
     digest = hashlib.sha256()
     lines = tokens = 0
     with open(out_path, "w", encoding="utf-8") as out:
         for path in inputs:
             with _open_text(path) as f:
                 for raw in f:
-                    for line in normalize_lines(raw):
+                    for line in prepare(raw):
                         data = line + "\n"
                         out.write(data)
                         digest.update(data.encode("utf-8"))
@@ -66,6 +68,7 @@ def train(
     quantize: int = 8,
     memory: str = "20%",
     tools: dict[str, str] | None = None,
+    sentencepiece: str | None = None,
 ) -> dict:
     """Trains and writes `out` (binary) and `out`.json (how it was made); returns that metadata."""
     if not 2 <= order <= 6:
@@ -80,7 +83,12 @@ def train(
     os.makedirs(out_dir, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="lm-train-", dir=out_dir) as work:
         corpus = os.path.join(work, "normalized.txt")
-        counts = normalize_corpus(inputs, corpus)
+        if sentencepiece:
+            from pipeline.text.perplexity.ccnet import SentencePieceLines
+
+            counts = normalize_corpus(inputs, corpus, SentencePieceLines(sentencepiece).lines)
+        else:
+            counts = normalize_corpus(inputs, corpus)
         if not counts["lines"]:
             raise ValueError("the training text has no non-blank lines")
         arpa = os.path.join(work, "model.arpa")
@@ -95,7 +103,7 @@ def train(
         _run([*binary, "trie", arpa, staged])
         meta = {
             "format": "kenlm-binary-trie",
-            "normalization": NORMALIZATION,
+            "normalization": SENTENCEPIECE_NORMALIZATION if sentencepiece else NORMALIZATION,
             "order": order,
             "prune": prune,
             "quantize_bits": quantize,
@@ -120,10 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prune", type=int, nargs="*", default=[], help="lmplz --prune thresholds per order, e.g. 0 0 1")
     parser.add_argument("--quantize", type=int, default=8, help="bits per probability and backoff; 0 keeps floats")
     parser.add_argument("--memory", default="20%", help="lmplz/build_binary sort memory (-S)")
+    parser.add_argument("--sentencepiece", default=None, help="a SentencePiece model: train on CCNet-normalized pieces, as CCNet's models are")
     args = parser.parse_args(argv)
     try:
-        meta = train(args.text, args.out, order=args.order, prune=args.prune, quantize=args.quantize, memory=args.memory)
-    except (ToolsMissing, ValueError, RuntimeError, OSError) as e:
+        meta = train(args.text, args.out, order=args.order, prune=args.prune, quantize=args.quantize, memory=args.memory, sentencepiece=args.sentencepiece)
+    except (ToolsMissing, ValueError, RuntimeError, OSError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     print(f"{args.out}: {meta['bytes']:,} bytes, {meta['order']}-gram on {meta['training_tokens']:,} tokens")

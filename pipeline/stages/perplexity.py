@@ -54,29 +54,40 @@ def model_paths(cfg: PerplexityConfig) -> dict[str, str]:
 def check_models(cfg: PerplexityConfig) -> None:
     """Every configured model exists, and a model we trained was normalized as we score: a
     mismatch would give numbers that look right and mean nothing. ConfigError otherwise."""
-    from pipeline.lm.train import NORMALIZATION, metadata_path
+    from pipeline.lm.train import NORMALIZATION, SENTENCEPIECE_NORMALIZATION, metadata_path
 
     if not cfg.enabled:
         return
+    if cfg.sentencepiece:
+        try:
+            import sentencepiece  # noqa: F401
+        except ImportError:
+            raise ConfigError("perplexity.sentencepiece: needs the sentencepiece package: pip install 'corpusforge[ccnet]'") from None
+    for lang, path in cfg.sentencepiece.items():
+        if not FileSystems.exists(path):
+            raise ConfigError(f"perplexity.sentencepiece.{lang}: no file at {path}")
     for lang, path in model_paths(cfg).items():
         key = f"perplexity.models.{lang}"
+        expected = SENTENCEPIECE_NORMALIZATION if lang in cfg.sentencepiece else NORMALIZATION
         if not FileSystems.exists(path):
             raise ConfigError(f"{key}: no file at {path}")
         meta_path = metadata_path(path)
         if FileSystems.exists(meta_path):
             with FileSystems.open(meta_path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
                 meta = json.loads(f.read().decode("utf-8"))
-            if meta.get("normalization", NORMALIZATION) != NORMALIZATION:
-                raise ConfigError(f"{key}: {path} was trained on {meta['normalization']} text; this version scores {NORMALIZATION} text: retrain it")
+            if meta.get("normalization", expected) != expected:
+                raise ConfigError(f"{key}: {path} was trained on {meta['normalization']} text; this version scores {expected} text for it: retrain it or fix perplexity.sentencepiece")
 
 
 class _Models:
     """The loaded models of one worker process (a class, so Beam's Shared can hold a weak reference)."""
 
-    def __init__(self, paths: dict[str, str]):
+    def __init__(self, paths: dict[str, str], pieces: dict[str, str]):
         from pipeline.text.perplexity.model import LanguageModel
 
-        self.by_lang = {lang: LanguageModel(local_copy(path)) for lang, path in sorted(paths.items())}
+        self.by_lang = {
+            lang: LanguageModel(local_copy(path), local_copy(pieces[lang]) if lang in pieces else None) for lang, path in sorted(paths.items())
+        }
 
 
 class ScorePerplexity:
@@ -86,6 +97,7 @@ class ScorePerplexity:
 
     def __init__(self, cfg: PerplexityConfig):
         self._paths = model_paths(cfg)
+        self._pieces = dict(cfg.sentencepiece)
         self._exempt = frozenset(cfg.exempt_sources)
         # One copy of the models per worker process, shared by all its threads (Beam's Shared).
         self._shared = Shared()
@@ -93,8 +105,8 @@ class ScorePerplexity:
 
     def setup(self) -> None:
         if self._models is None:
-            paths = self._paths
-            self._models = self._shared.acquire(lambda: _Models(paths), tag=json.dumps(paths, sort_keys=True))
+            paths, pieces = self._paths, self._pieces
+            self._models = self._shared.acquire(lambda: _Models(paths, pieces), tag=json.dumps([paths, pieces], sort_keys=True))
 
     def annotate(self, docs: list[Document]) -> list[Document]:
         assert self._models is not None, "setup() was not called"

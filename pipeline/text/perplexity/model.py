@@ -23,14 +23,21 @@ class DocumentScore:
 
 class LanguageModel:
     """One loaded KenLM model. Binary models are memory-mapped (KenLM's default load method), so
-    every process on a machine shares one copy in the page cache."""
+    every process on a machine shares one copy in the page cache. With `sentencepiece` (a
+    SentencePiece model path), text is prepared as CCNet prepares it for its released models
+    (pipeline/text/perplexity/ccnet.py) instead of our word normalization."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, sentencepiece: str | None = None):
         import kenlm
 
         self.path = path
         self._model = kenlm.Model(path)
         self.order = self._model.order
+        self._pieces = None
+        if sentencepiece:
+            from pipeline.text.perplexity.ccnet import SentencePieceLines
+
+            self._pieces = SentencePieceLines(sentencepiece)
 
     def score_lines(self, lines: list[str]) -> DocumentScore:
         """Lines already normalized (normalize_lines), none blank."""
@@ -41,6 +48,8 @@ class LanguageModel:
         return DocumentScore(log10_prob, sum(len(line.split()) for line in lines) + len(lines))
 
     def score(self, text: str) -> DocumentScore:
+        if self._pieces is not None:
+            return self.score_lines(self._pieces.lines(text))
         normalized = normalize_text(text)
         lines = [line for line in normalized.split("\n") if line and not line.isspace()]
         score = self._model.score
