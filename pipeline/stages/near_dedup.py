@@ -127,9 +127,7 @@ def _bucket_edges(sketcher):
 
     def edges(bucket):
         _, members = bucket
-        members = sorted(set(members))
-        if len(members) < 2:
-            return
+        members = sorted(set(members))  # a bucket of one yields nothing: the loop below is empty
         ids = [m[0] for m in members]
         sketches = [m[1] for m in members]
         groups: list[list[int]] = [[0]]  # member indexes; a group's first member is its root

@@ -79,10 +79,9 @@ class RemoveRepeatedParagraphs(beam.PTransform):
 
         def hashes(d):
             if sources and d.source not in sources:
-                return  # neither counted nor cleaned
+                return []  # neither counted nor cleaned
             scope = d.source if cfg.scope == "source" else ""
-            for h in paragraph_hashes(d.text):
-                yield (scope, h), d.id
+            return [((scope, h), d.id) for h in paragraph_hashes(d.text)]
 
         drops = (
             docs
