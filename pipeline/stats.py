@@ -144,6 +144,12 @@ def summary(stats: dict[str, Any]) -> str:
             groups.setdefault(", ".join(f"{lang} {n:,}" for lang, n in langs.items()), []).append(rule)
         for by_lang, rules in groups.items():
             lines.append(f"  skipped {', '.join(rules)} (no definition for: {by_lang})")
+        if step["stage"] == "perplexity.filter.v1" and stats.get("facts", {}).get("perplexity_cutoffs"):
+            cuts = "; ".join(
+                f"{lang} {c['cutoffs'][0]:,.0f} | {c['cutoffs'][1]:,.0f}" + (f" ({c['sample']:,} docs)" if c["sample"] else "")
+                for lang, c in stats["facts"]["perplexity_cutoffs"].items()
+            )
+            lines.append(f"  cutoffs head | middle: {cuts}")
     kept_sources = ", ".join(f"{s} {v['kept']:,}/{v['read']:,}" for s, v in stats["sources"].items())
     lines.append(f"kept by source (kept/read): {kept_sources}")
     top_langs = ", ".join(f"{l} {n:,}" for l, n in list(stats["kept_by_language"].items())[:12])
