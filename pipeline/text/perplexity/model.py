@@ -50,11 +50,13 @@ class LanguageModel:
     def score(self, text: str) -> DocumentScore:
         if self._pieces is not None:
             return self.score_lines(self._pieces.lines(text))
-        normalized = normalize_text(text)
-        lines = [line for line in normalized.split("\n") if line and not line.isspace()]
+        # On UTF-8 bytes: KenLM's wrapper would encode every line itself, and after normalization
+        # the only whitespace is ASCII " " and "\n", so bytes split exactly as the text would.
+        normalized = normalize_text(text).encode("utf-8")
+        lines = [line for line in normalized.split(b"\n") if line and not line.isspace()]
         score = self._model.score
         log10_prob = 0.0
         for line in lines:  # KenLM splits each line on whitespace itself
-            log10_prob += score(line, bos=True, eos=True)
+            log10_prob += score(line, True, True)
         # Tokens: every word, plus one end of sentence per line.
         return DocumentScore(log10_prob, len(normalized.split()) + len(lines))

@@ -17,9 +17,10 @@ ASCII whitespace only) and `kenlm.Model.score` (Python's str.split) see the same
 
 Speed: normalization runs on every character of every document, next to KenLM lookups that
 cost about 20 ns per character, so it is kept in C: ASCII text takes one str.translate (CPython's
-ASCII fast path); other text is decomposed (NFD), loses its Latin accents in one regex pass, has
-its ASCII bytes mapped by bytes.translate, and only its remaining non-ASCII runs go through the
-full table. Lines are only split, never rebuilt, on the scoring path (normalize_text).
+ASCII fast path); other text has its ASCII bytes mapped by bytes.translate, and only its
+non-ASCII runs are decomposed (NFD) and go through the full table (a decomposition is per
+character, and combining marks are never ASCII, so this equals decomposing the whole text).
+Lines are only split, never rebuilt, on the scoring path (normalize_text).
 """
 
 import re
@@ -58,12 +59,11 @@ def _tables() -> tuple[dict[int, str | None], dict[int, str | None]]:
 _ASCII_TABLE, _FULL_TABLE = _tables()
 _ASCII_BYTES = bytes(ord(v) if (v := _ASCII_TABLE.get(b, chr(b))) else b for b in range(256))
 _ASCII_DELETE = bytes(b for b in range(128) if _ASCII_TABLE.get(b, "") is None)
-_LATIN_MARKS = re.compile("[\u0300-\u036f]+")  # the combining accents of Latin-script text
 _NON_ASCII_RUN = re.compile("[^\x00-\x7f]+")
 
 
 def _full_translate(match: re.Match) -> str:
-    return match.group().translate(_FULL_TABLE)
+    return unicodedata.normalize("NFD", match.group()).translate(_FULL_TABLE)
 
 
 def normalize_text(text: str) -> str:
@@ -72,7 +72,6 @@ def normalize_text(text: str) -> str:
     text = text.lower()
     if text.isascii():
         return text.translate(_ASCII_TABLE)
-    text = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
     text = text.encode("utf-8").translate(_ASCII_BYTES, _ASCII_DELETE).decode("utf-8")
     return _NON_ASCII_RUN.sub(_full_translate, text)
 

@@ -37,6 +37,37 @@ DEFAULT_MODE = "max_paragraph"
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t\r\f\v]*\n")
 
 
+# Texts the linear shortcut is checked on at load time against scikit-learn's own predict_proba.
+_PROBES = ["you are a fucking idiot", "what a lovely day in the park", "shut up, moron", "the committee met on Monday", ""]
+
+
+def _linear_shortcut(model):
+    """alt-profanity-check's model is CalibratedClassifierCV(LinearSVC, sigmoid) over 5 folds:
+    P(offensive) = mean_i expit(-(a_i * (x . w_i + c_i) + b_i)). Stacking the 5 weight vectors
+    computes it with one sparse product, skipping scikit-learn's per-call input validation
+    (run 5 times per batch; it was a quarter of the classifier's time). Returns None when the
+    model is not of that shape (another version), and the caller uses predict_proba."""
+    try:
+        if list(model.classes_) != [0, 1] or model.method != "sigmoid":
+            return None
+        parts = model.calibrated_classifiers_
+        if any(len(p.calibrators) != 1 or p.estimator.coef_.shape[0] != 1 for p in parts):
+            return None
+        weights = np.stack([p.estimator.coef_[0] for p in parts], axis=1)  # (features, folds)
+        intercepts = np.array([p.estimator.intercept_[0] for p in parts])
+        a = np.array([p.calibrators[0].a_ for p in parts])
+        b = np.array([p.calibrators[0].b_ for p in parts])
+    except AttributeError:
+        return None
+
+    def prob(features) -> np.ndarray:
+        from scipy.special import expit
+
+        return expit(-(a * (features @ weights + intercepts) + b)).mean(axis=1)
+
+    return prob
+
+
 class ProfanityClassifier:
     """alt-profanity-check's vectorizer and model, loaded once; build one per process."""
 
@@ -51,9 +82,17 @@ class ProfanityClassifier:
         with (data / "model.joblib").open("rb") as f:
             self._model = joblib.load(f)
         self.mode = mode
+        self._linear = _linear_shortcut(self._model)
+        if self._linear is not None:
+            features = self._vectorizer.transform(_PROBES)
+            if not np.allclose(self._linear(features), self._model.predict_proba(features)[:, 1], rtol=0, atol=1e-12):
+                self._linear = None
 
     def _prob(self, texts: list[str]) -> np.ndarray:
-        return self._model.predict_proba(self._vectorizer.transform(texts))[:, 1]
+        features = self._vectorizer.transform(texts)
+        if self._linear is not None:
+            return self._linear(features)
+        return self._model.predict_proba(features)[:, 1]
 
     def predict_prob(self, texts: list[str]) -> np.ndarray:
         """P(offensive) per text, float64, in order; one model call for the whole batch."""

@@ -33,3 +33,14 @@ def test_output_is_kenlm_safe_and_stable(text):
         assert line == line.strip() and "  " not in line
         assert line.split() == line.split(" ")
         assert normalize_line(line) == line  # idempotent
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8")))
+def test_fast_paths_equal_the_plain_definition(text):
+    """normalize_text's ASCII and per-run shortcuts give what the definition gives: lowercase,
+    NFD of the whole text, then the full table on every character."""
+    import unicodedata
+
+    from pipeline.text.perplexity.normalize import _FULL_TABLE, normalize_text
+
+    assert normalize_text(text) == unicodedata.normalize("NFD", text.lower()).translate(_FULL_TABLE)

@@ -66,3 +66,17 @@ def test_modes():
     assert DEFAULT_MODE == "max_paragraph"
     with pytest.raises(ValueError):
         ProfanityClassifier("sentence")
+
+
+def test_linear_shortcut_is_used_and_equals_scikit_learn_on_real_text(document):
+    import glob
+    import gzip
+    import json
+
+    assert document._linear is not None  # the installed model has the shape the shortcut expects
+    texts = []
+    for path in sorted(glob.glob("pipeline/sample/data/*.jsonl.gz")):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for _, line in zip(range(100), f)]
+    features = document._vectorizer.transform(texts)
+    assert np.allclose(document._linear(features), document._model.predict_proba(features)[:, 1], rtol=0, atol=1e-12)
