@@ -388,15 +388,75 @@ class PerplexityConfig:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MixtureConfig:
+    """Target shares of the shards per source. Sources with more than their share are
+    down-sampled; sources with less are repeated, at most max_epochs times (Muennighoff et al.
+    2023: up to ~4 epochs of repeated data are about as good as new data)."""
+
+    # The common pretraining mix; any source names may be used, the shares must sum to 1.
+    shares: dict[str, float] = field(
+        default_factory=lambda: {"web": 0.60, "books": 0.08, "academic": 0.05, "code": 0.10, "wiki": 0.03, "curated": 0.14}
+    )
+    unit: Literal["tokens", "bytes"] = "tokens"  # what the shares count (bytes: UTF-8 of the text)
+    max_epochs: float = 4.0
+    max_epochs_by_source: dict[str, float] = field(default_factory=dict)  # overrides per source
+    # Units in all the shards; null: the largest total the epoch caps allow.
+    target_total: int | None = None
+
+    def __post_init__(self):
+        key = "mixture"
+        _check(bool(self.shares), f"{key}.shares", "must name at least one source")
+        for source, share in self.shares.items():
+            _check(0.0 <= share <= 1.0, f"{key}.shares.{source}", f"must be in [0, 1], got {share}")
+        total = sum(self.shares.values())
+        _check(abs(total - 1.0) <= 1e-6, f"{key}.shares", f"must sum to 1, got {total:.6g}")
+        _check(self.max_epochs > 0, f"{key}.max_epochs", f"must be > 0, got {self.max_epochs}")
+        for source, epochs in self.max_epochs_by_source.items():
+            _check(epochs > 0, f"{key}.max_epochs_by_source.{source}", f"must be > 0, got {epochs}")
+        _check(self.target_total is None or self.target_total >= 1, f"{key}.target_total", "must be >= 1")
+
+    def epochs_for(self, source: str) -> float:
+        return self.max_epochs_by_source.get(source, self.max_epochs)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TokenizerConfig:
+    # A tokenizer.json (GPT-2, Llama-3, ...; local or any Beam filesystem path). Empty: train a
+    # byte-level BPE on a sample of this run's documents, drawn by id hash in the mixture's shares.
+    path: str = ""
+    vocab_size: int = 32_000
+    special_tokens: list[str] = field(default_factory=lambda: ["<|endoftext|>"])
+    end_of_document: str = "<|endoftext|>"  # appended to every document
+    train_bytes: int = 200_000_000  # the training sample's size (one worker trains on it)
+    min_frequency: int = 2
+    chunk_chars: int = 32_768  # longer documents are cut, where ids cannot change, before encoding
+    batch_size: int = 256  # documents per encode_batch call
+
+    def __post_init__(self):
+        key = "tokenizer"
+        _check(300 <= self.vocab_size <= 2**32, f"{key}.vocab_size", "must be in [300, 2^32]")
+        _check(self.end_of_document in self.special_tokens or bool(self.path), f"{key}.end_of_document", "must be one of tokenizer.special_tokens")
+        _check(self.train_bytes >= 2**16, f"{key}.train_bytes", "must be >= 65536")
+        _check(self.min_frequency >= 1, f"{key}.min_frequency", "must be >= 1")
+        _check(self.chunk_chars >= 256, f"{key}.chunk_chars", "must be >= 256")
+        _check(1 <= self.batch_size <= 100_000, f"{key}.batch_size", "must be in [1, 100000]")
+
+
+@dataclass(frozen=True, kw_only=True)
 class OutputConfig:
     write_documents: bool = True  # kept documents as Parquet under documents/
     rejected_text: bool = True  # keep each rejected document's text in rejections/
     # Uncompressed bytes per Parquet file (about 1/3 of that on disk); a folder of N bytes gets
     # ceil(N / shard_bytes) files. One file's rows are sorted in one worker's memory.
     shard_bytes: int = 256 * 2**20
+    write_tokens: bool = True  # mixture, tokenization and token shards + manifest.json under tokens/
+    # Tokens per Arrow shard (about: rows go to shards by hash). One shard is sorted in memory by
+    # one worker: 2^26 uint16 tokens are 128 MiB.
+    tokens_per_shard: int = 2**26
 
     def __post_init__(self):
         _check(2**10 <= self.shard_bytes <= 2**34, "output.shard_bytes", "must be in [1 KiB, 16 GiB]")
+        _check(2**10 <= self.tokens_per_shard <= 2**32, "output.tokens_per_shard", "must be in [1024, 2^32]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -408,6 +468,8 @@ class PipelineConfig:
     dedup: DedupConfig = field(default_factory=DedupConfig)
     toxicity: ToxicityConfig = field(default_factory=ToxicityConfig)
     perplexity: PerplexityConfig = field(default_factory=PerplexityConfig)
+    mixture: MixtureConfig = field(default_factory=MixtureConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 
     def to_dict(self) -> dict[str, Any]:

@@ -10,15 +10,19 @@ from apache_beam.io.filesystems import FileSystems
 from pipeline import stats as stats_lib
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
+from pipeline.io.shards import WriteTokenShards
 from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
+from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
+from pipeline.stages.mixture import AssignCopies, PlanMixture
 from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
+from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
@@ -87,6 +91,44 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
     return out._replace(kept=docs)
 
 
+def _sum_pairs(pairs) -> tuple[int, int]:
+    tokens = words = 0
+    for t, w in pairs:
+        tokens += t
+        words += w
+    return tokens, words
+
+
+def _tokens_per_word(rows: list) -> dict[str, dict[str, dict[str, float]]]:
+    """[((lang, source), (tokens, words))] -> {lang: {source: {tokens, words, tokens_per_word}}}."""
+    out: dict[str, dict[str, dict[str, float]]] = {}
+    for (lang, source), (tokens, words) in sorted(rows):
+        out.setdefault(lang, {})[source] = {"tokens": tokens, "words": words, "tokens_per_word": round(tokens / words, 4) if words else 0.0}
+    return out
+
+
+def mix_and_tokenize(docs, output: str, cfg: PipelineConfig, config: dict[str, Any], out: StageOutputs):
+    """docs -> the documents with at least one copy in the shards; writes tokens/ (shards,
+    tokenizer.json, manifest.json) and adds the mixture's rejections and facts to `out`."""
+    tok = cfg.tokenizer
+    tokenizer_json = docs | "Tokenizer" >> TokenizerJson(tok, cfg.mixture, cfg.seed)
+    tokenized = docs | "Tokenize" >> Tokenize(tok, tokenizer_json)
+    plan = tokenized | "PlanMixture" >> PlanMixture(cfg.mixture, cfg.output.tokens_per_shard, cfg.seed)
+    copies = tokenized | "AssignCopies" >> AssignCopies(plan, cfg.seed, cfg.output.rejected_text)
+    specials = sorted(set(tok.special_tokens) | {tok.end_of_document})
+    out.facts["tokens"] = copies.rows | "WriteTokenShards" >> WriteTokenShards(output, config, tokenizer_json, plan, tok.end_of_document, specials)
+    out.facts["tokens_per_word"] = (
+        tokenized
+        | "TokensWords" >> beam.Map(lambda t: ((t.doc.lang or "unknown", t.doc.source), (len(t.ids) - 1, t.words)))
+        | "SumTokensWords" >> beam.CombinePerKey(_sum_pairs)
+        | "TokensWordsList" >> beam.combiners.ToList()
+        | "TokensPerWord" >> beam.Map(_tokens_per_word)
+    )
+    out.rejected.append(copies.rejected)
+    out.stage_ids.append(MIXTURE_STAGE)
+    return copies.kept
+
+
 class _WriteStats(beam.DoFn):
     """Runs once, after every file is written (the files arrive as side inputs): stats.json is the
     last file of a run, so its presence means the run finished."""
@@ -113,6 +155,8 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     docs, dead = read["documents"], read["dead_letters"]
     stages = apply_stages(docs, cfg)
     kept = stages.kept
+    if cfg.output.write_tokens:
+        kept = mix_and_tokenize(kept, output, cfg, run["config"], stages)
     rejected = stages.rejected | "AllRejections" >> beam.Flatten()
     skipped = stages.skipped | "AllSkippedRules" >> beam.Flatten()
 

@@ -63,6 +63,8 @@ def plan_rates(
     for source in sorted(set(shares) | set(available)):
         if source not in shares and available.get(source, 0) > 0:
             out[source] = (0.0, 0.0, "not in mixture.shares: none of its documents are written")
+        elif shares.get(source) == 0 and available.get(source, 0) > 0:
+            out[source] = (0.0, 0.0, "share 0 in mixture.shares: none of its documents are written")
         elif source not in present and shares.get(source, 0) > 0:
             out[source] = (0.0, 0.0, "no documents left after filtering: its share went to the other sources in proportion")
     if not present:
@@ -79,6 +81,8 @@ def plan_rates(
             reached = available[s] * max_epochs[s] / total
             warning = f"capped at {max_epochs[s]:g} epochs: share {reached:.4f} instead of {share[s]:.4f} (the target total needs {rate:.2f} epochs)"
             rate = max_epochs[s]
+        elif rate > max_epochs[s] * (1 - 1e-12):
+            rate = max_epochs[s]  # the source that binds the total, without rounding noise
         out[s] = (share[s], rate, warning)
     return out, total
 

@@ -77,9 +77,11 @@ def check_models(cfg: PipelineConfig) -> None:
         raise UsageError(str(e)) from None
     if not FileSystems.exists(model):
         raise UsageError(f"language.model: no file at {model}")
-    from pipeline.stages import perplexity
+    from pipeline.stages import perplexity, tokenize
 
     perplexity.check_models(cfg.perplexity)
+    if cfg.output.write_tokens:
+        tokenize.check_tokenizer(cfg.tokenizer)
 
 
 class _DropImportNoise(logging.Filter):

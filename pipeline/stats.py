@@ -150,6 +150,12 @@ def summary(stats: dict[str, Any]) -> str:
                 for lang, c in stats["facts"]["perplexity_cutoffs"].items()
             )
             lines.append(f"  cutoffs head | middle: {cuts}")
+    tokens = stats.get("facts", {}).get("tokens")
+    if tokens:
+        mix = ", ".join(f"{s} {m['achieved']:.3f}/{m['target']:.2f} x{m['epochs']:.2f}" for s, m in tokens["sources"].items())
+        lines.append(f"mixture (achieved/target share, epochs): {mix}")
+        lines += [f"  warning: {s}: {m['warning']}" for s, m in tokens["sources"].items() if m["warning"]]
+        lines.append(f"tokens: {tokens['tokens']:,} in {tokens['rows']:,} rows, {tokens['shards']:,} shards (tokens/manifest.json)")
     kept_sources = ", ".join(f"{s} {v['kept']:,}/{v['read']:,}" for s, v in stats["sources"].items())
     lines.append(f"kept by source (kept/read): {kept_sources}")
     top_langs = ", ".join(f"{l} {n:,}" for l, n in list(stats["kept_by_language"].items())[:12])

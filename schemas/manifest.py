@@ -46,7 +46,8 @@ class SourceMixture:
     rate: float  # expected copies per document (<1 down-samples, >1 repeats)
     epochs: float  # tokens written / available tokens
     tokens_written: int
-    documents_written: int
+    documents_written: int  # rows: a repeated document counts once per copy
+    warning: str = ""  # why the target share was not reached, when it was not
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -82,14 +83,36 @@ class Manifest:
                 f"manifest schema_version {raw.get('schema_version')!r}; this code reads {MANIFEST_SCHEMA_VERSION}"
             )
         manifest = _build(cls, raw, "manifest")
+        validate_paths(manifest)
         if config_sha256(manifest.config) != manifest.config_sha256:
             raise ManifestError("manifest config_sha256 does not match its config")
         return manifest
 
 
+def _check_relative(path: str, where: str) -> None:
+    """Paths in a manifest are relative to its folder and stay inside it."""
+    parts = path.replace("\\", "/").split("/")
+    if not path or path.startswith("/") or "://" in path or ":" in parts[0] or any(p in ("", ".", "..") for p in parts):
+        raise ManifestError(f"{where}: path {path!r} must be relative to the manifest's folder and stay inside it")
+
+
+def validate_paths(manifest: "Manifest") -> None:
+    _check_relative(manifest.tokenizer.file, "manifest.tokenizer.file")
+    for i, shard in enumerate(manifest.shards):
+        _check_relative(shard.path, f"manifest.shards[{i}].path")
+
+
 def config_sha256(config: dict[str, Any]) -> str:
-    """Hash of a config's canonical JSON: equal configs hash equal whatever their key order."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    """Hash of a config's canonical JSON: equal configs hash equal whatever their key order, and
+    a config hashes the same before and after a trip through JSON (which turns int keys into
+    strings, and so reorders them)."""
+    canonical = json.dumps(json_config(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def json_config(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as it reads back from JSON."""
+    return json.loads(json.dumps(config))
 
 
 _NESTED = {"tokenizer": TokenizerInfo, "shards": ShardInfo, "sources": SourceMixture}

@@ -96,7 +96,10 @@ def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
     cfg = tmp_path / "small_files.yaml"
     # Several files per folder, to check the split too; near-dup removal would leave one file of
     # the fixture's 60 editions (tests/stages/test_dedup_stage.py covers its determinism).
-    cfg.write_text("output:\n  shard_bytes: 4096\ndedup:\n  methods: [exact]\n")
+    cfg.write_text(
+        "output:\n  shard_bytes: 4096\n  tokens_per_shard: 1024\ndedup:\n  methods: [exact]\n"
+        "tokenizer:\n  vocab_size: 400\n"  # trained in the run: its bytes must not depend on the workers either
+    )
     digests = []
     runs = [["--direct_num_workers=1"], ["--direct_num_workers=1"], ["--direct_num_workers=2", "--direct_running_mode=multi_processing"]]
     for i, workers in enumerate(runs):
@@ -104,6 +107,7 @@ def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
         assert _run(["--input", str(messy_dir), "--output", str(out), "--config", str(cfg), *workers]) == 0
         digest = _tree_digest(out)
         assert len([k for k in digest if k.startswith("documents/")]) > 2 and any(k.startswith("rejections/") for k in digest)
+        assert len([k for k in digest if k.startswith("tokens/shard-")]) >= 2 and "tokens/manifest.json" in digest
         digests.append(digest)
     assert digests[0] == digests[1] == digests[2]
 

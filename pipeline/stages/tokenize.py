@@ -1,0 +1,148 @@
+"""Tokenization: the tokenizer (loaded, or trained on one worker) reaches every worker as a side
+input, and documents are encoded in batches into numpy id arrays.
+
+    docs -> TokenizerJson     a singleton: the tokenizer.json text (read from tokenizer.path,
+                              or trained on a sample drawn by id hash in the mixture's shares)
+    docs -> Tokenize          TokenizedDoc(doc, ids with the end-of-document id last, words)
+"""
+
+import hashlib
+from typing import NamedTuple
+
+import apache_beam as beam
+import numpy as np
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
+from apache_beam.metrics import Metrics
+
+from pipeline.config import ConfigError, MixtureConfig, TokenizerConfig
+from pipeline.mixture import doc_hash
+from pipeline.records import Document
+
+STAGE = "tokenize.v1"
+_TRAIN_SALT = "tokenizer-sample"
+
+
+class TokenizedDoc(NamedTuple):
+    doc: Document
+    ids: np.ndarray  # uint16 or uint32, end-of-document id last
+    words: int  # as the quality rules count words (pipeline.text.words)
+    utf8_bytes: int
+
+
+def read_tokenizer_json(path: str) -> str:
+    with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+        return f.read().decode("utf-8")
+
+
+def check_tokenizer(cfg: TokenizerConfig) -> None:
+    """A configured tokenizer file loads and has the end-of-document token; ConfigError if not."""
+    if not cfg.path:
+        return
+    from pipeline.text.tokenize.tokenizer import eod_id, load_tokenizer
+
+    if not FileSystems.exists(cfg.path):
+        raise ConfigError(f"tokenizer.path: no file at {cfg.path}")
+    try:
+        tokenizer = load_tokenizer(read_tokenizer_json(cfg.path))
+    except Exception as e:  # noqa: BLE001 - any failure to load is one line for the user
+        raise ConfigError(f"tokenizer.path: {cfg.path} is not a tokenizer.json `tokenizers` can load: {str(e).splitlines()[0]}") from None
+    try:
+        eod_id(tokenizer, cfg.end_of_document)
+    except ValueError as e:
+        raise ConfigError(f"tokenizer.end_of_document: {e}") from None
+
+
+def _train(sample: list[tuple[int, str]], cfg: TokenizerConfig) -> str:
+    from pipeline.text.tokenize.tokenizer import train_bpe
+
+    texts = [text for _, text in sorted(sample)]  # hash order: the same on every runner
+    return train_bpe(texts, cfg.vocab_size, cfg.special_tokens, cfg.min_frequency).to_str()
+
+
+class TokenizerJson(beam.PTransform):
+    """docs -> a singleton collection holding the tokenizer.json text."""
+
+    def __init__(self, cfg: TokenizerConfig, mixture: MixtureConfig, seed: int):
+        super().__init__()
+        self._cfg, self._mixture, self._seed = cfg, mixture, seed
+
+    def expand(self, docs):
+        cfg, shares, seed = self._cfg, dict(self._mixture.shares), self._seed
+        if cfg.path:
+            path = cfg.path
+            return docs.pipeline | "TokenizerPath" >> beam.Create([path]) | "ReadTokenizer" >> beam.Map(read_tokenizer_json)
+
+        # The training sample holds each source in its target share of train_bytes (all of a
+        # source that has less), each document in or out by its id hash: order never matters.
+        def text_bytes(doc: Document):
+            if shares.get(doc.source, 0) > 0:
+                yield doc.source, len(doc.text.encode("utf-8"))
+
+        def sample(doc: Document, by_source: dict[str, int]):
+            size = by_source.get(doc.source)
+            if not size:
+                return
+            present = sum(shares[s] for s in by_source)
+            rate = min(1.0, shares[doc.source] / present * cfg.train_bytes / size)
+            h = doc_hash(seed, doc.id, _TRAIN_SALT)
+            if h < rate * 2**64:
+                yield h, doc.text
+
+        sizes = docs | "SourceBytes" >> beam.FlatMap(text_bytes) | "SumSourceBytes" >> beam.CombinePerKey(sum) | "SizesByDict" >> beam.combiners.ToDict()
+        return (
+            docs
+            | "TrainingSample" >> beam.FlatMap(sample, beam.pvalue.AsSingleton(sizes))
+            | "CollectSample" >> beam.combiners.ToList()
+            | "TrainBPE" >> beam.Map(_train, cfg)
+        )
+
+
+class _TokenizeBatch(beam.DoFn):
+    def __init__(self, cfg: TokenizerConfig):
+        self._cfg = cfg
+
+    def setup(self):
+        self._tokenizer = None
+        self._digest = None
+        self._json = None
+        self._tokens = Metrics.counter(STAGE, "tokens")
+
+    def _load(self, tokenizer_json: str):
+        # The side input is the same object for a worker's bundles; hash it once per new object.
+        if self._tokenizer is None or tokenizer_json is not self._json:
+            digest = hashlib.sha256(tokenizer_json.encode("utf-8")).digest()
+            if digest != self._digest:
+                from pipeline.text.tokenize.tokenizer import eod_id, load_tokenizer
+
+                self._tokenizer = load_tokenizer(tokenizer_json)
+                self._eod = eod_id(self._tokenizer, self._cfg.end_of_document)
+                self._digest = digest
+            self._json = tokenizer_json
+
+    def process(self, batch: list[Document], tokenizer_json: str):
+        from pipeline.text.tokenize.tokenizer import count_words, encode_documents, per_document
+
+        self._load(tokenizer_json)
+        flat, offsets = encode_documents(self._tokenizer, [d.text for d in batch], self._eod, self._cfg.chunk_chars)
+        self._tokens.inc(int(flat.size))
+        for doc, ids in zip(batch, per_document(flat, offsets)):
+            # A copy, so each row owns its ids rather than pinning the whole batch's array.
+            yield TokenizedDoc(doc, ids.copy(), count_words(doc.text), len(doc.text.encode("utf-8")))
+
+
+class Tokenize(beam.PTransform):
+    """docs -> TokenizedDoc, one per document, in batches of batch_size."""
+
+    def __init__(self, cfg: TokenizerConfig, tokenizer_json):
+        super().__init__()
+        self._cfg = cfg
+        self._tokenizer_json = tokenizer_json
+
+    def expand(self, docs):
+        size = self._cfg.batch_size
+        return (
+            docs
+            | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+            | "Encode" >> beam.ParDo(_TokenizeBatch(self._cfg), beam.pvalue.AsSingleton(self._tokenizer_json))
+        )
