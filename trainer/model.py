@@ -118,10 +118,18 @@ class Block(nn.Module):
         return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
 
 
+def lm_loss(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy in float32 (a bf16 log-softmax over 32k+ classes loses the small
+    probabilities). Compiled on its own (parallelize.py), the cast fuses into the log-softmax
+    instead of materializing a float32 copy of the logits: B*T*V*4 bytes, 4 GiB at 32 x 1024 x 32k."""
+    return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
+
+
 class GPT(nn.Module):
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.cfg = cfg
+        self.loss_fn = lm_loss  # a plain function (no parameters): parallelize may swap in a compiled one
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
@@ -161,7 +169,7 @@ class GPT(nn.Module):
 
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None) -> torch.Tensor:
         """Logits [B, T, V] without targets; with them, the mean cross-entropy over all B*T
-        positions, in float32 (a bf16 log-softmax over 32k+ classes loses the small probabilities)."""
+        positions, in float32 (lm_loss)."""
         T = idx.size(1)
         if T > self.cfg.seq_len:
             raise ValueError(f"sequence of {T} tokens is longer than the model's seq_len {self.cfg.seq_len}")
@@ -172,7 +180,7 @@ class GPT(nn.Module):
         logits = self.head(self.norm(x))
         if targets is None:
             return logits
-        return F.cross_entropy(logits.float().view(-1, logits.size(-1)), targets.reshape(-1))
+        return self.loss_fn(logits, targets)
 
     def num_params(self, exclude_embedding: bool = False) -> int:
         """Parameters, a tied matrix counted once; exclude_embedding leaves out the input table
