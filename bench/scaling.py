@@ -1,0 +1,73 @@
+"""Scaling: our default pipeline on 1x, 2x, 4x a base size of the real-text corpus.
+
+    python -m bench.scaling [--base-mb 12.5] [--workers 2]
+
+Each size is a prefix of the same deterministic document order (bench.corpus), so a larger
+corpus adds new real documents, never copies. Same runner and measuring as bench.e2e_datatrove
+(DirectRunner multi_processing, --workers processes; wall clock from process start to exit;
+peak RSS summed over the process tree, sampled every 0.2 s, and the largest single process).
+Linear time: seconds per MB stays flat (the marginal cost, (t4 - t1) / (3 x base), separates
+the fixed start-up cost). Bounded memory: peak RSS grows less than the input.
+"""
+
+import argparse
+import os
+import shutil
+
+from bench.common import RESULTS_DIR, command_line, header, write_report
+from bench.e2e_datatrove import WORK, measure, ours_cmd, shard_corpus
+
+RESULTS = os.path.join(RESULTS_DIR, "scaling.md")
+
+
+def run(base_mb: float, workers: int, shards: int, factors=(1, 2, 4)) -> tuple[list[str], dict]:
+    rows = {}
+    for k in factors:
+        mb = base_mb * k
+        folder, meta = shard_corpus(mb, shards)
+        out = os.path.join(WORK, f"scaling-{mb:g}MB")
+        shutil.rmtree(out, ignore_errors=True)
+        r = measure(ours_cmd(os.path.join(folder, "*.jsonl.gz"), out, workers, None), os.path.join(WORK, f"scaling-{mb:g}MB.log"))
+        r["mb"], r["docs"] = meta["text_bytes"] / 1e6, meta["docs"]
+        rows[k] = r
+        shutil.rmtree(out, ignore_errors=True)
+    lines = [f"- base: {base_mb:g} MB of text; {workers} workers (DirectRunner multi_processing); default config (every stage)", "",
+             "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | largest process (MiB) | memory vs 1x |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    one = rows[factors[0]]
+    for k, r in rows.items():
+        if r["rc"] != 0:
+            lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | FAILED rc={r['rc']} | | | | | |")
+            continue
+        lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | {r['seconds']:.1f} | {r['seconds'] / r['mb']:.2f} | {r['seconds'] / one['seconds']:.2f} | "
+                     f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {r['peak_tree_mib'] / one['peak_tree_mib']:.2f} |")
+    summary = {}
+    if all(r["rc"] == 0 for r in rows.values()):
+        first, last = rows[factors[0]], rows[factors[-1]]
+        marginal = (last["seconds"] - first["seconds"]) / (last["mb"] - first["mb"])
+        fixed = first["seconds"] - marginal * first["mb"]
+        t_growth = last["seconds"] / first["seconds"]
+        m_growth = last["peak_tree_mib"] / first["peak_tree_mib"]
+        size_growth = last["mb"] / first["mb"]
+        summary = {"marginal_s_per_mb": marginal, "fixed_s": fixed, "time_growth": t_growth, "mem_growth": m_growth, "size_growth": size_growth}
+        time_verdict = ("about linear" if t_growth <= size_growth * 1.15 else "worse than linear")
+        mem_verdict = ("bounded (grows much less than the input)" if m_growth < 0.5 * size_growth else "NOT bounded: it grows with the input")
+        lines += ["", f"Time: {size_growth:.0f}x the input took {t_growth:.2f}x the time ({time_verdict}); marginal cost "
+                  f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading, BPE training's floor). "
+                  f"Memory: peak tree RSS {m_growth:.2f}x for {size_growth:.0f}x the input: {mem_verdict}."]
+    return lines, summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scaling", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--base-mb", type=float, default=12.5)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--shards", type=int, default=8)
+    args = parser.parse_args()
+    lines, _ = run(args.base_mb, args.workers, args.shards)
+    write_report(RESULTS, "\n".join(header("Scaling: ours on 1x, 2x, 4x the corpus", command_line("bench.scaling", parser, args),
+                                           versions=("apache-beam", "numpy")) + lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
