@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Start the local Spark standalone cluster of docker-compose.yml and run corpusforge on it through Beam's
+# portable Spark runner. Variables: deploy/README.md, "Spark".
+#
+#   export CORPUSFORGE_IMAGE=corpusforge-worker:2.77.0      # built from deploy/dataflow/Dockerfile
+#   export DATA_DIR=$PWD/data INPUT='/data/in/*.jsonl.gz' OUTPUT=/data/runs/spark-1
+#   deploy/flink/run.sh            # up + run;  deploy/flink/run.sh down   stops everything
+#
+# The pipeline is sent to the job server (--job_endpoint), which runs it as the Spark driver on the standalone master;
+# its Python code runs in the worker pool (--environment_type=EXTERNAL). Submitting from the same
+# image as the worker pool keeps the models' paths identical on both sides (deploy/README.md,
+# "Known limits").
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+COMPOSE=(docker compose -f "$HERE/docker-compose.yml")
+
+if [ "${1:-}" = "down" ]; then
+    CORPUSFORGE_IMAGE="${CORPUSFORGE_IMAGE:-unused}" "${COMPOSE[@]}" --profile submit down -v; exit 0
+fi
+
+for v in CORPUSFORGE_IMAGE INPUT OUTPUT; do
+    if [ -z "${!v:-}" ]; then echo "run.sh: $v is not set (see deploy/README.md, Spark)" >&2; exit 2; fi
+done
+export DATA_DIR="${DATA_DIR:-$HERE/data}"
+SPARK_WORKER_CORES="${SPARK_WORKER_CORES:-2}"
+export SPARK_WORKER_CORES
+case "$INPUT$OUTPUT" in
+    *gs://*|*s3://*|*hdfs://*) ;;  # object stores: every container reaches them itself
+    *) [[ "$INPUT" == /data/* && "$OUTPUT" == /data/* ]] || {
+           echo "run.sh: local INPUT and OUTPUT must be under /data (DATA_DIR=$DATA_DIR is mounted there in every container)" >&2; exit 2; } ;;
+esac
+mkdir -p "$DATA_DIR"
+
+"${COMPOSE[@]}" up -d spark-master spark-worker python-worker-pool spark-job-server
+echo "waiting for the job server on localhost:8099 ..."
+for _ in $(seq 1 60); do
+    if (exec 3<>/dev/tcp/127.0.0.1/8099) 2>/dev/null; then break; fi
+    sleep 2
+done
+
+input_flags=()
+IFS=',' read -r -a inputs <<< "$INPUT"   # comma-separated; globs are expanded by Beam, not here
+for i in "${inputs[@]}"; do input_flags+=(--input "$i"); done
+extra=()
+[ -n "${CONFIG:-}" ] && extra+=(--config "$CONFIG")
+[ "${OVERWRITE:-false}" = "true" ] && extra+=(--overwrite)
+
+"${COMPOSE[@]}" run --rm submit \
+    --runner=SparkRunner \
+    --job_endpoint=spark-job-server:8099 \
+    --artifact_endpoint=spark-job-server:8098 \
+    --environment_type=EXTERNAL \
+    --environment_config=localhost:50000 \
+    "${input_flags[@]}" --output "$OUTPUT" ${extra[@]+"${extra[@]}"}
+echo "Spark UI: http://localhost:8080   outputs: $DATA_DIR${OUTPUT#/data}"
