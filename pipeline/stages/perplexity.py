@@ -96,7 +96,8 @@ class ScorePerplexity:
     stage_id = SCORE_STAGE
 
     def __init__(self, cfg: PerplexityConfig):
-        self._paths = model_paths(cfg)
+        # Empty means the shipped models, found in setup() inside the worker's own install.
+        self._paths = dict(cfg.models)
         self._pieces = dict(cfg.sentencepiece)
         self._exempt = frozenset(cfg.exempt_sources)
         # One copy of the models per worker process, shared by all its threads (Beam's Shared).
@@ -105,7 +106,7 @@ class ScorePerplexity:
 
     def setup(self) -> None:
         if self._models is None:
-            paths, pieces = self._paths, self._pieces
+            paths, pieces = self._paths or shipped_models(), self._pieces
             self._models = self._shared.acquire(lambda: _Models(paths, pieces), tag=json.dumps([paths, pieces], sort_keys=True))
 
     def annotate(self, docs: list[Document]) -> list[Document]:
