@@ -1,6 +1,7 @@
 """The pipeline graph: read -> stages -> writes -> stats. Runner-independent; run.py runs it."""
 
 import json
+import time
 from dataclasses import asdict
 from typing import Any, NamedTuple
 
@@ -13,6 +14,8 @@ from pipeline.io.read import ReadDocuments
 from pipeline.io.shards import WriteTokenShards
 from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
+from pipeline.report import ReportData, write_report
+from pipeline.report import collect as report
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
@@ -47,25 +50,39 @@ class StageOutputs(NamedTuple):
     skipped: list[Any]  # (stage id, rule, lang) collections
     stage_ids: list[str]  # filter stage ids in order
     facts: dict[str, Any]  # name -> singleton collection of what a stage learned, for stats.json
+    # For report.html: documents right after each annotating step (its scores are histogrammed
+    # there, so documents rejected later count too), and each filter stage's documents in and out.
+    annotated: list[tuple[str, Any]]  # (annotator stage id, documents)
+    # (filter stage id, documents as the stage before left them, documents kept): what an
+    # annotator between them cuts from the text (C4's line cleaning) counts at the next gate.
+    flow: list[tuple[str, Any, Any]]
 
 
 def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
     """Runs the stages in order."""
-    out = StageOutputs(None, [], [], [], {})
+    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, annotated=[], flow=[])
+    left = [docs]  # the documents as the last filter stage left them
+
+    def annotate(collection, annotator, batch_size):
+        collection = collection | Annotate(annotator, batch_size=batch_size)
+        out.annotated.append((annotator.stage_id, collection))
+        return collection
 
     def gate(collection, stage):
         result = collection | Filter(stage, keep_rejected_text=cfg.output.rejected_text)
         out.rejected.append(result.rejected)
         out.skipped.append(result.skipped)
         out.stage_ids.append(stage.stage_id)
+        out.flow.append((stage.stage_id, left[0], result.kept))
+        left[0] = result.kept
         return result.kept
 
-    docs = docs | Annotate(IdentifyLanguage(cfg.language), batch_size=cfg.language.batch_size)
+    docs = annotate(docs, IdentifyLanguage(cfg.language), cfg.language.batch_size)
     docs = gate(docs, KeepLanguages(cfg.language))
 
     for step in quality_steps(cfg.quality):
         if hasattr(step, "annotate"):
-            docs = docs | Annotate(step, batch_size=cfg.quality.batch_size)
+            docs = annotate(docs, step, cfg.quality.batch_size)
         else:
             docs = gate(docs, step)
 
@@ -75,16 +92,17 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.rejected.append(result.rejected)
         out.skipped.append(result.skipped)
         out.stage_ids.append(stage_id)
-        docs = result.kept
+        out.flow.append((stage_id, docs, result.kept))
+        docs = left[0] = result.kept
 
     # Model stages last: they cost the most per document, so they see the fewest. Toxicity
     # first: perplexity's percentiles then describe the text that is kept.
     tox = cfg.toxicity
     if tox.enabled:
-        docs = gate(docs | Annotate(ScoreToxicity(tox), batch_size=tox.batch_size), ToxicityGate(tox))
+        docs = gate(annotate(docs, ScoreToxicity(tox), tox.batch_size), ToxicityGate(tox))
     ppl = cfg.perplexity
     if ppl.enabled:
-        docs = docs | Annotate(ScorePerplexity(ppl), batch_size=ppl.batch_size)
+        docs = annotate(docs, ScorePerplexity(ppl), ppl.batch_size)
         cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
         out.facts["perplexity_cutoffs"] = cutoffs
         docs = gate(docs | AssignBuckets(ppl, cutoffs), PerplexityGate(ppl))
@@ -126,31 +144,34 @@ def mix_and_tokenize(docs, output: str, cfg: PipelineConfig, config: dict[str, A
     )
     out.rejected.append(copies.rejected)
     out.stage_ids.append(MIXTURE_STAGE)
+    out.flow.append((MIXTURE_STAGE, docs, copies.kept))
     return copies.kept
 
 
 class _WriteStats(beam.DoFn):
-    """Runs once, after every file is written (the files arrive as side inputs): stats.json is the
-    last file of a run, so its presence means the run finished."""
+    """Runs once, after every file is written (the files arrive as side inputs): writes report.html,
+    then stats.json, the last file of a run, so its presence means the run finished."""
 
     def __init__(self, output: str, stages: list[str], run: dict[str, Any]):
         self._output = output
         self._stages = stages
         self._run = run
 
-    def process(self, counts, documents, rejections, dead_letters, **facts):
+    def process(self, counts, documents, rejections, dead_letters, histograms, examples, volumes, **facts):
         files = {"rejections": rejections, "dead_letters": dead_letters}
         if documents is not None:
             files["documents"] = documents
         files = {name: [asdict(f) for f in fs] for name, fs in files.items()}
         stats = stats_lib.build_stats(counts, self._stages, files, self._run)
         stats["facts"] = facts
+        write_report(self._output, stats, ReportData(histograms, examples, volumes))
         payload = json.dumps(stats, indent=2, sort_keys=False, ensure_ascii=False).encode("utf-8") + b"\n"
         write_atomically(f"{self._output}/{STATS_FILE}", lambda sink: sink.write(payload))
         yield stats["accounting"]["holds"]
 
 
 def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any]) -> None:
+    started = time.time()  # for the progress lines only; nothing written depends on it
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
     stages = apply_stages(docs, cfg)
@@ -203,6 +224,9 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         documents=beam.pvalue.AsList(documents_written) if documents_written is not None else beam.pvalue.AsSingleton(empty),
         rejections=beam.pvalue.AsList(rejections_written),
         dead_letters=beam.pvalue.AsList(dead_written),
+        histograms=report.histograms(stages.annotated),
+        examples=report.examples(rejected, dead),
+        volumes=report.volumes(stages.flow, started),
         **{name: beam.pvalue.AsSingleton(fact) for name, fact in sorted(stages.facts.items())},
     )
 

@@ -3,7 +3,6 @@ options and gs:// paths, survives Beam's runner-API round trip (what every runne
 DoFn and CombineFn pickles and unpickles, and no module the graph runs opens a path itself."""
 
 import ast
-import importlib
 import os
 import sys
 
@@ -101,14 +100,18 @@ def _file_calls(path: str) -> list[str]:
 
 
 def test_modules_the_graph_runs_use_beams_filesystems():
-    importlib.import_module("pipeline.graph")
-    importlib.import_module("pipeline.run")
+    """The modules a fresh process imports to build and check a run (not those other tests import)."""
+    import subprocess
+
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    modules = sorted(
-        os.path.relpath(m.__file__, root)
-        for name, m in list(sys.modules.items())
-        if (name == "pipeline" or name.startswith("pipeline.") or name.startswith("schemas")) and getattr(m, "__file__", None)
+    listing = (
+        "import sys, pipeline.graph, pipeline.run\n"
+        "from pipeline.config import PipelineConfig\n"
+        "pipeline.run.check_models(PipelineConfig())\n"
+        "print('\\n'.join(m.__file__ for n, m in sorted(sys.modules.items()) if n.split('.')[0] in ('pipeline', 'schemas') and getattr(m, '__file__', None)))\n"
     )
+    out = subprocess.run([sys.executable, "-c", listing], cwd=root, capture_output=True, text=True, check=True).stdout
+    modules = sorted(os.path.relpath(line, root) for line in out.splitlines() if line.strip())
     assert "pipeline/io/read.py" in modules and "pipeline/stages/tokenize.py" in modules
     offending = [call for path in modules if path not in ALLOWED for call in _file_calls(os.path.join(root, path))]
     assert offending == [], "local file access outside Beam's FileSystems:\n" + "\n".join(offending)

@@ -19,14 +19,8 @@ import sys
 import tempfile
 
 from pipeline.lm.build_tools import KENLM_VERSION, ToolsMissing, find_tools
+from pipeline.text.perplexity.model import NORMALIZATION, SENTENCEPIECE_NORMALIZATION, metadata_path
 from pipeline.text.perplexity.normalize import normalize_lines
-
-NORMALIZATION = "ccnet-words-v1"  # bump when normalize.py changes what it produces
-SENTENCEPIECE_NORMALIZATION = "ccnet-sentencepiece-v1"  # ccnet.py's lines, for --sentencepiece models
-
-
-def metadata_path(model_path: str) -> str:
-    return model_path + ".json"
 
 
 def _open_text(path: str):

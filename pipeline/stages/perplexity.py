@@ -54,7 +54,7 @@ def model_paths(cfg: PerplexityConfig) -> dict[str, str]:
 def check_models(cfg: PerplexityConfig) -> None:
     """Every configured model exists, and a model we trained was normalized as we score: a
     mismatch would give numbers that look right and mean nothing. ConfigError otherwise."""
-    from pipeline.lm.train import NORMALIZATION, SENTENCEPIECE_NORMALIZATION, metadata_path
+    from pipeline.text.perplexity.model import NORMALIZATION, SENTENCEPIECE_NORMALIZATION, metadata_path
 
     if not cfg.enabled:
         return

@@ -10,6 +10,16 @@ from dataclasses import dataclass
 
 from pipeline.text.perplexity.normalize import normalize_text
 
+# What a model's training text went through, recorded next to it (pipeline/lm/train.py) and
+# checked before a run scores with it. Bump when normalize.py / ccnet.py change their output.
+NORMALIZATION = "ccnet-words-v1"
+SENTENCEPIECE_NORMALIZATION = "ccnet-sentencepiece-v1"
+
+
+def metadata_path(model_path: str) -> str:
+    """The JSON file beside a model that says how it was made."""
+    return model_path + ".json"
+
 
 @dataclass(frozen=True)
 class DocumentScore:
