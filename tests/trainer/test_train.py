@@ -141,8 +141,11 @@ def test_killed_run_resumes_exactly(data, reference, tmp_path):
             except ProcessLookupError:
                 pass
         proc.wait()
-    with open(os.path.join(out, "checkpoints", "latest")) as f:
-        saved = int(f.read().strip().split("-")[1])
+    # The newest complete checkpoint as the resume will find it: the kill may fall between a
+    # folder's rename and the `latest` marker's update (seen under load), which resume handles.
+    from trainer import checkpoint
+
+    saved = int(os.path.basename(checkpoint.latest(out)).split("-")[1])
     assert 5 <= saved < STEPS, saved  # it died mid-run
     # A save that died half-way (a newer step, still .tmp) must be ignored and removed.
     half = os.path.join(out, "checkpoints", f"step-{STEPS - 1:06d}.tmp")
