@@ -41,8 +41,11 @@ def resolve_inputs(inputs: list[str]) -> list[str]:
     patterns = []
     for given in inputs:
         pattern = given
-        if not any(c in given for c in "*?[") and not given.startswith(("gs://", "s3://")) and os.path.isdir(given):
+        glob = any(c in given for c in "*?[")
+        if not glob and "://" not in given and os.path.isdir(given):
             pattern = given.rstrip("/") + "/**"
+        elif not glob and "://" in given and given.endswith("/"):  # an object-store "folder"
+            pattern = given + "**"
         if "://" not in pattern:
             pattern = os.path.abspath(pattern)
         try:
