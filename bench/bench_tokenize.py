@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 from tokenizers import Tokenizer
 
-from bench.common import RESULTS_DIR, ROOT, command_line, header, write_report
+from bench.common import RESULTS_DIR, ROOT, best_of_each, command_line, header, write_report
 from pipeline.text.tokenize import gpt2
 from pipeline.text.tokenize.tokenizer import END_OF_DOCUMENT, encode_documents, eod_id, load_tokenizer, token_list_array, train_bpe
 
@@ -56,17 +56,6 @@ def load_texts() -> dict[str, list[str]]:
 
 def batches(texts: list[str], size: int) -> list[list[str]]:
     return [texts[i : i + size] for i in range(0, len(texts), size)]
-
-
-def interleaved_best(repeat: int, fns: dict[str, callable]) -> dict[str, float]:
-    """Best wall time of each fn over `repeat` rounds, one call of every fn per round."""
-    best = {name: float("inf") for name in fns}
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            start = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
 
 
 def throughput(raw: Tokenizer, ours: Tokenizer, parts: list[list[str]], repeat: int) -> dict[str, float]:
@@ -88,7 +77,7 @@ def throughput(raw: Tokenizer, ours: Tokenizer, parts: list[list[str]], repeat: 
         for b in parts:
             token_list_array(*encode_documents(ours, b, eod))
 
-    return interleaved_best(repeat, {
+    return best_of_each(repeat, {
         "raw encode_batch": run_raw,
         "raw encode_batch_fast (no offsets)": run_raw_fast,
         "ours (encode_documents)": run_ours,
@@ -114,7 +103,7 @@ def chunking(t: Tokenizer, doc: str, repeat: int) -> dict[str, float]:
         flat, _ = encode_documents(t, [doc], eod, chunk_chars=chunk)
         assert flat.tolist() == whole, f"cutting at {chunk} changed the ids"
         fns[label] = lambda chunk=chunk: encode_documents(t, [doc], eod, chunk_chars=chunk)
-    return interleaved_best(repeat, fns)
+    return best_of_each(repeat, fns)
 
 
 def arrow_building(t: Tokenizer, parts: list[list[str]], repeat: int) -> tuple[int, dict[str, float]]:
@@ -148,7 +137,7 @@ def arrow_building(t: Tokenizer, parts: list[list[str]], repeat: int) -> tuple[i
         for flat, offsets in flat_parts:
             token_list_array(flat, offsets)
 
-    return n_tokens, interleaved_best(repeat, {
+    return n_tokens, best_of_each(repeat, {
         "Python lists -> pa.array(lists, list<uint16>)": via_lists,
         "Python lists -> numpy flat + offsets -> ListArray (ours)": via_numpy,
         "numpy flat + offsets -> ListArray (zero-copy)": numpy_only,
