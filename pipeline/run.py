@@ -113,12 +113,14 @@ def main(argv: list[str] | None = None) -> int:
 
     import apache_beam as beam
 
+    from pipeline.beam_fixes import flush_threaded_workers_between_elements
     from pipeline.graph import build_graph, read_stats
     from pipeline.report import REPORT_FILE
     from pipeline.stats import summary
 
     run_info = {"inputs": inputs, "config": cfg.to_dict(), "config_sha256": config_sha256(cfg.to_dict())}
     started = time.monotonic()
+    flush_threaded_workers_between_elements()
     print(f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):", flush=True)
     with beam.Pipeline(options=options) as p:
         build_graph(p, inputs, output, cfg, run_info)

@@ -17,6 +17,7 @@ and false negative probabilities at the Jaccard threshold (datasketch.lsh._optim
 """
 
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import chain
@@ -63,19 +64,29 @@ def _mix64(z: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
-_POWERS = {"p": np.ones(1, dtype=np.uint64), "p_inv": np.ones(1, dtype=np.uint64)}  # P^j, P^-j
+# (P^j, P^-j) for j < len: one tuple, replaced whole. Bundles run on threads, and a reader must
+# never see a grown P^j beside a stale P^-j (an IndexError, or worse, silently wrong hashes).
+_POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
+_POWERS_LOCK = threading.Lock()  # one thread grows the tables; the others wait, then reuse them
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
     """P^j and P^-j (mod 2^64) for j < n; computed once and grown as needed (same values always)."""
-    if len(_POWERS["p"]) < n:
-        size = max(n, 2 * len(_POWERS["p"]))
-        with np.errstate(over="ignore"):
-            for key, base in (("p", _P), ("p_inv", _P_INV)):
-                table = np.full(size, base, dtype=np.uint64)
-                table[0] = 1
-                _POWERS[key] = np.cumprod(table)
-    return _POWERS["p"][:n], _POWERS["p_inv"][:n]
+    global _POWERS
+    powers = _POWERS  # one read: a pair that was published together
+    if len(powers[0]) < n:
+        with _POWERS_LOCK:
+            powers = _POWERS
+            if len(powers[0]) < n:
+                size = max(n, 2 * len(powers[0]))
+                tables = []
+                with np.errstate(over="ignore"):
+                    for base in (_P, _P_INV):
+                        table = np.full(size, base, dtype=np.uint64)
+                        table[0] = 1
+                        tables.append(np.cumprod(table))
+                powers = _POWERS = (tables[0], tables[1])
+    return powers[0][:n], powers[1][:n]
 
 
 def unit_hashes(units: list[str]) -> np.ndarray:
