@@ -34,12 +34,17 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
+from bench.common import require_peers
+
+require_peers()  # one line naming the install, not an ImportError
+# ruff: isort: split
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.utils.text import split_into_parts
 
 from bench.common import RESULTS_DIR, best_of, command_line, header, peak_mib, profile_top, write_report
-from bench.compare_quality_datatrove import english_docs
+from bench.quality_steps import QualitySteps
+from bench.sample_english import english_docs
 from pipeline.config import C4Config, QualityConfig, ReadConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
@@ -52,27 +57,6 @@ FAMILIES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]
 CFG = QualityConfig(apply={"*": FAMILIES}, c4=C4Config(drop_lines_without_terminal_punct=True))
 BATCH = CFG.batch_size  # 64
 TARGET = 10.0  # ours must run >= 10x datatrove
-
-
-class Ours:
-    """The quality steps in the pipeline's order (pipeline.stages.quality.quality_steps), per batch."""
-
-    def __init__(self, cfg: QualityConfig):
-        self.steps = quality_steps(cfg)
-
-    def run(self, docs: list[Document], early_exit: bool = True) -> int:
-        kept = 0
-        for i in range(0, len(docs), BATCH):
-            batch = [(d, True) for d in docs[i : i + BATCH]]  # (document, still kept)
-            for step in self.steps:
-                if hasattr(step, "annotate"):
-                    batch = list(zip(step.annotate([d for d, _ in batch]), [ok for _, ok in batch]))
-                else:
-                    batch = [(d, ok and step.check(d).reason is None) for d, ok in batch]
-                    if early_exit:
-                        batch = [(d, ok) for d, ok in batch if ok]
-            kept += sum(ok for _, ok in batch)
-        return kept
 
 
 def datatrove_filters():
@@ -134,7 +118,7 @@ def main() -> None:
     docs = english_docs()
     texts = [d.text for d in docs]
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    ours, theirs = Ours(CFG), datatrove_filters()
+    ours, theirs = QualitySteps(CFG, BATCH), datatrove_filters()
     tmp = tempfile.mkdtemp()
     corpus = os.path.join(tmp, "corpus.jsonl.gz")
     write_corpus(docs, corpus)

@@ -140,3 +140,13 @@ def from_memory(pipeline, items: list, chunk: int = 1000):
         | f"Slices{id(items)}" >> beam.Create(slices, reshuffle=False)
         | f"FromMemory{id(items)}" >> beam.FlatMap(_memory_slice)
     )
+
+
+def require_peers(modules: tuple[str, ...] = ("datatrove", "spacy")) -> None:
+    """Stops a benchmark that imports peer tools into this venv with one line saying what to install."""
+    import importlib.util
+    import sys
+
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        sys.exit(f"error: this benchmark compares with {', '.join(missing)}, not installed here: pip install -e '.[bench]'")

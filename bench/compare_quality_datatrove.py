@@ -22,13 +22,19 @@ from collections import Counter, defaultdict
 from dataclasses import replace
 
 import numpy as np
+
+from bench.common import require_peers
+
+require_peers()  # one line naming the install, not an ImportError
+# ruff: isort: split
 from datatrove.data import Document as DTDocument
 from datatrove.pipeline.filters import C4QualityFilter, FineWebQualityFilter, GopherQualityFilter, GopherRepetitionFilter
 from datatrove.pipeline.filters.gopher_quality_filter import STOP_WORDS as DT_STOP_WORDS
 from datatrove.pipeline.filters.gopher_repetition_filter import find_all_duplicate, find_duplicates, find_top_duplicate, get_n_grams
 from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_into_sentences, split_into_words
 
-from bench.common import ROOT, RESULTS_DIR, header, write_report
+from bench.common import RESULTS_DIR, header, write_report
+from bench.sample_english import SOURCES, english_docs
 from pipeline.config import C4Config, QualityConfig
 from pipeline.records import Document
 from pipeline.stages.quality import quality_steps
@@ -39,7 +45,6 @@ from pipeline.text.quality.view import TextView
 from pipeline.text.words import tokenize
 
 RESULTS = os.path.join(RESULTS_DIR, "quality_agreement.md")
-SOURCES = ("web", "wiki", "books", "curated", "academic")
 FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 FAMILY_OF_STAGE = {m.STAGE_ID: f for f, m in {"gopher_repetition": gopher_repetition, "gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb, "code": code}.items()}
 DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter, "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
@@ -47,20 +52,6 @@ DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": Gop
 # default turns off (as FineWeb did): switch it on here so C4 is compared one to one.
 CFG = QualityConfig(c4=C4Config(drop_lines_without_terminal_punct=True))
 REP_UNREPEATED = replace(CFG.gopher_repetition, top_ngram_counts_unrepeated=True)
-
-
-def english_docs(min_score: float = 0.65) -> list[Document]:
-    """The corpus (see the module docstring), as pipeline Documents with lang="en"."""
-    from pipeline.text.langid import LanguageIdentifier, default_model_path
-
-    ident, docs = LanguageIdentifier(default_model_path()), []
-    for source in SOURCES:
-        with gzip.open(os.path.join(ROOT, "pipeline", "sample", "data", f"{source}.jsonl.gz"), "rt", encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        for i, (row, (lang, score)) in enumerate(zip(rows, ident.predict([r["text"] for r in rows]))):
-            if lang == "en" and score >= min_score:
-                docs.append(Document(id=f"{source}-{i}", text=row["text"], source=source, url=row.get("url"), lang="en", lang_score=score))
-    return docs
 
 
 # ---- datatrove's signals, computed as its filters compute them (no early exit) ----

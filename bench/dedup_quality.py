@@ -29,7 +29,7 @@ from itertools import combinations
 import numpy as np
 
 from bench.common import RESULTS_DIR, command_line, header, write_report
-from bench.compare_quality_datatrove import english_docs
+from bench.sample_english import english_docs
 from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash, simhash
 

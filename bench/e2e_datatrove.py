@@ -201,7 +201,7 @@ def raw_bound(corpus_path: str, bound_mb: float, tokenizer_path: str, repeat: in
 
     from bench.bench_langid import run_raw as fasttext_raw
     from bench.bench_minhash import bound_inputs, run_bound
-    from bench.bench_quality import Ours
+    from bench.quality_steps import QualitySteps
     from bench.common import best_of_each
     from pipeline.config import MinHashConfig, QualityConfig
     from pipeline.records import Document
@@ -240,7 +240,7 @@ def raw_bound(corpus_path: str, bound_mb: float, tokenizer_path: str, repeat: in
     tok = Tokenizer.from_file(tokenizer_path)
     parts = [texts[i : i + 256] for i in range(0, len(texts), 256)]
     qcfg = QualityConfig(apply={"*": ["gopher_repetition", "gopher_quality", "c4", "fineweb"]})
-    rules = Ours(qcfg)
+    rules = QualitySteps(qcfg, qcfg.batch_size)
     docs = [Document(id=str(i), text=t, source="web", lang=lang) for i, (t, lang) in enumerate(zip(texts, langs))]
 
     def tok_raw():

@@ -343,10 +343,16 @@ class PerplexityConfig:
     """KenLM perplexity as CCNet (Wenzek et al. 2020) computes it, and its head/middle/tail buckets."""
 
     enabled: bool = True
-    # Language -> KenLM model (binary or ARPA; local or any Beam filesystem path). Empty: the
-    # shipped en/fr/es models (pipeline/text/perplexity/models/README.md). Documents in other
-    # languages pass unscored and are counted (skipped rule no_model).
+    # Language -> KenLM model (binary or ARPA; local or any Beam filesystem path), added to the
+    # shipped en/fr/es models (pipeline/text/perplexity/models/README.md); a language given here
+    # replaces the shipped model of that language. Documents in languages without a model pass
+    # unscored and are counted (skipped rule no_model).
     models: dict[str, str] = field(default_factory=dict)
+    shipped_models: bool = True  # false: only `models` are used
+    # A model needs the .json record pipeline.lm.train writes beside it (how its text was
+    # prepared): scored otherwise, its numbers look right and mean nothing. true: accept models
+    # without one (CCNet's released models) with a warning naming each.
+    allow_unrecorded: bool = False
     # Language -> SentencePiece model, for KenLM models trained on pieces, as CCNet's released
     # {lang}.arpa.bin / {lang}.sp.model pairs are: that language's text is then prepared as
     # CCNet prepares it (needs the sentencepiece package: the [ccnet] extra).
@@ -385,6 +391,7 @@ class PerplexityConfig:
             _check(bool(path), f"{key}.models.{lang}", "must be a path")
         for lang in self.sentencepiece:
             _check(lang in self.models, f"{key}.sentencepiece.{lang}", "has no KenLM model in perplexity.models")
+        _check(not self.enabled or self.shipped_models or bool(self.models), f"{key}.models", "is empty and shipped_models is false: no model to score with (or set enabled: false)")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -175,6 +175,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
     stages = apply_stages(docs, cfg)
+    stages.facts["repeated_ids"] = read["repeated_ids"]
     kept = stages.kept
     if cfg.output.write_tokens:
         kept = mix_and_tokenize(kept, output, cfg, run["config"], stages)
@@ -185,7 +186,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     documents_written = None
     if out.write_documents:
         documents_written = kept | "WriteDocuments" >> WriteParquetShards(
-            output, lambda d: "documents", lambda d: d.id, Document.to_row, _document_size, DOCUMENT_SCHEMA, out.shard_bytes
+            output, lambda d: "documents", lambda d: d.id, Document.to_row, _document_size, DOCUMENT_SCHEMA, out.shard_bytes, required=("documents",)
         )
     rejections_written = rejected | "WriteRejections" >> WriteParquetShards(
         output,
@@ -204,6 +205,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         lambda d: _ROW_OVERHEAD + len(d.raw_excerpt) + len(d.detail),
         DEAD_LETTER_SCHEMA,
         out.shard_bytes,
+        required=("dead_letters",),
     )
 
     counts = (

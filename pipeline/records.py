@@ -28,7 +28,7 @@ class FrozenMap(dict):
 
 @dataclass(frozen=True, kw_only=True)
 class Document:
-    id: str
+    id: str  # unique within a run: the record's own id, or one derived from where it was read
     text: str
     source: str
     url: str | None = None
@@ -36,6 +36,7 @@ class Document:
     lang_score: float | None = None
     scores: Mapping[str, float] = dataclasses.field(default_factory=FrozenMap)
     metadata: Mapping[str, str] = dataclasses.field(default_factory=FrozenMap)
+    record_id: str | None = None  # the id field of the input record, as given (None: it had none)
 
     def __post_init__(self):
         # Normalise plain dicts given by callers so every Document's maps are frozen.
@@ -64,6 +65,7 @@ class Document:
             "lang_score": self.lang_score,
             "scores": sorted(self.scores.items()),
             "metadata": sorted(self.metadata.items()),
+            "record_id": self.record_id,
         }
 
 

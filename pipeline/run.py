@@ -34,11 +34,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def resolve_inputs(inputs: list[str]) -> list[str]:
-    """Each input as a glob; a folder means every file under it. Fails if one matches nothing."""
+def resolve_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
+    """Each input as a glob (a folder means every file under it), and the files they match.
+    Fails if one matches nothing."""
     from apache_beam.io.filesystems import FileSystems
 
-    patterns = []
+    patterns, files = [], []
     for given in inputs:
         pattern = given
         glob = any(c in given for c in "*?[")
@@ -55,7 +56,16 @@ def resolve_inputs(inputs: list[str]) -> list[str]:
         if not matched:
             raise UsageError(f"--input {given}: matches no file")
         patterns.append(pattern)
-    return patterns
+        files += [m.path for m in matched]
+    return patterns, files
+
+
+def unmatched_source_rules(cfg: PipelineConfig, files: list[str]) -> list[str]:
+    """read.source_by_path rules that label no input file: most likely a typo, and every file
+    they were meant for would silently get read.default_source."""
+    from pipeline.io.parse import path_matches
+
+    return [rule for rule in cfg.read.source_by_path if not any(path_matches(f, rule) for f in files)]
 
 
 def prepare_output(output: str, overwrite: bool) -> None:
@@ -100,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().addFilter(_DropImportNoise())
     try:
         cfg = load_config(args.config) if args.config else PipelineConfig()
-        inputs = resolve_inputs(args.input or [SAMPLE_GLOB])
+        inputs, files = resolve_inputs(args.input or [SAMPLE_GLOB])
         output = args.output or os.path.join("runs", datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S"))
         if "://" not in output:
             output = os.path.abspath(output)
@@ -110,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for rule in unmatched_source_rules(cfg, files):
+        print(f"warning: read.source_by_path: {rule!r} matches none of the {len(files):,} input files", file=sys.stderr)
 
     import apache_beam as beam
 

@@ -132,6 +132,12 @@ def summary(stats: dict[str, Any]) -> str:
     lines = [f"read        {a['records_read']:>10,} records ({a['documents_read']:,} documents, {a['dead_letters']:,} dead letters)"]
     for reason, n in stats["dead_letters"].items():
         lines.append(f"  dead letter {reason:<32} {n:>10,}")
+    repeated = stats.get("facts", {}).get("repeated_ids")
+    if repeated and repeated["ids"]:
+        lines.append(
+            f"  repeated record ids: {repeated['ids']:,} ids held by {repeated['documents']:,} documents; each of those"
+            " documents' id is '<record id>@<where it was read>' (record_id keeps the given id)"
+        )
     for step in stats["funnel"]:
         lines.append(f"{step['stage']:<28} in {step['in']:>10,}  rejected {step['rejected']:>10,}  out {step['out']:>10,}")
         for reason, n in stats["rejections"].get(step["stage"], {}).items():
@@ -157,7 +163,7 @@ def summary(stats: dict[str, Any]) -> str:
         lines += [f"  warning: {s}: {m['warning']}" for s, m in tokens["sources"].items() if m["warning"]]
         lines.append(f"tokens: {tokens['tokens']:,} in {tokens['rows']:,} rows, {tokens['shards']:,} shards (tokens/manifest.json)")
     kept_sources = ", ".join(f"{s} {v['kept']:,}/{v['read']:,}" for s, v in stats["sources"].items())
-    lines.append(f"kept by source (kept/read): {kept_sources}")
+    lines.append(f"documents per source label, kept/read: {kept_sources}")
     top_langs = ", ".join(f"{l} {n:,}" for l, n in list(stats["kept_by_language"].items())[:12])
     lines.append(f"kept by language: {top_langs}")
     lines.append(accounting_line(stats))

@@ -143,6 +143,7 @@ def test_to_row_sorts_map_entries():
         "lang_score": 0.75,
         "scores": [("a.v1.a", 1.0), ("z.v1.b", 2.0)],
         "metadata": [("a", "1"), ("b", "2"), ("location", "a.jsonl:1")],
+        "record_id": None,
     }
     # insertion order does not matter
     a = make_doc(metadata={"x": "1", "y": "2"}).to_row()

@@ -160,7 +160,7 @@ def test_summary_contains_the_numbers():
     assert lines[5] == f"  {'not_kept_language':<42} {1:>10,}   (web 1)"
     assert lines[6] == f"{'quality.gopher.v1':<28} in {8:>10,}  rejected {1:>10,}  out {7:>10,}"
     assert lines[7] == f"  {'too_short':<42} {1:>10,}   (books 1)"
-    assert lines[8] == "kept by source (kept/read): books 2/3, web 5/7"
+    assert lines[8] == "documents per source label, kept/read: books 2/3, web 5/7"
     assert lines[9] == "kept by language: en 6, de 1"
     assert lines[10] == "accounting: read 12 = kept 7 + rejected 3 + dead letters 2 (holds)"
     assert len(lines) == 11

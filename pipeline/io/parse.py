@@ -38,10 +38,11 @@ class ReadReason(Reason):
 
 
 class BadRecord(Exception):
-    def __init__(self, reason: ReadReason, detail: str):
+    def __init__(self, reason: ReadReason, detail: str, source: str | None = None):
         super().__init__(detail)
         self.reason = reason
         self.detail = detail
+        self.source = source  # the record's own source field, when it has a usable one
 
 
 @dataclass(frozen=True)
@@ -74,9 +75,20 @@ def format_of(path: str, cfg: ReadConfig) -> str | None:
     return None
 
 
-def source_from_path(rel_path: str, cfg: ReadConfig) -> str:
+def path_matches(path: str, pattern: str) -> bool:
+    """read.source_by_path's rule: fnmatch on the file's full path as matched (absolute for local
+    files, "gs://bucket/..." on object stores), where `*` also crosses "/". A pattern that is not
+    anchored (no leading "/", "*" or scheme) may start at any folder: "data/books/*" matches
+    "/home/me/data/books/a.jsonl". So a label never depends on which other inputs were given."""
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    anchored = pattern.startswith(("/", "*")) or "://" in pattern
+    return not anchored and fnmatch.fnmatchcase(path, "*/" + pattern)
+
+
+def source_from_path(path: str, cfg: ReadConfig) -> str:
     for pattern, source in cfg.source_by_path.items():
-        if fnmatch.fnmatch(rel_path, pattern):
+        if path_matches(path, pattern):
             return source
     return cfg.default_source
 
@@ -89,7 +101,7 @@ def excerpt(data: bytes, limit: int) -> str:
 def read_file(raw: BinaryIO, f: InputFile, cfg: ReadConfig) -> Iterator[Document | DeadLetter]:
     """All records of one opened file (raw, still compressed bytes)."""
     fmt = format_of(f.path, cfg)
-    path_source = source_from_path(f.rel_path, cfg)
+    path_source = source_from_path(f.path, cfg)
     if fmt == "jsonl":
         yield from _read_jsonl(raw, f, cfg, path_source)
     elif fmt == "parquet":
@@ -168,12 +180,12 @@ def _read_jsonl(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) 
         try:
             record = json.loads(text)
         except json.JSONDecodeError as e:
-            yield _dead(location, ReadReason.INVALID_JSON, e.msg + f" at column {e.colno}", data, path_source, cfg.excerpt_bytes)
+            yield _dead(location, ReadReason.INVALID_JSON, f"{e.msg}: column {e.colno}", data, path_source, cfg.excerpt_bytes)
             continue
         try:
             yield record_to_document(record, f.rel_path, line_no, location, cfg, path_source)
         except BadRecord as e:
-            yield _dead(location, e.reason, e.detail, data, path_source, cfg.excerpt_bytes)
+            yield _dead(location, e.reason, e.detail, data, e.source or path_source, cfg.excerpt_bytes)
 
 
 def _valid_str(value: str, what: str) -> str:
@@ -185,9 +197,20 @@ def _valid_str(value: str, what: str) -> str:
 
 
 def record_to_document(record: Any, rel_path: str, ordinal: int, location: str, cfg: ReadConfig, path_source: str) -> Document:
-    """A parsed record (JSON object or Parquet row) to a Document; raises BadRecord."""
+    """A parsed record (JSON object or Parquet row) to a Document; raises BadRecord, which carries
+    the record's own source label when it has one, so a dead letter is labelled as its record."""
     if not isinstance(record, dict):
         raise BadRecord(ReadReason.NOT_AN_OBJECT, f"expected a JSON object, got {type(record).__name__}")
+    source = record.get(cfg.source_field)
+    source = _valid_str(source, cfg.source_field) if isinstance(source, str) and source else path_source
+    try:
+        return _to_document(record, rel_path, ordinal, location, cfg, source)
+    except BadRecord as e:
+        e.source = source
+        raise
+
+
+def _to_document(record: dict, rel_path: str, ordinal: int, location: str, cfg: ReadConfig, source: str) -> Document:
     if cfg.text_field not in record:
         raise BadRecord(ReadReason.MISSING_TEXT, f"no field {cfg.text_field!r}")
     text = record[cfg.text_field]
@@ -205,12 +228,11 @@ def record_to_document(record: Any, rel_path: str, ordinal: int, location: str, 
         raise BadRecord(ReadReason.RECORD_TOO_LARGE, f"text > read.max_record_bytes={cfg.max_record_bytes}")
 
     rec_id = record.get(cfg.id_field)
+    record_id = None
     if isinstance(rec_id, (str, int)) and not isinstance(rec_id, bool) and str(rec_id):
-        doc_id = _valid_str(str(rec_id), cfg.id_field)
+        doc_id = record_id = _valid_str(str(rec_id), cfg.id_field)
     else:
         doc_id = make_doc_id(rel_path, ordinal)
-    source = record.get(cfg.source_field)
-    source = _valid_str(source, cfg.source_field) if isinstance(source, str) and source else path_source
     url = record.get(cfg.url_field)
     url = _valid_str(url, cfg.url_field) if isinstance(url, str) and url else location
     metadata = {"location": location}
@@ -218,7 +240,7 @@ def record_to_document(record: Any, rel_path: str, ordinal: int, location: str, 
         if name in record and record[name] is not None:
             value = record[name]
             metadata[name] = _valid_str(value if isinstance(value, str) else json.dumps(value, sort_keys=True), name)
-    return Document(id=doc_id, text=text, source=source, url=url, metadata=metadata)
+    return Document(id=doc_id, text=text, source=source, url=url, metadata=metadata, record_id=record_id)
 
 
 # ---------------------------------------------------------------- Parquet
@@ -246,7 +268,7 @@ def _read_parquet(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str
                 try:
                     yield record_to_document(record, f.rel_path, row, location, cfg, path_source)
                 except BadRecord as e:
-                    yield _dead(location, e.reason, e.detail, repr(record).encode()[: cfg.excerpt_bytes], path_source, cfg.excerpt_bytes)
+                    yield _dead(location, e.reason, e.detail, repr(record).encode()[: cfg.excerpt_bytes], e.source or path_source, cfg.excerpt_bytes)
                 row += 1
     except (pa.ArrowException, OSError) as e:
         yield _dead(f"{f.rel_path}#row={row}", ReadReason.CORRUPT_STREAM, f"{e}; rows before {row} were read", b"", path_source)

@@ -7,6 +7,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from pipeline.config import ReadConfig
+from pipeline.io.unique_ids import MakeIdsUnique
 from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
 from pipeline.records import DeadLetter
 
@@ -60,7 +61,7 @@ class _ReadFile(beam.DoFn):
                     reason=ReadReason.UNREADABLE_FILE.value,
                     detail=str(e).splitlines()[0] if str(e) else type(e).__name__,
                     raw_excerpt="",
-                    source=source_from_path(f.rel_path, self._cfg),
+                    source=source_from_path(f.path, self._cfg),
                 ),
             )
             return
@@ -76,7 +77,8 @@ class _ReadFile(beam.DoFn):
 
 class ReadDocuments(beam.PTransform):
     """Matches the patterns at run time and reads each file on one worker; files spread out
-    over workers by a Reshuffle. Returns {"documents": ..., "dead_letters": ...}."""
+    over workers by a Reshuffle. Returns {"documents": ..., "dead_letters": ..., "repeated_ids": a
+    singleton {"ids", "documents"}}; document ids are unique in the run (pipeline.io.unique_ids)."""
 
     def __init__(self, patterns: list[str], cfg: ReadConfig):
         super().__init__()
@@ -95,4 +97,5 @@ class ReadDocuments(beam.PTransform):
             | "Spread" >> beam.Reshuffle()
             | "Read" >> beam.ParDo(_ReadFile(root, self._cfg)).with_outputs(DEAD, main="documents")
         )
-        return {"documents": out.documents, "dead_letters": out[DEAD]}
+        documents, repeated = out.documents | "UniqueIds" >> MakeIdsUnique()
+        return {"documents": documents, "dead_letters": out[DEAD], "repeated_ids": repeated}

@@ -64,16 +64,45 @@ class _WriteGroup(beam.DoFn):
         yield WrittenFile(path=rel, rows=len(rows))
 
 
+class _WriteEmpty(beam.DoFn):
+    """A folder that must exist but got no rows gets one file with the schema and no rows, so
+    readers of `folder/*.parquet` find a table, not "no files"."""
+
+    def __init__(self, out_dir: str, schema: pa.Schema):
+        self._out_dir = out_dir
+        self._schema = schema
+
+    def process(self, folder: str, totals: dict):
+        if folder in totals:
+            return
+        rel = f"{folder}/part-00000-of-00001.parquet"
+        table = self._schema.empty_table()
+        write_atomically(f"{self._out_dir}/{rel}", lambda sink: pq.write_table(table, sink, **_PARQUET_OPTIONS))
+        yield WrittenFile(path=rel, rows=0)
+
+
 class WriteParquetShards(beam.PTransform):
     """elements -> WrittenFile per file. `subdir(e)` names the file's folder, `sort_key(e)` orders
     rows and picks the file, `to_row(e)` gives a row of `schema`, `size(e)` estimates its bytes.
+    Each folder in `required` exists afterwards, with an empty file when it got no rows.
 
     Each folder gets ceil(its total size / shard_bytes) files, from a global sum: the file count
     (and so the layout) depends only on the data, and one file's rows fit one worker's memory.
     """
 
-    def __init__(self, out_dir: str, subdir: Callable, sort_key: Callable, to_row: Callable, size: Callable, schema: pa.Schema, shard_bytes: int):
+    def __init__(
+        self,
+        out_dir: str,
+        subdir: Callable,
+        sort_key: Callable,
+        to_row: Callable,
+        size: Callable,
+        schema: pa.Schema,
+        shard_bytes: int,
+        required: tuple[str, ...] = (),
+    ):
         super().__init__()
+        self._required = required
         self._out_dir = out_dir
         self._subdir = subdir
         self._sort_key = sort_key
@@ -91,9 +120,17 @@ class WriteParquetShards(beam.PTransform):
             n = max(1, -(-totals[folder] // target))
             return (folder, stable_shard(sort_key(e), n), n), (sort_key(e), to_row(e))
 
-        return (
+        written = (
             elements
             | "Key" >> beam.Map(key, totals=beam.pvalue.AsDict(totals))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._schema))
         )
+        if not self._required:
+            return written
+        empty = (
+            elements.pipeline
+            | "Required" >> beam.Create(list(self._required))
+            | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self._out_dir, self._schema), totals=beam.pvalue.AsDict(totals))
+        )
+        return (written, empty) | "AllWritten" >> beam.Flatten()

@@ -100,7 +100,8 @@ def _pct(part: float, whole: float) -> str:
 
 def _funnel(stats: dict[str, Any], data: ReportData) -> str:
     a = stats["accounting"]
-    rows = [("read", [a["documents_read"], a["dead_letters"]], f"{a['records_read']:,} records, {a['dead_letters']:,} dead letters")]
+    read_note = f"{a['records_read']:,} records, {a['dead_letters']:,} dead letters"
+    rows = [("read", [a["documents_read"], a["dead_letters"]], read_note, ["documents", "dead letters"])]
     for step in stats["funnel"]:
         rows.append((step["stage"], [step["out"], step["rejected"]], f"{step['in']:,} → {step['out']:,} (−{step['rejected']:,}, {_pct(step['rejected'], step['in'])})"))
     docs = svg.stacked_hbars("funnel-documents", "Documents in and out per stage", rows, [("out", svg.KEPT), ("rejected (at read: dead letters)", svg.REMOVED)])

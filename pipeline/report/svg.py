@@ -82,24 +82,25 @@ def legend(x: float, y: float, series: Sequence[tuple[str, str]]) -> list[str]:
 
 def stacked_hbars(plot_id: str, title: str, rows: Sequence[tuple[str, Sequence[float], str]], series: Sequence[tuple[str, str]], width: float = 1100, unit: str = "") -> str:
     """One horizontal bar per row, its segments stacked left to right (series: (name, colour)).
-    rows: (label, a value per series, text written after the bar)."""
+    rows: (label, a value per series, text written after the bar[, the segments' names in this
+    row's tooltips, where they differ from the legend's])."""
     label_w = max([CHAR_W * len(r[0]) for r in rows] + [60]) + 12
     note_w = max([CHAR_W * len(r[2]) for r in rows] + [0]) + 12
     top, row_h, bar_h = 34, 22, 15
     plot_w = max(width - label_w - note_w - 10, 200)
     height = top + row_h * len(rows) + 28
-    peak = max([sum(v) for _, v, _ in rows] + [0])
+    peak = max([sum(r[1]) for r in rows] + [0])
     ticks = nice_ticks(peak)
     scale = plot_w / ticks[-1]
     body = legend(label_w, 14, series)
     for t in ticks:
         x = label_w + t * scale
         body += [line(x, top - 4, x, top + row_h * len(rows), GRID), text(x, height - 12, fmt_count(t), "middle", 10, AXIS)]
-    for i, (label, values, note) in enumerate(rows):
+    for i, (label, values, note, *names) in enumerate(rows):
         y = top + i * row_h
         body.append(text(label_w - 8, y + bar_h - 3, label, "end"))
         x = label_w
-        for (name, color), v in zip(series, values):
+        for name, (_, color), v in zip(names[0] if names else [n for n, _ in series], series, values):
             body.append(rect(x, y, v * scale, bar_h, color, f"{label}: {name} {v:,.0f}{unit}", "bar"))
             x += v * scale
         body.append(text(x + 6, y + bar_h - 3, note, fill="#444"))

@@ -11,6 +11,7 @@ id hashes per language), so they never depend on bundle order or on the runner.
 
 import hashlib
 import json
+import logging
 import os
 from typing import Any
 
@@ -48,7 +49,8 @@ def shipped_models() -> dict[str, str]:
 
 
 def model_paths(cfg: PerplexityConfig) -> dict[str, str]:
-    return dict(cfg.models) if cfg.models else shipped_models()
+    """The shipped models (unless shipped_models is off), with the configured ones added or replacing them per language."""
+    return {**(shipped_models() if cfg.shipped_models else {}), **cfg.models}
 
 
 def check_models(cfg: PerplexityConfig) -> None:
@@ -72,11 +74,18 @@ def check_models(cfg: PerplexityConfig) -> None:
         if not FileSystems.exists(path):
             raise ConfigError(f"{key}: no file at {path}")
         meta_path = metadata_path(path)
-        if FileSystems.exists(meta_path):
-            with FileSystems.open(meta_path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
-                meta = json.loads(f.read().decode("utf-8"))
-            if meta.get("normalization", expected) != expected:
-                raise ConfigError(f"{key}: {path} was trained on {meta['normalization']} text; this version scores {expected} text for it: retrain it or fix perplexity.sentencepiece")
+        if not FileSystems.exists(meta_path):
+            if not cfg.allow_unrecorded:
+                raise ConfigError(
+                    f"{key}: {path} has no {meta_path} saying how its training text was prepared (pipeline.lm.train writes it);"
+                    " set perplexity.allow_unrecorded: true to score with it anyway"
+                )
+            logging.getLogger(__name__).warning("%s: %s has no record of how it was trained; scoring with it as %s text", key, path, expected)
+            continue
+        with FileSystems.open(meta_path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
+            meta = json.loads(f.read().decode("utf-8"))
+        if meta.get("normalization", expected) != expected:
+            raise ConfigError(f"{key}: {path} was trained on {meta['normalization']} text; this version scores {expected} text for it: retrain it or fix perplexity.sentencepiece")
 
 
 class _Models:
@@ -96,8 +105,9 @@ class ScorePerplexity:
     stage_id = SCORE_STAGE
 
     def __init__(self, cfg: PerplexityConfig):
-        # Empty means the shipped models, found in setup() inside the worker's own install.
+        # The shipped models are found in setup(), inside the worker's own install.
         self._paths = dict(cfg.models)
+        self._shipped = cfg.shipped_models
         self._pieces = dict(cfg.sentencepiece)
         self._exempt = frozenset(cfg.exempt_sources)
         # One copy of the models per worker process, shared by all its threads (Beam's Shared).
@@ -106,7 +116,7 @@ class ScorePerplexity:
 
     def setup(self) -> None:
         if self._models is None:
-            paths, pieces = self._paths or shipped_models(), self._pieces
+            paths, pieces = {**(shipped_models() if self._shipped else {}), **self._paths}, self._pieces
             self._models = self._shared.acquire(lambda: _Models(paths, pieces), tag=json.dumps([paths, pieces], sort_keys=True))
 
     def annotate(self, docs: list[Document]) -> list[Document]:

@@ -15,7 +15,7 @@ import zstandard
 
 import pipeline.io.decompress as decompress
 from pipeline.config import ReadConfig
-from pipeline.io.parse import InputFile, ReadReason, make_doc_id, read_file
+from pipeline.io.parse import InputFile, ReadReason, make_doc_id, path_matches, read_file
 from pipeline.records import DeadLetter, Document
 
 DEFAULT = ReadConfig()
@@ -72,7 +72,7 @@ def _one_bad(bad: bytes, **kw):
 def test_invalid_json():
     d = _one_bad(b'{"text": "oops"')
     assert d.reason == ReadReason.INVALID_JSON == "invalid_json"
-    assert d.detail == "Expecting ',' delimiter at column 16"
+    assert d.detail == "Expecting ',' delimiter: column 16"
     assert d.raw_excerpt == '{"text": "oops"'
 
 
@@ -434,7 +434,8 @@ def test_parquet_good_and_bad_rows():
     a, nul, _, d = out
     assert (a.id, a.source, a.url, dict(a.metadata)) == ("i0", "web", "http://a", {"location": "p/x.parquet#row=0"})
     assert (d.id, d.source, d.url) == (blake("p/x.parquet:3"), "wiki", "p/x.parquet#row=3")
-    assert nul.source == "web"
+    assert nul.source == "books"  # the row's own label, though its text is null
+    assert (a.record_id, d.record_id) == ("i0", None)
     assert nul.raw_excerpt == repr({"id": None, "source": "books", "text": None, "url": None})
 
 
@@ -612,13 +613,41 @@ def test_source_from_path_globs_first_match_wins():
     assert read(jl({"text": "a"}), rel_path="wiki/x.jsonl", cfg=cfg2)[0].source == "other"
 
 
+def test_source_from_path_matches_the_full_path_not_the_one_relative_to_the_other_inputs():
+    # --input in/zst_nosrc/books/ alone: the path relative to the inputs' common folder is just
+    # the file name, and the README's rule must still match.
+    cfg = ReadConfig(source_by_path={"*/books/*": "books", "*/txt/*": "curated"})
+    assert read(jl({"text": "a"}), rel_path="part1.jsonl", path="/w/in/zst_nosrc/books/part1.jsonl", cfg=cfg)[0].source == "books"
+    assert read(b"hello", rel_path="a.txt", path="/w/in/txt/a.txt", cfg=cfg)[0].source == "curated"
+    assert read(jl({"text": "a"}), rel_path="x.jsonl", path="gs://bucket/books/x.jsonl", cfg=cfg)[0].source == "books"
+    assert read(jl({"text": "a"}), rel_path="x.jsonl", path="/w/bookshelf/x.jsonl", cfg=cfg)[0].source == "web"
+
+
+@pytest.mark.parametrize(
+    "pattern, path, matches",
+    [
+        ("data/books/*", "/home/me/data/books/a.jsonl", True),  # relative: starts at any folder
+        ("data/books/*", "/home/me/olddata/books/a.jsonl", False),  # ...but at a folder boundary
+        ("/home/me/data/*", "/home/me/data/books/a.jsonl", True),  # "*" crosses "/"
+        ("/data/*", "/home/me/data/a.jsonl", False),  # anchored at the root
+        ("gs://b/books/*", "gs://b/books/a.jsonl", True),
+        ("*.parquet", "/x/y.parquet", True),
+        ("*/Books/*", "/x/books/a.jsonl", False),  # case matters on every filesystem alike
+    ],
+)
+def test_path_rule_semantics(pattern, path, matches):
+    assert path_matches(path, pattern) is matches
+
+
 def test_source_default_and_on_dead_letters():
     cfg = ReadConfig(source_by_path={"wiki/*": "wiki"}, default_source="dflt")
     assert read(jl({"text": "a"}), rel_path="web/x.jsonl", cfg=cfg)[0].source == "dflt"
     assert read(b"bad\n", rel_path="wiki/x.jsonl", cfg=cfg)[0].source == "wiki"
     assert read(b"bad\n", rel_path="web/x.jsonl", cfg=cfg)[0].source == "dflt"
-    # a record's own source field does not label its dead letter: the path does
-    assert read(jl({"text": None, "source": "code"}), rel_path="web/x.jsonl", cfg=cfg)[0].source == "dflt"
+    # a record's own source field labels its dead letter, as it would have labelled its document
+    assert read(jl({"text": None, "source": "code"}), rel_path="web/x.jsonl", cfg=cfg)[0].source == "code"
+    books = parquet_bytes(pa.table({"text": pa.array([None, "ok"], pa.string()), "source": ["books", "books"]}))
+    assert [r.source for r in read(books, rel_path="web/x.parquet", cfg=cfg)] == ["books", "books"]
 
 
 # ---------------------------------------------------------------- ids, urls and metadata

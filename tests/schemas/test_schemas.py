@@ -308,13 +308,14 @@ def test_document_row_builds_a_table():
         "lang_score": 0.9,
         "scores": [("a.v1.y", 1.0), ("b.v1.x", 2.0)],
         "metadata": [("lic", "cc"), ("location", "a.jsonl:1")],
+        "record_id": None,
     }
 
 
 def test_fresh_document_row_has_nulls_and_empty_maps():
     table = pa.Table.from_pylist([Document(id="d", text="t", source="s").to_row()], schema=DOCUMENT_SCHEMA)
     assert table.to_pylist() == [
-        {"id": "d", "text": "t", "source": "s", "url": None, "lang": None, "lang_score": None, "scores": [], "metadata": []}
+        {"id": "d", "text": "t", "source": "s", "url": None, "lang": None, "lang_score": None, "scores": [], "metadata": [], "record_id": None}
     ]
 
 

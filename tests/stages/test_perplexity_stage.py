@@ -21,6 +21,7 @@ from pipeline.stages.perplexity import (
     ScorePerplexity,
     check_models,
     reference_key,
+    model_paths,
     shipped_models,
 )
 from pipeline.text.perplexity.model import LanguageModel
@@ -115,6 +116,34 @@ def test_buckets_off_keeps_all_under_the_maximum(web_docs, english):
     p, result, _ = _run(web_docs, cfg)
     assert_that(result.kept | "K" >> beam.Map(lambda d: d.id), equal_to([i for i, v in ppl.items() if v <= 5000]), label="kept")
     p.run()
+
+
+def test_configured_models_add_to_the_shipped_ones(tmp_path):
+    german = tmp_path / "de.binary"
+    german.write_bytes(open(shipped_models()["en"], "rb").read())  # any KenLM model will do
+    (tmp_path / "de.binary.json").write_text(open(shipped_models()["en"] + ".json").read())
+    cfg = PerplexityConfig(models={"de": str(german)})
+    check_models(cfg)
+    assert sorted(model_paths(cfg)) == ["de", "en", "es", "fr"]
+    scorer = ScorePerplexity(cfg)
+    scorer.setup()
+    docs = [Document(id=lang, text="The river flows through the old city.", source="web", lang=lang) for lang in ("de", "en", "it")]
+    assert ["perplexity" in d.scores for d in scorer.annotate(docs)] == [True, True, False]
+    # a language given replaces its shipped model; shipped_models: false leaves only the given ones
+    assert model_paths(PerplexityConfig(models={"en": str(german)}))["en"] == str(german)
+    assert sorted(model_paths(PerplexityConfig(models={"de": str(german)}, shipped_models=False))) == ["de"]
+    with pytest.raises(ConfigError, match=r"^perplexity.models: is empty and shipped_models is false"):
+        PerplexityConfig(shipped_models=False)
+
+
+def test_a_model_without_its_training_record_is_refused_unless_allowed(tmp_path, caplog):
+    bare = tmp_path / "de.binary"
+    bare.write_bytes(open(shipped_models()["en"], "rb").read())
+    with pytest.raises(ConfigError, match=r"^perplexity.models.de: .* has no .*de.binary.json .* set perplexity.allow_unrecorded: true"):
+        check_models(PerplexityConfig(models={"de": str(bare)}))
+    with caplog.at_level("WARNING"):
+        check_models(PerplexityConfig(models={"de": str(bare)}, allow_unrecorded=True))
+    assert "perplexity.models.de" in caplog.text and "no record" in caplog.text
 
 
 def test_model_checks_fail_fast(tmp_path):
