@@ -10,7 +10,7 @@ import pyarrow as pa
 
 RECORDS_SCHEMA_VERSION = 1
 
-# Stage scores are floats keyed by "<stage id>.<signal>", e.g. "quality.gopher.v1.mean_word_length".
+# Stage scores are floats keyed by "<stage id>:<signal>", e.g. "quality.gopher_quality.v1:mean_word_length".
 SCORES_TYPE = pa.map_(pa.string(), pa.float64())
 # Free-form provenance (input location, record fields the user asked to carry, cleaning counts).
 METADATA_TYPE = pa.map_(pa.string(), pa.string())
@@ -31,6 +31,8 @@ DOCUMENT_SCHEMA = _with_version(
             pa.field("lang_score", pa.float64()),
             pa.field("scores", SCORES_TYPE, nullable=False),
             pa.field("metadata", METADATA_TYPE, nullable=False),
+            # The input record's own id; `id` is unique in the run and differs only where this repeats.
+            pa.field("record_id", pa.string()),
         ]
     ),
     "document",
