@@ -39,3 +39,27 @@ def test_sample_ships_every_source_and_stays_small():
     names = {os.path.basename(f).split(".")[0] for f in files}
     assert names == {"web", "books", "code", "wiki", "academic", "curated"}
     assert sum(os.path.getsize(f) for f in files) < 5_000_000
+
+
+def _entry_points() -> list[str]:
+    """Every module of pipeline/ and trainer/ that runs as `python -m ...`."""
+    modules = []
+    for package in ("pipeline", "trainer"):
+        for path in sorted(glob.glob(os.path.join(ROOT, package, "**", "*.py"), recursive=True)):
+            if 'if __name__ == "__main__":' in open(path, encoding="utf-8").read():
+                modules.append(os.path.relpath(path, ROOT)[: -len(".py")].replace(os.sep, "."))
+    return modules
+
+
+def test_every_entry_point_answers_help_and_does_nothing_else():
+    import subprocess
+    import sys
+
+    modules = _entry_points()
+    assert {"pipeline.run", "trainer.train", "trainer.plan", "pipeline.lm.train", "pipeline.text.tokenize.gpt2"} <= set(modules)
+    running = {m: subprocess.Popen([sys.executable, "-m", m, "--help"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for m in modules}
+    for module, proc in running.items():
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, f"{module} --help: exit {proc.returncode}: {err[-500:]}"
+        assert out.lstrip().startswith("usage:"), f"{module} --help printed no usage: {out[:200]!r}"
+        assert "Traceback" not in err, module

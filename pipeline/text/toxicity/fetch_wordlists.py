@@ -13,6 +13,7 @@ by the package's language keys (index.js), e.g. "fil" and "fr-CA-u-sd-caqc"; wor
 maps those to the codes language ID gives.
 """
 
+import argparse
 import hashlib
 import json
 import os
@@ -80,10 +81,16 @@ def write_lists(lists: dict[str, list[str]], out_dir: str = OUT_DIR) -> dict[str
     return counts
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m pipeline.text.toxicity.fetch_wordlists",
+        description=f"Rewrite the LDNOOBW word lists from npm's {PACKAGE} {VERSION} (SHA-1 pinned) with `npm pack`.",
+    )
+    parser.add_argument("--out", default=OUT_DIR, help="folder for <lang>.txt (default: the lists the pipeline loads)")
+    args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        counts = write_lists(read_lists(npm_pack(tmp)))
-    print(f"{len(counts)} lists in {OUT_DIR}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
+        counts = write_lists(read_lists(npm_pack(tmp)), args.out)
+    print(f"{len(counts)} lists in {args.out}: " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=sys.stderr)
 
 
 if __name__ == "__main__":
