@@ -16,14 +16,15 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.report import ReportData, write_report
 from pipeline.report import collect as report
-from pipeline.stages.base import Annotate, Filter
+from pipeline.report import scores as report_scores
+from pipeline.stages.chain import RunChain, Step
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
 from pipeline.stages.mixture import AssignCopies, PlanMixture
 from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
-from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, PerplexityGate, ScorePerplexity
+from pipeline.stages.perplexity import BucketPerplexity, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
@@ -50,41 +51,30 @@ class StageOutputs(NamedTuple):
     skipped: list[Any]  # (stage id, rule, lang) collections
     stage_ids: list[str]  # filter stage ids in order
     facts: dict[str, Any]  # name -> singleton collection of what a stage learned, for stats.json
-    # For report.html: documents right after each annotating step (its scores are histogrammed
-    # there, so documents rejected later count too), and each filter stage's documents in and out.
-    annotated: list[tuple[str, Any]]  # (annotator stage id, documents)
-    # (filter stage id, documents as the stage before left them, documents kept): what an
-    # annotator between them cuts from the text (C4's line cleaning) counts at the next gate.
+    # For report.html and the progress lines: each chain's counts (a dict per batch: score
+    # histograms, gate volumes, skipped rules; pipeline.stages.chain) with its gates' ids.
+    chains: list[tuple[list[str], Any]]
+    # The stages outside chains: (stage id, documents in, documents kept).
     flow: list[tuple[str, Any, Any]]
 
 
 def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
-    """Runs the stages in order."""
-    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, annotated=[], flow=[])
-    left = [docs]  # the documents as the last filter stage left them
+    """Runs the stages in order: the per-document ones in chains (one pass over each batch), the
+    ones that need the whole corpus (dedup, percentiles) between them."""
+    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, chains=[], flow=[])
 
-    def annotate(collection, annotator, batch_size):
-        collection = collection | Annotate(annotator, batch_size=batch_size)
-        out.annotated.append((annotator.stage_id, collection))
-        return collection
-
-    def gate(collection, stage):
-        result = collection | Filter(stage, keep_rejected_text=cfg.output.rejected_text)
+    def chain(label, collection, steps, side=None):
+        batch_size = max(s.batch_size for s in steps)
+        result = collection | RunChain(label, steps, batch_size, cfg.output.rejected_text, report_scores.binned, side)
         out.rejected.append(result.rejected)
-        out.skipped.append(result.skipped)
-        out.stage_ids.append(stage.stage_id)
-        out.flow.append((stage.stage_id, left[0], result.kept))
-        left[0] = result.kept
+        out.stage_ids.extend(result.gates)
+        out.chains.append((result.gates, result.report))
         return result.kept
 
-    docs = annotate(docs, IdentifyLanguage(cfg.language), cfg.language.batch_size)
-    docs = gate(docs, KeepLanguages(cfg.language))
-
-    for step in quality_steps(cfg.quality):
-        if hasattr(step, "annotate"):
-            docs = annotate(docs, step, cfg.quality.batch_size)
-        else:
-            docs = gate(docs, step)
+    language, quality = cfg.language, cfg.quality
+    steps = [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
+    steps += [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
+    docs = chain("LanguageAndQuality", docs, steps)
 
     for method in cfg.dedup.methods:
         stage_id, transform = DEDUP_STAGES[method]
@@ -93,19 +83,19 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.skipped.append(result.skipped)
         out.stage_ids.append(stage_id)
         out.flow.append((stage_id, docs, result.kept))
-        docs = left[0] = result.kept
+        docs = result.kept
 
     # Model stages last: they cost the most per document, so they see the fewest. Toxicity
     # first: perplexity's percentiles then describe the text that is kept.
-    tox = cfg.toxicity
-    if tox.enabled:
-        docs = gate(annotate(docs, ScoreToxicity(tox), tox.batch_size), ToxicityGate(tox))
-    ppl = cfg.perplexity
+    tox, ppl = cfg.toxicity, cfg.perplexity
+    steps = [Step(ScoreToxicity(tox), tox.batch_size), Step(ToxicityGate(tox))] if tox.enabled else []
+    steps += [Step(ScorePerplexity(ppl), ppl.batch_size)] if ppl.enabled else []
+    if steps:
+        docs = chain("ToxicityAndPerplexity", docs, steps)
     if ppl.enabled:
-        docs = annotate(docs, ScorePerplexity(ppl), ppl.batch_size)
         cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
         out.facts["perplexity_cutoffs"] = cutoffs
-        docs = gate(docs | AssignBuckets(ppl, cutoffs), PerplexityGate(ppl))
+        docs = chain("PerplexityBuckets", docs, [Step(BucketPerplexity(ppl), ppl.batch_size), Step(PerplexityGate(ppl))], side=cutoffs)
     return out._replace(kept=docs)
 
 
@@ -180,7 +170,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     if cfg.output.write_tokens:
         kept = mix_and_tokenize(kept, output, cfg, run["config"], stages)
     rejected = stages.rejected | "AllRejections" >> beam.Flatten()
-    skipped = stages.skipped | "AllSkippedRules" >> beam.Flatten()
+    skipped = (stages.skipped or [p | "NoSkippedRules" >> beam.Create([])]) | "AllSkippedRules" >> beam.Flatten()
 
     out = cfg.output
     documents_written = None
@@ -208,16 +198,22 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         required=("dead_letters",),
     )
 
+    chain_counts = report.merge_chain_counts(stages.chains)
     counts = (
         (
-            docs | "CountRead" >> beam.Map(lambda d: (stats_lib.READ, d.source)),
-            dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
-            rejected | "CountRejected" >> beam.Map(lambda r: (stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang)),
-            kept | "CountKept" >> beam.Map(lambda d: (stats_lib.KEPT, d.source, d.lang)),
-            skipped | "CountSkipped" >> beam.Map(lambda s: (stats_lib.SKIPPED, *s)),
+            (
+                docs | "CountRead" >> beam.Map(lambda d: (stats_lib.READ, d.source)),
+                dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
+                rejected | "CountRejected" >> beam.Map(lambda r: (stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang)),
+                kept | "CountKept" >> beam.Map(lambda d: (stats_lib.KEPT, d.source, d.lang)),
+                skipped | "CountSkipped" >> beam.Map(lambda s: (stats_lib.SKIPPED, *s)),
+            )
+            | "AllEvents" >> beam.Flatten()
+            | "Count" >> beam.combiners.Count.PerElement(),
+            [merged for _, merged in chain_counts] | "AllChainSkips" >> beam.Flatten() | "ChainSkips" >> beam.FlatMap(report.skip_counts),
         )
-        | "AllEvents" >> beam.Flatten()
-        | "Count" >> beam.combiners.Count.PerElement()
+        | "AllCounts" >> beam.Flatten()
+        | "Sum" >> beam.CombinePerKey(sum)
         | "Collect" >> beam.combiners.ToList()
     )
     empty = p | "NoDocumentsFile" >> beam.Create([None])
@@ -226,9 +222,9 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         documents=beam.pvalue.AsList(documents_written) if documents_written is not None else beam.pvalue.AsSingleton(empty),
         rejections=beam.pvalue.AsList(rejections_written),
         dead_letters=beam.pvalue.AsList(dead_written),
-        histograms=report.histograms(stages.annotated),
+        histograms=report.histograms(chain_counts),
         examples=report.examples(rejected, dead),
-        volumes=report.volumes(stages.flow, started),
+        volumes=report.volumes(chain_counts, stages.flow, stages.stage_ids, started),
         **{name: beam.pvalue.AsSingleton(fact) for name, fact in sorted(stages.facts.items())},
     )
 

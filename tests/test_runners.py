@@ -49,7 +49,7 @@ def test_full_graph_builds_and_round_trips_for_every_runner(runner):
     p = _graph(runner)
     proto = p.to_runner_api()  # pickles every DoFn, CombineFn and side-input view
     names = {t.unique_name for t in proto.components.transforms.values()}
-    for stage in ("ReadDocuments", "Filter[perplexity.filter.v1]", "Filter[toxicity.filter.v1]", "WriteTokenShards", "WriteStats"):
+    for stage in ("ReadDocuments", "LanguageAndQuality", "ToxicityAndPerplexity", "PerplexityBuckets", "WriteTokenShards", "WriteStats"):
         assert any(stage in n for n in names), stage
     again = beam.Pipeline.from_runner_api(proto, p.runner, p._options)  # and unpickles them
     assert len(again.to_runner_api().components.transforms) == len(proto.components.transforms)

@@ -7,9 +7,11 @@
     volumes     (stage, documents in, characters in, documents out, characters out); each stage
                 prints one progress line when its input and output are complete
 
-All are combines over fixed keys (sums, smallest k by id), so their results depend neither on
-bundle order nor on the number of workers or the runner. Each is one combine (one shuffle): every
-extra fused step costs the DirectRunner tens of milliseconds, whatever its size.
+The stages that run in chains (pipeline.stages.chain) count histograms, volumes and skipped rules
+in their own pass, a dict per batch; one combine per chain sums them. The stages between chains
+(dedup, the mixture) are counted here from their input and output. All are combines over fixed
+keys (sums, smallest k by id), so their results depend neither on bundle order nor on the number
+of workers or the runner.
 """
 
 import sys
@@ -18,7 +20,8 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 
-from pipeline.report import scores
+from pipeline.stages.chain import HIST, SKIP, VOL, MergeCounts
+from pipeline.stats import SKIPPED
 
 EXAMPLES_PER_REASON = 3
 EXCERPT_CHARS = 300
@@ -39,34 +42,35 @@ def excerpt(text: str | None) -> str | None:
     return text if len(text) <= EXCERPT_CHARS else text[:EXCERPT_CHARS] + "…"
 
 
-class _Histograms(beam.CombineFn):
-    """(annotating step, document) -> sorted [((score key, lang or "*", bin), count)]. The runner
-    lifts the combine: a dict of counts per bundle travels, not an element per score."""
-
-    def create_accumulator(self) -> dict:
-        return {}
-
-    def add_input(self, counts: dict, step_doc) -> dict:
-        for key, n in scores.binned(step_doc[1], step_doc[0]):
-            counts[key] = counts.get(key, 0) + n
-        return counts
-
-    def merge_accumulators(self, accumulators) -> dict:
-        merged: dict = {}
-        for counts in accumulators:
-            for key, n in counts.items():
-                merged[key] = merged.get(key, 0) + n
-        return merged
-
-    def extract_output(self, counts: dict) -> list:
-        return sorted(counts.items())
+def merge_chain_counts(chains: list[tuple[list[str], Any]]) -> list[tuple[list[str], Any]]:
+    """[(gates, counts dict per batch)] -> [(gates, a singleton: the chain's summed counts)];
+    a chain no document reached has none."""
+    return [
+        (gates, counts | f"Report/Chain{i}Counts" >> beam.CombineGlobally(MergeCounts()).without_defaults())
+        for i, (gates, counts) in enumerate(chains)
+    ]
 
 
-def histograms(annotated: list[tuple[str, Any]]):
-    """[(annotating stage id, documents right after it)] -> side input [((key, lang, bin), count)]."""
-    tagged = [docs | f"Report/Scored[{step}]" >> beam.Map(lambda d, s: (s, d), step) for step, docs in annotated]
-    counted = tagged | "Report/AllScored" >> beam.Flatten() | "Report/Histograms" >> beam.CombineGlobally(_Histograms()).without_defaults()
-    return beam.pvalue.AsSingleton(counted, default_value=[])
+def skip_counts(counts: dict):
+    """A chain's summed counts -> ((SKIPPED, stage, rule, lang), n) events for stats.json."""
+    for key, n in counts.items():
+        if key[0] == SKIP:
+            yield (SKIPPED, *key[1:]), n
+
+
+def _histogram_rows(counts: dict) -> list:
+    return sorted((key[1:], n) for key, n in counts.items() if key[0] == HIST)
+
+
+def histograms(chain_counts: list[tuple[list[str], Any]]):
+    """The chains' summed counts -> side input [((key, lang, bin), count)], sorted."""
+    merged = (
+        [counts for _, counts in chain_counts]
+        | "Report/AllChainCounts" >> beam.Flatten()
+        | "Report/Histograms" >> beam.CombineGlobally(MergeCounts()).without_defaults()
+        | "Report/HistogramRows" >> beam.Map(_histogram_rows)
+    )
+    return beam.pvalue.AsSingleton(merged, default_value=[])
 
 
 def _rejection_example(r):
@@ -114,9 +118,17 @@ def _short(n: int) -> str:
     return str(n)
 
 
+def _progress_line(started: float, position: str, stage: str, volumes) -> str:
+    docs_in, chars_in, docs_out, chars_out = volumes
+    return (
+        f"  [{time.time() - started:6.1f}s] {position} {stage:<29} {docs_in:>10,} -> {docs_out:>10,} documents"
+        f" (-{docs_in - docs_out:,}), {_short(chars_in)} -> {_short(chars_out)} characters"
+    )
+
+
 class _Progress(beam.DoFn):
-    """Runs once per stage, when the stage's input and output are complete (a global combine fires
-    once): prints one line and passes the stage's volumes on.
+    """Runs once per stage (or chain of stages), when its input and output are complete (a
+    global combine fires once): prints a line per stage and passes the stages' volumes on.
 
     Stages that the runner fuses into one step (on the DirectRunner: reading, language and the
     quality gates) finish together, so their lines come together and in any order; each says
@@ -124,38 +136,48 @@ class _Progress(beam.DoFn):
     before as a side input) was tried: the runner then interleaves the waiting lines with other
     work, and on a large run a line could trail its stage by minutes."""
 
-    def __init__(self, stage: str, position: str, started: float):
-        self._stage = stage
-        self._position = position
+    def __init__(self, stages: list[str], positions: list[str], started: float):
+        self._stages = stages
+        self._positions = positions
         self._started = started
 
-    def process(self, volumes):
-        docs_in, chars_in, docs_out, chars_out = volumes
-        print(
-            f"  [{time.time() - self._started:6.1f}s] {self._position} {self._stage:<29} {docs_in:>10,} -> {docs_out:>10,} documents"
-            f" (-{docs_in - docs_out:,}), {_short(chars_in)} -> {_short(chars_out)} characters",
-            file=sys.stdout,
-            flush=True,
-        )
-        yield self._stage, docs_in, chars_in, docs_out, chars_out
+    def process(self, volumes_by_stage: dict):
+        for stage, position in zip(self._stages, self._positions):
+            volumes = volumes_by_stage.get(stage)
+            if volumes is None or volumes[0] == 0:
+                continue  # no document reached it: no line, and the report counts it as zero
+            print(_progress_line(self._started, position, stage, volumes), file=sys.stdout, flush=True)
+            yield (stage, *volumes)
 
 
-def volumes(flow: list[tuple[str, Any, Any]], started: float):
-    """[(stage id, documents in, documents out)] -> side input [(stage, docs in, chars in, docs
-    out, chars out)], printing a line per stage as it completes (a stage no document reached
-    prints none, and the report counts it as zero). Characters, not tokens: tokens exist only
-    after tokenization, at the end."""
+def _chain_volumes(counts: dict) -> dict:
+    return {key[1]: value for key, value in counts.items() if key[0] == VOL}
+
+
+def volumes(chain_counts: list[tuple[list[str], Any]], flow: list[tuple[str, Any, Any]], stage_ids: list[str], started: float):
+    """Chained stages' volumes from their counts, and [(stage id, documents in, documents out)]
+    for the others -> side input [(stage, docs in, chars in, docs out, chars out)], printing a
+    line per stage as it completes. Characters, not tokens: tokens exist only after
+    tokenization, at the end."""
+    width = len(str(len(stage_ids)))
+    position = {stage: f"{i + 1:>{width}}/{len(stage_ids)}" for i, stage in enumerate(stage_ids)}
     parts = []
-    for i, (stage, docs_in, docs_out) in enumerate(flow):
+    for i, (gates, counts) in enumerate(chain_counts):
+        parts.append(
+            counts
+            | f"Report/Chain{i}Volumes" >> beam.Map(_chain_volumes)
+            | f"Report/Chain{i}Progress" >> beam.ParDo(_Progress(gates, [position[g] for g in gates], started))
+        )
+    for stage, docs_in, docs_out in flow:
         label = f"Report/Volume[{stage}]"
         sizes = (
             docs_in | f"{label}/In" >> beam.Map(lambda d: (0, len(d.text))),
             docs_out | f"{label}/Out" >> beam.Map(lambda d: (1, len(d.text))),
         ) | f"{label}/Both" >> beam.Flatten()
-        position = f"{i + 1:>{len(str(len(flow)))}}/{len(flow)}"
         parts.append(
             sizes
             | f"{label}/Sum" >> beam.CombineGlobally(_Volumes()).without_defaults()
-            | f"{label}/Progress" >> beam.ParDo(_Progress(stage, position, started))
+            | f"{label}/ByStage" >> beam.Map(lambda v, stage: {stage: v}, stage)
+            | f"{label}/Progress" >> beam.ParDo(_Progress([stage], [position[stage]], started))
         )
     return beam.pvalue.AsList(parts | "Report/AllVolumes" >> beam.Flatten())

@@ -27,6 +27,7 @@ from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Verdict
 
 SCORE_STAGE = "perplexity.kenlm.v1"
+BUCKET_STAGE = "perplexity.buckets.v1"
 FILTER_STAGE = "perplexity.filter.v1"
 PERPLEXITY = "perplexity"
 BUCKET = "perplexity_bucket"
@@ -185,23 +186,38 @@ def bucket_of(perplexity: float, cutoffs: list[float]) -> int:
     return 0 if perplexity < head else 1 if perplexity < middle else 2
 
 
+class BucketPerplexity:
+    """Annotator with the cutoffs as its side input: gated sources' scored documents get
+    scores["perplexity_bucket"]."""
+
+    stage_id = BUCKET_STAGE
+
+    def __init__(self, cfg: PerplexityConfig):
+        self._gated = frozenset(cfg.gate_sources)
+
+    def setup(self) -> None:
+        pass
+
+    def annotate(self, docs: list[Document], by_lang: dict[str, Any]) -> list[Document]:
+        out = []
+        for doc in docs:
+            value = doc.scores.get(PERPLEXITY)
+            entry = by_lang.get(doc.lang) if doc.source in self._gated and value is not None else None
+            out.append(doc if entry is None else doc.with_scores({BUCKET: float(bucket_of(value, entry["cutoffs"]))}))
+        return out
+
+
 class AssignBuckets(beam.PTransform):
-    """docs -> the same docs, gated sources' scored ones with scores["perplexity_bucket"]."""
+    """docs -> the same docs, bucketed by BucketPerplexity (one at a time, outside a chain)."""
 
     def __init__(self, cfg: PerplexityConfig, cutoffs):
         super().__init__()
-        self._gated = frozenset(cfg.gate_sources)
+        self._bucketer = BucketPerplexity(cfg)
         self._cutoffs = cutoffs
 
     def expand(self, docs):
-        gated = self._gated
-
-        def assign(doc: Document, by_lang: dict[str, Any]) -> Document:
-            value = doc.scores.get(PERPLEXITY)
-            entry = by_lang.get(doc.lang) if doc.source in gated and value is not None else None
-            return doc if entry is None else doc.with_scores({BUCKET: float(bucket_of(value, entry["cutoffs"]))})
-
-        return docs | "AssignBuckets" >> beam.Map(assign, beam.pvalue.AsSingleton(self._cutoffs))
+        bucketer = self._bucketer
+        return docs | "AssignBuckets" >> beam.Map(lambda d, by_lang: bucketer.annotate([d], by_lang)[0], beam.pvalue.AsSingleton(self._cutoffs))
 
 
 class PerplexityGate:
