@@ -23,12 +23,14 @@ import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import DTensor
 
-from trainer import checkpoint
+from schemas.manifest import ManifestError
+from trainer import checkpoint, preflight
 from trainer.config import TrainConfig, parse_or_exit
 from trainer.data import TokenStream
 from trainer.flops import flops_per_token, peak_flops
 from trainer.model import GPT, model_config
 from trainer.parallelize import parallelize
+from trainer.preflight import SetupError
 
 
 def init_distributed() -> tuple[int, int, torch.device]:
@@ -123,37 +125,51 @@ def evaluate(model, stream: TokenStream, start: dict, batches: int, device) -> f
     return global_mean(total / batches)
 
 
+def build_streams(cfg: TrainConfig, rank: int, world: int) -> tuple[TokenStream, TokenStream | None]:
+    """This rank's train stream and, when validation is on, its val stream. Building them hashes
+    every shard: a corrupt shard or a split too small for one step is a SetupError, before any
+    process group exists."""
+    stream_args = {"seq_len": cfg.seq_len, "micro_batch": cfg.micro_batch, "rank": rank, "world_size": world, "seed": cfg.seed,
+                   "val_fraction": cfg.val_fraction, "source_weights": cfg.source_weights}
+    try:
+        train_stream = TokenStream(cfg.data, split="train", **stream_args)
+        val_stream = None
+        if cfg.val_fraction > 0 and cfg.eval_every > 0:
+            val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
+    except (ManifestError, ValueError) as e:
+        raise SetupError(f"data: {e}") from None
+    return train_stream, val_stream
+
+
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_or_exit(sys.argv[1:] if argv is None else argv)
+    me = preflight.launch()
+    try:  # everything that needs no process group, so that a bad option stops every rank before the rendezvous
+        preflight.check_data(cfg)
+        accum = preflight.check_batch(cfg, me.world)
+        resume_from = preflight.check_checkpoints(cfg, me.world)
+        streams = build_streams(cfg, me.rank, me.world)
+    except SetupError as e:
+        preflight.fail(e, me.local_rank)
     rank, world, device = init_distributed()
     try:
-        train(cfg, rank, world, device)
-    except checkpoint.ResumeError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+        train(cfg, rank, world, device, accum=accum, resume_from=resume_from, streams=streams)
+    except checkpoint.ResumeError as e:  # every rank meets the same checkpoint: all stop here
+        preflight.fail(e, me.local_rank)
     finally:
         dist.destroy_process_group()
 
 
-def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None:
-    try:
-        accum = cfg.grad_accum(world)
-    except ValueError as e:
-        print(f"config error: global_batch: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accum: int, resume_from: str | None,
+          streams: tuple[TokenStream, TokenStream | None]) -> None:
     master = rank == 0
     if device.type == "cuda":
         torch.set_float32_matmul_precision("high")
     seed_everything(cfg.seed)
 
     # ---- data: this rank's windows of the train split, and a fixed slice of the val split
-    stream_args = dict(seq_len=cfg.seq_len, micro_batch=cfg.micro_batch, rank=rank, world_size=world, seed=cfg.seed,
-                       val_fraction=cfg.val_fraction, source_weights=cfg.source_weights)
-    train_stream = TokenStream(cfg.data, split="train", **stream_args)
-    val_stream, val_start = None, None
-    if cfg.val_fraction > 0 and cfg.eval_every > 0:
-        val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
-        val_start = val_stream.state_dict()
+    train_stream, val_stream = streams
+    val_start = val_stream.state_dict() if val_stream is not None else None
     vocab_size = train_stream.data.manifest.tokenizer.vocab_size
 
     # ---- model and optimizer
@@ -167,26 +183,22 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
               f"{world} ranks x {cfg.micro_batch} x {accum} accumulation = {cfg.micro_batch * world * accum} sequences of {cfg.seq_len} per step",
               flush=True)
 
-    # ---- resume: the newest complete checkpoint in out_dir, if any
+    # ---- resume: the newest complete checkpoint in out_dir (preflight found it)
     os.makedirs(cfg.out_dir, exist_ok=True)
     step = 0
-    if cfg.resume:
+    if resume_from is not None:
         if master:
             for name in checkpoint.clean_partial(cfg.out_dir):
                 print(f"removed the unfinished checkpoint {name}", flush=True)
         dist.barrier()
-        folder = checkpoint.latest(cfg.out_dir)
-        if folder is not None:
-            meta, data_state = checkpoint.load(folder, model, optimizer)
-            try:
-                train_stream.load_state_dict(data_state)
-            except ValueError as e:  # another seq_len, micro_batch, seed, manifest...
-                raise checkpoint.ResumeError(f"cannot resume {folder}: {e}") from None
-            step = meta["step"]
-            if master:
-                print(f"resumed from {folder} at step {step}", flush=True)
-    elif checkpoint.complete_steps(cfg.out_dir):  # every rank sees it: all stop, none waits in a collective
-        raise SystemExit(f"{cfg.out_dir} already has checkpoints: pass --resume to continue it, or choose another out_dir")
+        meta, data_state = checkpoint.load(resume_from, model, optimizer)
+        try:
+            train_stream.load_state_dict(data_state)
+        except ValueError as e:  # another seq_len, micro_batch, seed, manifest...
+            raise checkpoint.ResumeError(f"cannot resume {resume_from}: {e}") from None
+        step = meta["step"]
+        if master:
+            print(f"resumed from {resume_from} at step {step}", flush=True)
     log_path = os.path.join(cfg.out_dir, "log.jsonl")
     if master:  # keep the records up to the resumed step: the log then reads as one uninterrupted run
         kept = []

@@ -166,7 +166,7 @@ def test_resume_with_another_number_of_ranks_is_refused(data, reference, tmp_pat
     out = str(tmp_path / "copy")
     shutil.copytree(reference, out)
     done = _run(1, *RUN, "--max_steps", "40", "--data", data, "--out_dir", out, "--resume", check=False)
-    assert done.returncode == 1
+    assert done.returncode == 2
     assert "written by 2 ranks and this run has 1" in done.stderr, done.stderr[-2000:]
     assert "--nproc_per_node=2" in done.stderr
     assert "Traceback" not in done.stderr  # one clear line, not a stack
