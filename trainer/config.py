@@ -14,6 +14,7 @@ import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields
 
+from trainer.attention import ATTENTION
 from trainer.model import PRESETS, model_config
 
 
@@ -46,8 +47,9 @@ class TrainConfig:
     d_model: int = opt(0, "model width, overriding the preset's (0: the preset's)")
     tie_embeddings: bool = opt(False, "the output head shares the input embedding's matrix")
     seq_len: int = opt(1024, "tokens per training sequence")
+    attention: str = opt("causal", "causal: a token attends to every earlier token of its window; document: only to those of its own document")
     micro_batch: int = opt(8, "sequences per rank per forward/backward")
-    global_batch: int = opt(0, "sequences per optimizer step (0: micro_batch x ranks, no accumulation)")
+    global_batch: int = opt(0, "sequences per optimizer step, fixed for the run (0: micro_batch x ranks; on --resume, the checkpoint's)")
     lr: float = opt(6e-4, "peak learning rate")
     min_lr_ratio: float = opt(0.1, "the cosine ends at min_lr_ratio x lr")
     warmup_steps: int = opt(100, "optimizer steps of linear warmup from 0 to lr")
@@ -57,26 +59,30 @@ class TrainConfig:
     eps: float = opt(1e-8, "AdamW epsilon")
     grad_clip: float = opt(1.0, "max global gradient norm (0: no clipping; the norm is still logged)")
     eval_every: int = opt(200, "steps between validation losses (0: never)")
-    eval_batches: int = opt(10, "micro batches per rank in one validation")
+    eval_batches: int = opt(10, "global batches of the val split in one validation (the same windows on any number of ranks)")
     log_every: int = opt(10, "steps between log lines (log.jsonl and stdout)")
     checkpoint_every: int = opt(500, "steps between checkpoints (0: only the final one)")
     keep_checkpoints: int = opt(2, "newest complete checkpoints kept")
-    resume: bool = opt(False, "continue from out_dir's newest complete checkpoint (an error if there is none)")
+    resume: bool = opt(False, "continue from out_dir's newest complete checkpoint, on any number of ranks that split global_batch (an error if there is none)")
     seed: int = opt(0, "seeds the weights' init and the data order")
     mixed_precision: bool = opt(True, "bf16 parameters/activations, fp32 reductions (GPU only; CPU is fp32)")
     compile: bool = opt(False, "torch.compile each block and the loss")
     activation_checkpointing: bool = opt(False, "recompute each block's activations in the backward")
     dump_grads: str = opt("", "after the first step's backward, write the full gradients to this file (rank 0) and stop")
+    record_windows: str = opt("", "each rank appends the token windows it trains on, per step, to record_windows/rank-NNNNN.jsonl")
 
-    def grad_accum(self, world_size: int) -> int:
-        """Micro steps per optimizer step; a global batch that does not split evenly is an error."""
+    def grad_accum(self, world_size: int, global_batch: int = 0) -> int:
+        """Micro steps per optimizer step on world_size ranks, for global_batch (0: this config's).
+        A global batch that does not split evenly is an error that says which world sizes work."""
         per_pass = self.micro_batch * world_size
-        global_batch = self.global_batch or per_pass
+        global_batch = global_batch or self.global_batch or per_pass
         if global_batch % per_pass:
-            raise ValueError(
-                f"global_batch {global_batch} is not a multiple of micro_batch {self.micro_batch} x "
-                f"{world_size} ranks = {per_pass}: pick a global_batch in steps of {per_pass}"
-            )
+            works = [w for w in range(1, global_batch // self.micro_batch + 1) if global_batch % (self.micro_batch * w) == 0]
+            hint = (f"with micro_batch {self.micro_batch} it splits over {_or(works)} ranks" if works
+                    else f"micro_batch {self.micro_batch} does not divide it")
+            if global_batch % world_size == 0:
+                hint += f"; on {world_size} ranks, pick a micro_batch that divides {global_batch // world_size}"
+            raise ValueError(f"global_batch {global_batch} is not a multiple of micro_batch {self.micro_batch} x {world_size} ranks = {per_pass}: {hint}")
         return global_batch // per_pass
 
     def validate(self) -> None:
@@ -95,6 +101,8 @@ class TrainConfig:
             raise ConfigError(f"val_fraction: must be in [0, 1), got {self.val_fraction}")
         if not 0.0 <= self.min_lr_ratio <= 1.0:
             raise ConfigError(f"min_lr_ratio: must be in [0, 1], got {self.min_lr_ratio}")
+        if self.attention not in ATTENTION:
+            raise ConfigError(f"attention: must be one of {', '.join(ATTENTION)}, got {self.attention!r}")
         overrides = {k: getattr(self, k) for k in ("n_layer", "n_head", "d_model") if getattr(self, k)}
         try:  # the shape checks of the model itself (heads that split d_model evenly, ...), before any process starts
             model_config(self.preset, 1, self.seq_len, **overrides)
@@ -103,6 +111,10 @@ class TrainConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def _or(values: list[int]) -> str:
+    return ", ".join(map(str, values[:-1])) + f" or {values[-1]}" if len(values) > 1 else str(values[0])
 
 
 class ConfigError(ValueError):

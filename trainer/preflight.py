@@ -58,8 +58,14 @@ def check_data(cfg: TrainConfig) -> TokenData:
     return data
 
 
-def check_checkpoints(cfg: TrainConfig, world: int) -> str | None:
-    """The checkpoint folder a --resume continues from; None for a fresh start into an out_dir without checkpoints."""
+@dataclass(frozen=True)
+class Resume:
+    folder: str  # the checkpoint's folder
+    meta: dict  # its trainer.json: step, world_size, global_batch, data (the stream's global state), ...
+
+
+def check_checkpoints(cfg: TrainConfig) -> Resume | None:
+    """The checkpoint a --resume continues from; None for a fresh start into an out_dir without checkpoints."""
     if not cfg.resume:
         if checkpoint.complete_steps(cfg.out_dir):
             raise SetupError(f"out_dir: {cfg.out_dir} already has checkpoints: pass --resume to continue it, or choose another out_dir")
@@ -74,17 +80,27 @@ def check_checkpoints(cfg: TrainConfig, world: int) -> str | None:
         meta = checkpoint.read_meta(folder)
     except (OSError, ValueError) as e:
         raise SetupError(f"resume: cannot read {folder}/trainer.json: {e}") from None
-    if meta.get("world_size") != world:
+    if "data" not in meta or "global_batch" not in meta:
+        raise SetupError(f"resume: {folder} was written by an older trainer (per-rank data positions): continue it with the commit that wrote it")
+    return Resume(folder, meta)
+
+
+def global_batch(cfg: TrainConfig, world: int, resume: Resume | None) -> int:
+    """Sequences per optimizer step: fixed for a run's whole life, whatever the ranks of each resume."""
+    if resume is None:
+        return cfg.global_batch or cfg.micro_batch * world
+    saved = resume.meta["global_batch"]
+    if cfg.global_batch and cfg.global_batch != saved:
         raise SetupError(
-            f"resume: {folder} was written by {meta.get('world_size')} ranks and this run has {world}; "
-            f"resume with --nproc_per_node={meta.get('world_size')} (the data order and per-rank state depend on the number of ranks)"
+            f"global_batch: {resume.folder} trained with global_batch {saved} and this run asks for {cfg.global_batch}; "
+            f"the global batch stays fixed across resumes: drop --global_batch or pass {saved}"
         )
-    return folder
+    return saved
 
 
-def check_batch(cfg: TrainConfig, world: int) -> int:
+def check_batch(cfg: TrainConfig, world: int, batch: int) -> int:
     """Micro batches accumulated per optimizer step on `world` ranks."""
     try:
-        return cfg.grad_accum(world)
+        return cfg.grad_accum(world, batch)
     except ValueError as e:
         raise SetupError(f"global_batch: {e}") from None

@@ -158,8 +158,9 @@ def test_resume_gives_the_batches_an_uninterrupted_run_would_have(ident, prefetc
             assert torch.equal(x, reference[i][0])
         time.sleep(0.01)  # let the prefetch thread run ahead: the state must not follow it
         state = json.loads(json.dumps(first.state_dict()))
-        assert (state["epoch"], state["position"]) == divmod(k * 2, steps * 2)
-        assert state["tokens_consumed"] == k * 2 * 21 == first.tokens_consumed
+        # global: windows of both ranks (2 x micro_batch 2 per micro step) since the epoch began
+        assert (state["epoch"], state["position"]) == (k // steps, k % steps * 4)
+        assert state["tokens_consumed"] == k * 4 * 21 == first.tokens_consumed
         resumed = TokenStream(manifest, prefetch=prefetch, **settings)
         resumed.load_state_dict(state)
         assert resumed.epoch == state["epoch"] and resumed.tokens_consumed == state["tokens_consumed"]
@@ -186,11 +187,11 @@ def test_resume_with_other_settings_says_what_differs(ident, tmp_path):
     s = TokenStream(manifest, seq_len=16, micro_batch=2, world_size=2, prefetch=0)
     take(s, 3)
     state = s.state_dict()
-    with pytest.raises(ValueError, match=r"world_size \(saved 2, now 3\).*must use the same"):
+    with pytest.raises(ValueError, match=r"global_batch \(saved 4, now 6\).*must use the same"):
         TokenStream(manifest, seq_len=16, micro_batch=2, world_size=3, prefetch=0).load_state_dict(state)
     with pytest.raises(ValueError, match=r"seq_len \(saved 16, now 32\)"):
         TokenStream(manifest, seq_len=32, micro_batch=2, world_size=2, prefetch=0).load_state_dict(state)
-    with pytest.raises(ValueError, match=r"micro_batch .* seed"):
+    with pytest.raises(ValueError, match=r"seed \(saved 0, now 3\), global_batch \(saved 4, now 2\)"):
         TokenStream(manifest, seq_len=16, micro_batch=1, world_size=2, seed=3, prefetch=0).load_state_dict(state)
     other = write_test_shards(tmp_path, identifiable=True, docs=160, seed=9)
     with pytest.raises(ValueError, match="manifest"):
@@ -283,5 +284,59 @@ def test_prefetch_thread_stops_and_the_state_is_what_was_received(plain):
 
 
 def test_too_small_a_split_for_one_step_is_refused_up_front(plain):
-    with pytest.raises(ValueError, match="fewer than one global step"):
+    with pytest.raises(ValueError, match="fewer than one global batch"):
         TokenStream(plain, seq_len=4096, micro_batch=8, world_size=4)
+
+
+def global_batches(manifest, world_size, micro_batch, steps, state=None, **settings):
+    """Per optimizer step, the sorted windows (as tuples) all ranks received: [steps][global_batch]."""
+    ranks = [TokenStream(manifest, rank=r, world_size=world_size, micro_batch=micro_batch, prefetch=0, **settings) for r in range(world_size)]
+    if state is not None:
+        for s in ranks:
+            s.load_state_dict(state)
+    accum = ranks[0].accumulation
+    per_rank = [windows(take(s, steps * accum)) for s in ranks]
+    out = []
+    for step in range(steps):
+        rows = np.concatenate([w[step * accum * micro_batch : (step + 1) * accum * micro_batch] for w in per_rank])
+        out.append(sorted(map(tuple, rows.tolist())))
+    return out, ranks[0].state_dict()
+
+
+def test_a_global_batch_is_the_same_windows_on_any_number_of_ranks(ident):
+    manifest = ident[0]
+    settings = dict(seq_len=16, global_batch=6, seed=3)
+    steps = TokenStream(manifest, micro_batch=6, prefetch=0, **settings).steps_per_epoch + 3  # into the second epoch
+    one, _ = global_batches(manifest, 1, 6, steps, **settings)
+    for world_size, micro_batch in ((1, 2), (2, 1), (2, 3), (3, 1), (3, 2), (6, 1)):
+        assert global_batches(manifest, world_size, micro_batch, steps, **settings)[0] == one, (world_size, micro_batch)
+    with pytest.raises(ValueError, match="global_batch 6 is not a positive multiple of micro_batch 2 x world_size 2"):
+        TokenStream(manifest, micro_batch=2, world_size=2, **settings)
+
+
+@pytest.mark.parametrize("before, after", [((2, 1), (3, 1)), ((2, 1), (1, 2)), ((3, 2), (2, 3)), ((1, 6), (6, 1))])
+def test_a_state_between_global_batches_resumes_on_another_world_size(ident, before, after):
+    manifest = ident[0]
+    settings = dict(seq_len=16, global_batch=6, seed=5)
+    reference, _ = global_batches(manifest, 2, 3, 12, **settings)
+    k = 4
+    first, state = global_batches(manifest, *before, k, **settings)
+    assert first == reference[:k]
+    state = json.loads(json.dumps(state))
+    assert state["position"] % 6 == 0 and state["tokens_consumed"] == k * 6 * 17
+    rest, _ = global_batches(manifest, *after, 12 - k, state=state, **settings)
+    assert rest == reference[k:]  # every window once, none twice, whatever the sequence of world sizes
+
+
+def test_a_state_inside_a_global_batch_needs_the_same_ranks(ident):
+    manifest = ident[0]
+    settings = dict(seq_len=16, global_batch=6, prefetch=0)
+    s = TokenStream(manifest, micro_batch=1, world_size=2, **settings)
+    take(s, 1)  # one of the step's 3 micro batches
+    state = s.state_dict()
+    assert state["position"] == 2
+    with pytest.raises(ValueError, match=r"inside a global batch with another world_size \(saved 2, now 3\)"):
+        TokenStream(manifest, micro_batch=1, world_size=3, **settings).load_state_dict(state)
+    same = TokenStream(manifest, micro_batch=1, world_size=2, rank=1, **settings)
+    same.load_state_dict(state)
+    assert torch.equal(take(same, 1)[0][0], take(TokenStream(manifest, micro_batch=1, world_size=2, rank=1, **settings), 2)[1][0])
