@@ -15,6 +15,7 @@ import sys
 
 from schemas.manifest import ManifestError
 from schemas.reader import TokenData
+from trainer.cli import OneLineParser
 from trainer.flops import flops_per_token, peak_flops
 from trainer.model import PRESETS, ModelConfig, model_config, param_count
 
@@ -52,8 +53,8 @@ def nearest_preset(n_params: float, vocab_size: int, seq_len: int, tie: bool = F
     return name, configs[name]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m trainer.plan", description=__doc__.split("\n\n")[0])
+def _parser() -> OneLineParser:
+    p = OneLineParser(prog="python -m trainer.plan", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="a run's tokens/manifest.json")
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument("--params", type=parse_size, help="model size: the preset nearest to it (124M, 1.3B)")

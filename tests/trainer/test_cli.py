@@ -59,9 +59,10 @@ def test_train_help_lists_every_option_with_its_default_and_exits_0():
     assert _run("trainer.train", "--data", "x", "-h").stdout == done.stdout  # -h anywhere
 
 
-def test_plan_help_exits_0():
+def test_plan_help_exits_0_and_a_bad_option_is_one_line():
     done = _run("trainer.plan", "--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: python -m trainer.plan") and "--params" in done.stdout
+    _one_line(_run("trainer.plan", "--data", "m.json", "--preset", "huge"), "python -m trainer.plan: error: argument --preset: invalid choice")
 
 
 def test_an_unknown_preset_names_the_valid_ones():
@@ -70,14 +71,25 @@ def test_an_unknown_preset_names_the_valid_ones():
 
 
 def test_a_missing_or_unreadable_manifest(tmp_path):
-    _one_line(_run("trainer.train", "--config", TINY, "--data", str(tmp_path / "nope.json"), "--out_dir", str(tmp_path / "o")),
-              "error: data: cannot read", "nope.json", "No such file or directory")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", str(tmp_path / "nope.json"), "--out_dir", str(tmp_path / "o")),
+        "error: data: cannot read",
+        "nope.json",
+        "No such file or directory",
+    )
     os.makedirs(tmp_path / "dir.json")  # read as root, a chmod 000 file is still readable: a folder is not
-    _one_line(_run("trainer.train", "--config", TINY, "--data", str(tmp_path / "dir.json"), "--out_dir", str(tmp_path / "o")),
-              "error: data: cannot read", "Is a directory")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", str(tmp_path / "dir.json"), "--out_dir", str(tmp_path / "o")),
+        "error: data: cannot read",
+        "Is a directory",
+    )
     (tmp_path / "broken.json").write_text("{not json")
-    _one_line(_run("trainer.train", "--config", TINY, "--data", str(tmp_path / "broken.json"), "--out_dir", str(tmp_path / "o")),
-              "error: data: ", "broken.json", "not valid JSON")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", str(tmp_path / "broken.json"), "--out_dir", str(tmp_path / "o")),
+        "error: data: ",
+        "broken.json",
+        "not valid JSON",
+    )
 
 
 def test_a_manifest_whose_shard_is_gone(data, tmp_path):
@@ -86,8 +98,11 @@ def test_a_manifest_whose_shard_is_gone(data, tmp_path):
     for name in os.listdir(os.path.dirname(data)):
         if name != "shard-00001.arrow":
             os.link(os.path.join(os.path.dirname(data), name), copy / name)
-    _one_line(_run("trainer.train", "--config", TINY, "--data", str(copy / "manifest.json"), "--out_dir", str(tmp_path / "o")),
-              "error: data: ", "shard shard-00001.arrow is missing")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", str(copy / "manifest.json"), "--out_dir", str(tmp_path / "o")),
+        "error: data: ",
+        "shard shard-00001.arrow is missing",
+    )
 
 
 def test_a_bad_or_unreadable_toml_file(tmp_path):
@@ -96,18 +111,26 @@ def test_a_bad_or_unreadable_toml_file(tmp_path):
     _one_line(_run("trainer.train", "--config", str(bad), "--data", "m.json"), "config error: config: ", "bad.toml is not valid TOML", "line 2")
     bad.write_bytes(b'preset = "\xff"\n')
     _one_line(_run("trainer.train", "--config", str(bad), "--data", "m.json"), "config error: config: ", "not valid TOML")
-    _one_line(_run("trainer.train", "--config", str(tmp_path / "none.toml"), "--data", "m.json"),
-              "config error: config: cannot read", "No such file or directory")
+    _one_line(
+        _run("trainer.train", "--config", str(tmp_path / "none.toml"), "--data", "m.json"),
+        "config error: config: cannot read",
+        "No such file or directory",
+    )
 
 
 def test_resume_without_a_checkpoint_is_an_error(data, tmp_path):
     out = tmp_path / "fresh"
-    _one_line(_run("trainer.train", "--config", TINY, "--data", data, "--out_dir", str(out), "--resume"),
-              "error: resume: no complete checkpoint in", "drop --resume")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", data, "--out_dir", str(out), "--resume"),
+        "error: resume: no complete checkpoint in",
+        "drop --resume",
+    )
     os.makedirs(out / "checkpoints" / "step-000010.tmp")  # an unfinished save is no checkpoint either
     _one_line(_run("trainer.train", "--config", TINY, "--data", data, "--out_dir", str(out), "--resume"), "error: resume: no complete checkpoint")
     os.makedirs(out / "checkpoints" / "step-000005")  # ... and a fresh start into a run's folder is refused
-    _one_line(_run("trainer.train", "--config", TINY, "--data", data, "--out_dir", str(out)), "error: out_dir: ", "already has checkpoints", "--resume")
+    _one_line(
+        _run("trainer.train", "--config", TINY, "--data", data, "--out_dir", str(out)), "error: out_dir: ", "already has checkpoints", "--resume"
+    )
 
 
 def test_under_torchrun_each_rank_stops_before_the_rendezvous_with_one_line(tmp_path):

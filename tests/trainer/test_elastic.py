@@ -21,8 +21,24 @@ from tests.trainer.shards import write_test_shards
 from tests.trainer.test_train import ROOT, TINY, _command, _descendants, _losses, _run
 
 STEPS = 12
-RUN = ["--config", TINY, "--global_batch", "6", "--micro_batch", "1", "--max_steps", str(STEPS), "--checkpoint_every", "4",
-       "--keep_checkpoints", "5", "--eval_every", "4", "--eval_batches", "1"]
+RUN = [
+    "--config",
+    TINY,
+    "--global_batch",
+    "6",
+    "--micro_batch",
+    "1",
+    "--max_steps",
+    str(STEPS),
+    "--checkpoint_every",
+    "4",
+    "--keep_checkpoints",
+    "5",
+    "--eval_every",
+    "4",
+    "--eval_batches",
+    "1",
+]
 
 
 def _windows(folder: str) -> dict[int, list]:
@@ -103,8 +119,9 @@ def test_a_world_size_that_does_not_split_the_global_batch_says_which_do(data, r
     done = _run(4, *RUN, "--data", data, "--out_dir", out, "--resume", check=False)
     assert done.returncode != 0
     ours = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert ours == ["error: global_batch: global_batch 6 is not a multiple of micro_batch 1 x 4 ranks = 4: "
-                    "with micro_batch 1 it splits over 1, 2, 3 or 6 ranks"], done.stderr[-3000:]
+    assert ours == [
+        "error: global_batch: global_batch 6 is not a multiple of micro_batch 1 x 4 ranks = 4: with micro_batch 1 it splits over 1, 2, 3 or 6 ranks"
+    ], done.stderr[-3000:]
     assert "[rank" not in done.stderr
     explicit = _run(1, *RUN, "--global_batch", "8", "--data", data, "--out_dir", out, "--resume", check=False)
     assert explicit.returncode == 2 and "the global batch stays fixed across resumes" in explicit.stderr
