@@ -446,7 +446,7 @@ class TokenStream:
                 epoch, position = item[2], item[3]
                 if not self._put(q, item, stop):
                     return
-        except BaseException as e:  # handed to the consumer, which raises it
+        except BaseException as e:  # noqa: BLE001 (handed to the consumer, which raises it)
             self._put(q, _Error(e), stop)
 
     @staticmethod

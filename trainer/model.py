@@ -11,8 +11,8 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 from torch.nn.attention.flex_attention import BlockMask
 
 from trainer.attention import ATTENTION, attend, attention_mask
@@ -60,13 +60,13 @@ class ModelConfig:
 # Names are nominal, after the GPT-3 paper's shapes for 125m..1b (whose counts include a tied
 # 50k-token embedding); the exact count depends on the vocabulary and tying: see param_count.
 PRESETS: dict[str, dict] = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=64),  # ~0.25M with a 256-token vocabulary: CPU tests
-    "10m": dict(n_layer=6, n_head=6, d_model=384),
-    "50m": dict(n_layer=8, n_head=8, d_model=512),
-    "125m": dict(n_layer=12, n_head=12, d_model=768),
-    "350m": dict(n_layer=24, n_head=16, d_model=1024),
-    "760m": dict(n_layer=24, n_head=16, d_model=1536),
-    "1b": dict(n_layer=24, n_head=16, d_model=2048),
+    "tiny": {"n_layer": 4, "n_head": 4, "d_model": 64},  # ~0.25M with a 256-token vocabulary: CPU tests
+    "10m": {"n_layer": 6, "n_head": 6, "d_model": 384},
+    "50m": {"n_layer": 8, "n_head": 8, "d_model": 512},
+    "125m": {"n_layer": 12, "n_head": 12, "d_model": 768},
+    "350m": {"n_layer": 24, "n_head": 16, "d_model": 1024},
+    "760m": {"n_layer": 24, "n_head": 16, "d_model": 1536},
+    "1b": {"n_layer": 24, "n_head": 16, "d_model": 2048},
 }
 
 
