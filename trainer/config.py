@@ -278,12 +278,14 @@ def wants_help(argv: list[str]) -> bool:
 
 def parse_or_exit(argv: list[str]) -> TrainConfig:
     """load_config, or one line on stderr and exit status 2 (like argparse); --help prints usage() and exits 0."""
+    first_on_node = os.environ.get("LOCAL_RANK", "0") == "0"  # under torchrun every rank parses: one copy per node
     if wants_help(argv):
-        if os.environ.get("RANK", "0") == "0":  # under torchrun, one copy
+        if first_on_node:
             print(usage())
         raise SystemExit(0)
     try:
         return load_config(argv)
     except ConfigError as e:
-        print(f"config error: {e}", file=sys.stderr)
+        if first_on_node:
+            print(f"config error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

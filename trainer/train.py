@@ -139,11 +139,14 @@ def build_streams(cfg: TrainConfig, rank: int, world: int, global_batch: int, re
                    "world_size": world, "seed": cfg.seed, "val_fraction": cfg.val_fraction, "source_weights": cfg.source_weights}
     try:
         train_stream = TokenStream(cfg.data, split="train", **stream_args)
-        val_stream = None
-        if cfg.val_fraction > 0 and cfg.eval_every > 0:
-            val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
     except (ManifestError, ValueError) as e:
         raise SetupError(f"data: {e}") from None
+    val_stream = None
+    if cfg.val_fraction > 0 and cfg.eval_every > 0:
+        try:
+            val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
+        except ValueError as e:
+            raise SetupError(f"val_fraction: {e}: raise val_fraction, or pass --eval_every 0 to train without validation") from None
     if resume is not None:
         try:
             train_stream.load_state_dict(resume.meta["data"])

@@ -9,8 +9,8 @@ import torch
 
 from tests.trainer.shards import write_test_shards
 from tests.trainer.test_train import TINY, _run
-from trainer.attention import dense_mask, document_ids
-from trainer.model import GPT, model_config
+from trainer.attention import attention_mask, dense_mask, document_ids
+from trainer.model import GPT, Block, model_config, rope_tables
 
 V, T, EOD = 256, 32, 0
 
@@ -68,6 +68,23 @@ def test_flex_attention_and_the_dense_mask_agree():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # eager flex_attention warns that it is unfused
         flex = _logits(model, idx)
+    torch.testing.assert_close(flex, dense, rtol=1e-5, atol=1e-5)
+
+
+def test_a_compiled_block_with_flex_attention_matches_the_dense_mask():
+    # The CUDA path compiles each block with flex_attention inside; on CPU the same compile runs (forward only:
+    # CPU flex has no backward) and caught a wrong result once (trainer/attention.py, the contiguous copies).
+    cfg = model_config("tiny", V, T, attention="document", eod_id=EOD)
+    torch.manual_seed(0)
+    block = Block(cfg)
+    for p in block.parameters():
+        torch.nn.init.normal_(p, 0.0, 0.2)
+    cos, sin = rope_tables(cfg)
+    idx, x = torch.randint(0, 6, (2, T)), torch.randn(2, T, cfg.d_model)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dense = block(x, cos, sin, attention_mask(idx, EOD, flex=False))
+        flex = torch.compile(block, fullgraph=True)(x, cos, sin, attention_mask(idx, EOD, flex=True))
     torch.testing.assert_close(flex, dense, rtol=1e-5, atol=1e-5)
 
 

@@ -133,11 +133,16 @@ def test_resume_without_a_checkpoint_is_an_error(data, tmp_path):
     )
 
 
-def test_under_torchrun_each_rank_stops_before_the_rendezvous_with_one_line(tmp_path):
-    done = _run("trainer.train", "--config", TINY, "--data", str(tmp_path / "nope.json"), "--out_dir", str(tmp_path / "o"), ranks=2)
+@pytest.mark.parametrize("bad", ["manifest", "preset"])
+def test_under_torchrun_each_rank_stops_before_the_rendezvous_with_one_line(tmp_path, bad):
+    if bad == "manifest":
+        args, expected = ["--data", str(tmp_path / "nope.json")], f"error: data: cannot read {tmp_path / 'nope.json'}: No such file or directory"
+    else:
+        args, expected = ["--data", str(tmp_path / "nope.json"), "--preset", "huge"], "config error: preset: unknown preset 'huge'"
+    done = _run("trainer.train", "--config", TINY, *args, "--out_dir", str(tmp_path / "o"), ranks=2)
     assert done.returncode != 0
-    ours = [line for line in done.stderr.splitlines() if line.startswith("error:")]
-    assert ours == [f"error: data: cannot read {tmp_path / 'nope.json'}: No such file or directory"], done.stderr[-3000:]
+    ours = [line for line in done.stderr.splitlines() if "error:" in line and "ChildFailedError" not in line]
+    assert len(ours) == 1 and ours[0].startswith(expected), done.stderr[-3000:]  # both ranks failed, one line shown
     assert "[rank0]" not in done.stderr and "[rank1]" not in done.stderr  # no worker traceback
     # What torchrun itself prints: its ChildFailedError summary, naming the worker's exit code 2
     # (a rank still starting when the first exits is stopped by torchrun with SIGTERM).
