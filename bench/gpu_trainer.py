@@ -1,6 +1,7 @@
 """The trainer's GPU throughput: the 125m and 350m presets, bf16, compiled blocks, FSDP2 on one rank.
 
     python bench/gpu_trainer.py --data OUT/tokens/manifest.json --out gpu_trainer.jsonl
+    python bench/gpu_trainer.py --data ... --attention causal,document   # with and without document masking
 
 Each preset is one run of trainer.train itself (its config file, as a subprocess: an OOM or a
 compile failure in one leaves the other's result) for --warmup + --steps optimizer steps,
@@ -41,20 +42,20 @@ def summarize(records: list[dict], warmup: int) -> dict:
     }
 
 
-def bench(preset: str, args, work: str) -> dict:
-    out_dir = os.path.join(work, preset)
+def bench(preset: str, attention: str, args, work: str) -> dict:
+    out_dir = os.path.join(work, f"{preset}-{attention}")
     cmd = [
         sys.executable, "-m", "trainer.train", "--config", os.path.join(ROOT, "trainer", "configs", f"{preset}.toml"),
         "--data", args.data, "--out_dir", out_dir, "--max_steps", str(args.warmup + args.steps),
         "--global_batch", "0", "--log_every", "1", "--eval_every", "0", "--val_fraction", "0",
-        "--checkpoint_every", "0", "--keep_checkpoints", "1", "--warmup_steps", "10",
+        "--checkpoint_every", "0", "--keep_checkpoints", "1", "--warmup_steps", "10", "--attention", attention,
     ]
     if args.micro_batch:
         cmd += ["--micro_batch", str(args.micro_batch)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
         env.pop(name, None)  # one rank, no torchrun
-    with open(os.path.join(work, f"{preset}.out"), "w+") as log:
+    with open(os.path.join(work, f"{preset}-{attention}.out"), "w+") as log:
         try:
             done = subprocess.run(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=args.timeout)
             code = done.returncode
@@ -74,6 +75,7 @@ def main() -> None:
     parser.add_argument("--data", required=True, help="the pipeline's tokens/manifest.json")
     parser.add_argument("--out", default="gpu_trainer.jsonl", help="result lines are appended here")
     parser.add_argument("--presets", default="125m,350m")
+    parser.add_argument("--attention", default="causal", help="comma-separated: causal, document (trainer.attention); each preset runs once per kind")
     parser.add_argument("--warmup", type=int, default=20)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--micro_batch", type=int, default=0, help="0: the config's (32)")
@@ -87,16 +89,17 @@ def main() -> None:
     except Exception as e:  # the runs themselves will say more
         device, torch_version = f"unknown ({e})", None
     with tempfile.TemporaryDirectory(prefix="gpu_trainer-") as work:
-        for preset in args.presets.split(","):
+        for preset, attention in [(p, a) for p in args.presets.split(",") for a in args.attention.split(",")]:
             start = time.perf_counter()
-            result = {"bench": "gpu_trainer", "preset": preset, "device": device, "torch": torch_version, "fsdp2_ranks": 1}
+            result = {"bench": "gpu_trainer", "preset": preset, "attention": attention, "device": device, "torch": torch_version,
+                      "fsdp2_ranks": 1}
             try:
                 from trainer.config import load_config
 
                 cfg = load_config(["--config", os.path.join(ROOT, "trainer", "configs", f"{preset}.toml"), "--data", args.data])
                 result.update(precision="bf16" if cfg.mixed_precision else "fp32", compile=cfg.compile, seq_len=cfg.seq_len,
                               micro_batch=args.micro_batch or cfg.micro_batch, warmup_steps=args.warmup)
-                result.update(bench(preset, args, work))
+                result.update(bench(preset, attention, args, work))
             except Exception as e:  # keep going: the other preset's number is still worth having
                 result["error"] = f"{type(e).__name__}: {e}"
             result["wall_s"] = round(time.perf_counter() - start, 1)

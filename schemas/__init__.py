@@ -9,7 +9,12 @@ from schemas.manifest import (
     TokenizerInfo,
     config_sha256,
 )
-from schemas.records import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, RECORDS_SCHEMA_VERSION, REJECTION_SCHEMA
+from schemas.records import (
+    DEAD_LETTER_SCHEMA,
+    DOCUMENT_SCHEMA,
+    RECORDS_SCHEMA_VERSION,
+    REJECTION_SCHEMA,
+)
 from schemas.tokens import (
     TOKEN_SHARD_SCHEMA_VERSION,
     ShardRow,
@@ -19,3 +24,24 @@ from schemas.tokens import (
     token_shard_schema,
     write_token_shard,
 )
+
+__all__ = [
+    "DEAD_LETTER_SCHEMA",
+    "DOCUMENT_SCHEMA",
+    "MANIFEST_SCHEMA_VERSION",
+    "RECORDS_SCHEMA_VERSION",
+    "REJECTION_SCHEMA",
+    "TOKEN_SHARD_SCHEMA_VERSION",
+    "Manifest",
+    "ManifestError",
+    "ShardInfo",
+    "ShardRow",
+    "SourceMixture",
+    "TokenizerInfo",
+    "WrittenShard",
+    "config_sha256",
+    "read_token_shard",
+    "token_dtype",
+    "token_shard_schema",
+    "write_token_shard",
+]

@@ -2,13 +2,18 @@
 
     data = TokenData("runs/x/tokens/manifest.json")
     table = data.open_shard(0)          # sha256 checked on first open; zero-copy tokens column
+    for tokens in data.documents():     # every row's token ids (eod included), numpy views of the mapped files
+        ...
+    paths = data.shard_paths()          # the shard files, checked, for other readers (HF datasets' "arrow")
 
 Used by the trainer and the tests; needs only pyarrow and the standard library.
 """
 
 import hashlib
 import os
+from collections.abc import Iterator
 
+import numpy as np
 import pyarrow as pa
 
 from schemas.manifest import Manifest, ManifestError, ShardInfo
@@ -68,3 +73,20 @@ class TokenData:
         if table.num_rows != self.shards[index].rows:
             raise ManifestError(f"shard {self.shards[index].path} has {table.num_rows} rows, manifest says {self.shards[index].rows}")
         return table
+
+    def shard_paths(self, verify: bool = True) -> list[str]:
+        """Every shard's file, in manifest order, each checked against its sha256 first (unless verify=False)."""
+        for index in range(len(self.shards)):
+            if verify and index not in self._verified:
+                self.verify(index)
+        return [self.path(shard.path) for shard in self.shards]
+
+    def documents(self) -> Iterator[np.ndarray]:
+        """Every row's token ids, end-of-document id included, shard by shard in manifest order and
+        rows in file order: zero-copy numpy views of the memory-mapped shards (uint16 or uint32)."""
+        for index in range(len(self.shards)):
+            for chunk in self.open_shard(index).column("tokens").chunks:
+                values = chunk.values.to_numpy(zero_copy_only=True)
+                offsets = chunk.offsets.to_numpy()  # into values, this chunk's slice of it included
+                for start, end in zip(offsets[:-1].tolist(), offsets[1:].tolist()):
+                    yield values[start:end]

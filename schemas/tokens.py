@@ -6,8 +6,9 @@ know the tokenizer to pack documents. The id type is the smallest that holds the
 """
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Sequence
+from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa

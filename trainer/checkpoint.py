@@ -4,8 +4,9 @@ the rest in small files beside it.
     out_dir/checkpoints/
         step-000500/
             dcp/                 model + optimizer, sharded: every rank writes its own shards
-            trainer.json         step, world size, the schedule's settings and the run's config
-            rank-00000.pt        per rank: its TokenStream.state_dict() and RNG states
+            trainer.json         step, world size, global batch, the data stream's (global) state,
+                                 the schedule's settings and the run's config
+            rank-00000.pt        per rank: its RNG states
             rank-00001.pt
         step-001000/
         latest                   "step-001000": written after the folder it names is complete
@@ -17,8 +18,17 @@ ever reads and the next run's rank 0 deletes. The checkpoint loaded is the newes
 step-NNNNNN/ folder: `latest` names it, except when the kill fell between the rename and the
 marker's update, when the newer (complete) folder wins. The learning rate is a pure function of
 the step (train.lr_at), so the step is the schedule's state; its settings are saved too.
+
+Any number of ranks can load a checkpoint. DCP reshards the model and optimizer (each saved
+tensor is stored with its global shape and the offsets of each rank's piece; a load reads the
+pieces the new sharding needs). The data stream's state is global (trainer.data), taken between
+optimizer steps, so it is one copy in trainer.json. RNG states are per rank and cannot be
+re-partitioned: on the world size that saved them each rank gets its own back (a resume is then
+bit-identical), on another each rank is seeded from (seed, step, rank). The training step draws
+no random numbers today (no dropout), so this changes nothing in the losses.
 """
 
+import hashlib
 import json
 import os
 import random
@@ -32,10 +42,6 @@ import torch.distributed.checkpoint as dcp
 from torch.distributed.checkpoint.state_dict import get_state_dict, set_state_dict
 
 _STEP = re.compile(r"^step-(\d{6,})$")
-
-
-class ResumeError(ValueError):
-    """A checkpoint this run cannot continue from."""
 
 
 def checkpoints_dir(out_dir: str) -> str:
@@ -61,8 +67,8 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state(state["cuda"])
 
 
-def save(out_dir: str, step: int, model, optimizer, *, data_state: dict, meta: dict, keep: int) -> str:
-    """Collective: every rank calls it. Returns the final folder."""
+def save(out_dir: str, step: int, model, optimizer, *, meta: dict, keep: int) -> str:
+    """Collective: every rank calls it. Returns the final folder. meta (rank 0's) goes into trainer.json."""
     rank, world = dist.get_rank(), dist.get_world_size()
     root = checkpoints_dir(out_dir)
     final = os.path.join(root, _name(step))
@@ -73,7 +79,7 @@ def save(out_dir: str, step: int, model, optimizer, *, data_state: dict, meta: d
     dist.barrier()
     model_sd, optim_sd = get_state_dict(model, optimizer)
     dcp.save({"model": model_sd, "optim": optim_sd}, checkpoint_id=os.path.join(tmp, "dcp"))
-    torch.save({"data": data_state, "rng": rng_state()}, os.path.join(tmp, f"rank-{rank:05d}.pt"))
+    torch.save({"rng": rng_state()}, os.path.join(tmp, f"rank-{rank:05d}.pt"))
     if rank == 0:
         with open(os.path.join(tmp, "trainer.json"), "w") as f:
             json.dump({"step": step, "world_size": world, **meta}, f, indent=2, sort_keys=True)
@@ -133,22 +139,21 @@ def read_meta(folder: str) -> dict:
         return json.load(f)
 
 
-def load(folder: str, model, optimizer) -> tuple[dict, dict]:
-    """Collective: loads model and optimizer in place and this rank's RNG states; returns
-    (trainer.json's dict, this rank's data-loader state). A checkpoint written by a different
-    number of ranks is a ResumeError: each rank's data position and RNG are its own, and the
-    data stream's window-to-rank assignment depends on the world size."""
+def load(folder: str, model, optimizer, *, seed: int) -> dict:
+    """Collective: loads model and optimizer in place, resharded to this run's ranks, and the RNG
+    states (see the module's docstring); returns trainer.json's dict."""
     rank, world = dist.get_rank(), dist.get_world_size()
     meta = read_meta(folder)
-    if meta["world_size"] != world:
-        raise ResumeError(
-            f"cannot resume {folder}: it was written by {meta['world_size']} ranks and this run has {world}; "
-            f"resume with --nproc_per_node={meta['world_size']} (the data order and per-rank state depend on the number of ranks)"
-        )
     model_sd, optim_sd = get_state_dict(model, optimizer)
     state = {"model": model_sd, "optim": optim_sd}
     dcp.load(state, checkpoint_id=os.path.join(folder, "dcp"))
     set_state_dict(model, optimizer, model_state_dict=state["model"], optim_state_dict=state["optim"])
-    piece = torch.load(os.path.join(folder, f"rank-{rank:05d}.pt"), weights_only=False)  # our own file
-    set_rng_state(piece["rng"])
-    return meta, piece["data"]
+    if meta["world_size"] == world:
+        piece = torch.load(os.path.join(folder, f"rank-{rank:05d}.pt"), weights_only=False)  # our own file
+        set_rng_state(piece["rng"])
+    else:
+        reseed = int.from_bytes(hashlib.blake2b(f"corpusforge.trainer.rng:{seed}:{meta['step']}:{rank}".encode(), digest_size=8).digest(), "little")
+        random.seed(reseed)
+        np.random.seed(reseed % 2**32)
+        torch.manual_seed(reseed)
+    return meta

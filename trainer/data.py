@@ -1,10 +1,11 @@
 """TokenStream: the pipeline's token shards as an endless, resumable stream of training batches.
 
-    stream = TokenStream("runs/x/tokens/manifest.json", seq_len=1024, micro_batch=8,
+    stream = TokenStream("runs/x/tokens/manifest.json", seq_len=1024, micro_batch=8, global_batch=256,
                          rank=rank, world_size=world_size, seed=0, val_fraction=0.001)
     for x, y in stream:             # LongTensor [micro_batch, seq_len] each; y is x shifted by one
         ...
-    state = stream.state_dict()     # small and JSON-able; load_state_dict(state) resumes exactly
+    state = stream.state_dict()     # small and JSON-able; load_state_dict(state) resumes exactly,
+                                    # on any number of ranks when taken between global batches
 
 Semantics
 ---------
@@ -37,11 +38,16 @@ and concatenated into one token stream: every row already ends with the end-of-d
 packing is concatenation, and a window may span several documents (or part of one). The stream
 is cut into consecutive non-overlapping windows of ``seq_len + 1`` tokens; x is a window's first
 ``seq_len`` tokens and y its last ``seq_len``. The tail shorter than a window is dropped, and the
-number of windows is rounded down to a multiple of ``world_size * micro_batch`` so that every
-rank takes the same number of steps (the dropped tail is shorter than one global step:
-``world_size * micro_batch * (seq_len + 1)`` tokens). Window w belongs to rank ``w % world_size``:
-rank r's micro-batch b holds windows ``(b * micro_batch + j) * world_size + r`` for j in
-[0, micro_batch), so each global step consumes consecutive windows across ranks. Every token of
+number of windows is rounded down to a multiple of ``global_batch`` (the dropped tail is shorter
+than one global batch: ``global_batch * (seq_len + 1)`` tokens). None of this depends on the
+number of ranks: the epoch's windows, in order, are a function of (seed, epoch) alone.
+
+Global batch g is windows ``[g * global_batch, (g + 1) * global_batch)``; an optimizer step takes
+one. Rank r of W takes its part of it, ``global_batch / W`` windows, as ``accumulation =
+global_batch / (W * micro_batch)`` micro batches: micro batch m of the step holds windows
+``g * global_batch + (m * micro_batch + j) * W + r`` for j in [0, micro_batch). (With no
+accumulation this is window w on rank ``w % W``.) The ranks' micro batches of one step together
+are the whole global batch, whatever W. Every token of
 the split except the dropped tail is in exactly one window per epoch over all ranks: no document
 row is seen twice in an epoch (unless a source weight above 1 repeats it), and the copies the
 pipeline wrote of a document (same doc_id, copy 1, 2, ...) are distinct rows. When an epoch's
@@ -66,16 +72,21 @@ when the iterator is closed or garbage-collected, on ``close()``, and on ``load_
 One iterator is live at a time: a new ``iter(stream)`` continues from what the consumer has
 received and retires the previous iterator.
 
-Counting. ``position`` is the number of windows this rank has consumed in the current epoch
-(always a multiple of micro_batch; it wraps to 0 as the epoch advances). Token counts are
+Counting. ``position`` is global: the windows all ranks together have received in the current
+epoch (every rank receives its micro batches in step with the others; it is a multiple of
+``global_batch`` between optimizer steps and wraps to 0 as the epoch advances). Token counts are
 stream tokens, ``seq_len + 1`` per window: ``tokens_per_epoch`` is the tokens in this split's
 windows over all ranks (split tokens minus the dropped tail) and ``tokens_consumed`` the tokens
-in the windows this rank received (the model predicts ``seq_len`` of each window's tokens).
+in the windows all ranks have received since the start (the model predicts ``seq_len`` of each
+window's tokens).
 
-Resume. ``load_state_dict`` of a state saved with the same manifest (its file's sha256), seed,
-split, val_fraction, source_weights, world_size, seq_len and micro_batch makes the next batch the
-one an uninterrupted run would have produced; any of these differing is a ValueError. The rank
-may differ: all ranks are always at the same position, so saving rank 0's state is enough.
+Resume. The state is global, the same on every rank. ``load_state_dict`` of a state saved with
+the same manifest (its file's sha256), seed, split, val_fraction, source_weights, seq_len and
+global_batch makes the next global batch the one an uninterrupted run would have produced;
+any of these differing is a ValueError. Taken between global batches (as a checkpoint is), the
+state resumes on any world_size and micro_batch that split global_batch: the new ranks take
+their parts of the same next global batch. Taken inside one (after some micro batches of a
+step), it needs the same world_size and micro_batch. The rank may always differ.
 """
 
 import hashlib
@@ -89,7 +100,7 @@ import torch
 
 from schemas.reader import TokenData
 
-STATE_VERSION = 1
+STATE_VERSION = 2  # 1: per-rank positions, world_size fixed
 _TWO_53 = float(2**53)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -145,7 +156,7 @@ class _Plan:
     epoch: int
     order: np.ndarray  # row ids in the epoch's order (with repeats from source weights)
     cum: np.ndarray  # int64 cumulative lengths of the ordered rows
-    windows: int  # global windows in the epoch, a multiple of world_size * micro_batch
+    windows: int  # global windows in the epoch, a multiple of global_batch
     split_tokens: int  # tokens of the epoch's rows, dropped tail included
 
 
@@ -161,6 +172,7 @@ class TokenStream:
         *,
         seq_len: int,
         micro_batch: int,
+        global_batch: int | None = None,
         rank: int = 0,
         world_size: int = 1,
         seed: int = 0,
@@ -181,6 +193,11 @@ class TokenStream:
             raise ValueError("split='val' needs val_fraction > 0: with val_fraction 0 there is no val split")
         if prefetch < 0:
             raise ValueError(f"prefetch must be >= 0, got {prefetch}")
+        per_pass = micro_batch * world_size
+        global_batch = per_pass if global_batch is None else global_batch
+        if global_batch < 1 or global_batch % per_pass:
+            raise ValueError(f"global_batch {global_batch} is not a positive multiple of micro_batch {micro_batch} x world_size {world_size}")
+        self.global_batch = int(global_batch)
         self.seq_len, self.micro_batch = int(seq_len), int(micro_batch)
         self.rank, self.world_size = int(rank), int(world_size)
         self.seed, self.split, self.val_fraction = int(seed), split, float(val_fraction)
@@ -297,12 +314,11 @@ class TokenStream:
         rng.shuffle(order)
         cum = np.cumsum(self._length[order], dtype=np.int64)
         total = int(cum[-1]) if cum.size else 0
-        step = self.world_size * self.micro_batch
-        windows = total // (self.seq_len + 1) // step * step
+        windows = total // (self.seq_len + 1) // self.global_batch * self.global_batch
         if windows == 0:
             raise ValueError(
-                f"the {self.split} split has {total} tokens in epoch {epoch}, fewer than one global step "
-                f"(world_size {self.world_size} x micro_batch {self.micro_batch} windows of seq_len+1 = {self.seq_len + 1} tokens)"
+                f"the {self.split} split has {total} tokens in epoch {epoch}, fewer than one global batch "
+                f"({self.global_batch} windows of seq_len+1 = {self.seq_len + 1} tokens)"
             )
         return _Plan(epoch, order, cum, windows, total)
 
@@ -321,7 +337,13 @@ class TokenStream:
 
     @property
     def steps_per_epoch(self) -> int:
+        """Micro batches this rank takes in the current epoch."""
         return self.windows_per_epoch // self.micro_batch
+
+    @property
+    def accumulation(self) -> int:
+        """Micro batches per rank in one global batch."""
+        return self.global_batch // (self.micro_batch * self.world_size)
 
     @property
     def tokens_per_epoch(self) -> int:
@@ -330,16 +352,16 @@ class TokenStream:
 
     @property
     def tokens_consumed(self) -> int:
-        """Tokens in the windows this rank has received since the start (seq_len + 1 per window)."""
+        """Tokens in the windows all ranks have received since the start (seq_len + 1 per window)."""
         return self._tokens_consumed
 
     # ---- batches ----------------------------------------------------------------------------
 
     def _batch(self, epoch: int, position: int):
-        """Rank's micro-batch at (epoch, position) and the (epoch, position) that follows it."""
+        """Rank's micro-batch at (epoch, global position) and the (epoch, position) that follows it."""
         plan = self._plan(epoch)
         L1, B, W = self.seq_len + 1, self.micro_batch, self.world_size
-        windows = (position + np.arange(B, dtype=np.int64)) * W + self.rank
+        windows = position + np.arange(B, dtype=np.int64) * W + self.rank
         starts = windows * L1
         first = np.searchsorted(plan.cum, starts, side="right")  # row holding each window's first token
         last = np.searchsorted(plan.cum, starts + (L1 - 1), side="right")  # ... and its last token
@@ -362,8 +384,8 @@ class TokenStream:
         y = torch.empty((B, self.seq_len), dtype=torch.long, pin_memory=self._pin)
         x.copy_(xy[:, :-1])
         y.copy_(xy[:, 1:])
-        position += B
-        if position * W >= plan.windows:
+        position += B * W
+        if position >= plan.windows:
             epoch, position = epoch + 1, 0
         return x, y, epoch, position
 
@@ -383,7 +405,7 @@ class TokenStream:
 
     def _receive(self, epoch: int, position: int) -> None:
         self._epoch, self._position = epoch, position
-        self._tokens_consumed += self.micro_batch * (self.seq_len + 1)
+        self._tokens_consumed += self.micro_batch * self.world_size * (self.seq_len + 1)
 
     def _iter_prefetch(self, generation: int):
         stop = threading.Event()
@@ -424,7 +446,7 @@ class TokenStream:
                 epoch, position = item[2], item[3]
                 if not self._put(q, item, stop):
                     return
-        except BaseException as e:  # handed to the consumer, which raises it
+        except BaseException as e:  # noqa: BLE001 (handed to the consumer, which raises it)
             self._put(q, _Error(e), stop)
 
     @staticmethod
@@ -458,16 +480,20 @@ class TokenStream:
     # ---- state ------------------------------------------------------------------------------
 
     def _settings(self) -> dict:
+        """What the order of windows depends on: a resume must have the same."""
         return {
             "manifest_sha256": self.manifest_sha256,
             "seed": self.seed,
             "split": self.split,
             "val_fraction": self.val_fraction,
             "source_weights": self.source_weights,
-            "world_size": self.world_size,
             "seq_len": self.seq_len,
-            "micro_batch": self.micro_batch,
+            "global_batch": self.global_batch,
         }
+
+    def _layout(self) -> dict:
+        """How a global batch is cut over ranks: may change between global batches, not inside one."""
+        return {"world_size": self.world_size, "micro_batch": self.micro_batch}
 
     def state_dict(self) -> dict:
         """What the consumer has received: resuming from it yields the next batch it would have."""
@@ -476,8 +502,8 @@ class TokenStream:
             "epoch": self._epoch,
             "position": self._position,
             "tokens_consumed": self._tokens_consumed,
-            "rank": self.rank,
             **self._settings(),
+            **self._layout(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -493,10 +519,15 @@ class TokenStream:
         if differ:
             raise ValueError(
                 f"cannot resume the data stream: {', '.join(differ)} differ from the saved state, and a resume must use the same "
-                "manifest, seed, split, val_fraction, source_weights, world_size, seq_len and micro_batch"
+                "manifest, seed, split, val_fraction, source_weights, seq_len and global_batch"
             )
         epoch, position = int(state["epoch"]), int(state["position"])
-        if epoch < 0 or position < 0 or position % self.micro_batch or position * self.world_size >= self._epoch_windows(epoch):
+        if position % self.global_batch:  # inside a global batch: its remaining windows are already cut over the saved ranks
+            moved = [f"{k} (saved {state.get(k)!r}, now {v!r})" for k, v in self._layout().items() if state.get(k) != v]
+            if moved:
+                raise ValueError(f"cannot resume the data stream inside a global batch with another {', '.join(moved)}: "
+                                 "resume from a state taken between global batches (a checkpoint's), or with the same ranks")
+        if epoch < 0 or position < 0 or position % (self.micro_batch * self.world_size) or position >= self._epoch_windows(epoch):
             raise ValueError(f"data state position {position} is not a batch start inside epoch {epoch}")
         self.close()
         self._epoch, self._position = epoch, position
@@ -505,5 +536,5 @@ class TokenStream:
     def __repr__(self) -> str:
         return (
             f"TokenStream({self.split}, rank {self.rank}/{self.world_size}, seq_len {self.seq_len}, micro_batch {self.micro_batch}, "
-            f"epoch {self._epoch}, position {self._position}/{self.windows_per_epoch})"
+            f"global_batch {self.global_batch}, epoch {self._epoch}, position {self._position}/{self._epoch_windows(self._epoch)})"
         )

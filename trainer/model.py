@@ -11,8 +11,11 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
+from torch.nn.attention.flex_attention import BlockMask
+
+from trainer.attention import ATTENTION, attend, attention_mask
 
 
 def swiglu_hidden(d_model: int) -> int:
@@ -33,6 +36,8 @@ class ModelConfig:
     rope_base: float = 10000.0
     norm_eps: float = 1e-5
     ffn_hidden: int | None = None  # None: swiglu_hidden(d_model); resolved on construction
+    attention: str = "causal"  # or "document": attend only within one's own document (trainer.attention)
+    eod_id: int | None = None  # the end-of-document id that separates documents; needed by "document"
 
     def __post_init__(self):
         for name in ("vocab_size", "n_layer", "n_head", "d_model", "seq_len"):
@@ -40,6 +45,10 @@ class ModelConfig:
                 raise ValueError(f"ModelConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.d_model % self.n_head or (self.d_model // self.n_head) % 2:
             raise ValueError(f"d_model {self.d_model} must split into {self.n_head} heads of even size (RoPE rotates pairs)")
+        if self.attention not in ATTENTION:
+            raise ValueError(f"attention must be one of {', '.join(ATTENTION)}, got {self.attention!r}")
+        if self.attention == "document" and self.eod_id is None:
+            raise ValueError("attention 'document' needs the end-of-document id (eod_id)")
         if self.ffn_hidden is None:  # resolved here so that equal models have equal configs
             object.__setattr__(self, "ffn_hidden", swiglu_hidden(self.d_model))
 
@@ -51,13 +60,13 @@ class ModelConfig:
 # Names are nominal, after the GPT-3 paper's shapes for 125m..1b (whose counts include a tied
 # 50k-token embedding); the exact count depends on the vocabulary and tying: see param_count.
 PRESETS: dict[str, dict] = {
-    "tiny": dict(n_layer=4, n_head=4, d_model=64),  # ~0.25M with a 256-token vocabulary: CPU tests
-    "10m": dict(n_layer=6, n_head=6, d_model=384),
-    "50m": dict(n_layer=8, n_head=8, d_model=512),
-    "125m": dict(n_layer=12, n_head=12, d_model=768),
-    "350m": dict(n_layer=24, n_head=16, d_model=1024),
-    "760m": dict(n_layer=24, n_head=16, d_model=1536),
-    "1b": dict(n_layer=24, n_head=16, d_model=2048),
+    "tiny": {"n_layer": 4, "n_head": 4, "d_model": 64},  # ~0.25M with a 256-token vocabulary: CPU tests
+    "10m": {"n_layer": 6, "n_head": 6, "d_model": 384},
+    "50m": {"n_layer": 8, "n_head": 8, "d_model": 512},
+    "125m": {"n_layer": 12, "n_head": 12, "d_model": 768},
+    "350m": {"n_layer": 24, "n_head": 16, "d_model": 1024},
+    "760m": {"n_layer": 24, "n_head": 16, "d_model": 1536},
+    "1b": {"n_layer": 24, "n_head": 16, "d_model": 2048},
 }
 
 
@@ -107,12 +116,13 @@ class Block(nn.Module):
         self.w3 = nn.Linear(d, cfg.ffn_hidden, bias=False)  # up
         self.w2 = nn.Linear(cfg.ffn_hidden, d, bias=False)  # down: a residual projection
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, mask: torch.Tensor | BlockMask | None = None) -> torch.Tensor:
+        """mask: None for causal attention, else trainer.attention's document mask (one per forward, shared by the blocks)."""
         B, T, D = x.shape
         # One matmul for q, k, v; views, not copies, until RoPE writes q and k once.
         q, k, v = self.qkv(self.attn_norm(x)).view(B, T, 3, self.n_head, D // self.n_head).unbind(2)
         q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)
-        y = F.scaled_dot_product_attention(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), is_causal=True)
+        y = attend(q.transpose(1, 2), k.transpose(1, 2), v.transpose(1, 2), mask)
         x = x + self.proj(y.transpose(1, 2).reshape(B, T, D))
         h = self.ffn_norm(x)
         return x + self.w2(F.silu(self.w1(h)) * self.w3(h))
@@ -130,6 +140,7 @@ class GPT(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.loss_fn = lm_loss  # a plain function (no parameters): parallelize may swap in a compiled one
+        self.flex: bool | None = None  # document masks: None picks FlexAttention on CUDA, SDPA elsewhere (trainer.attention)
         self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.d_model)
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layer))
         self.norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
@@ -174,9 +185,10 @@ class GPT(nn.Module):
         if T > self.cfg.seq_len:
             raise ValueError(f"sequence of {T} tokens is longer than the model's seq_len {self.cfg.seq_len}")
         cos, sin = self.rope_cos[:, :T], self.rope_sin[:, :T]
+        mask = attention_mask(idx, self.cfg.eod_id, self.flex) if self.cfg.attention == "document" else None
         x = self.tok_emb(idx)
         for block in self.blocks:
-            x = block(x, cos, sin)
+            x = block(x, cos, sin, mask)
         logits = self.head(self.norm(x))
         if targets is None:
             return logits

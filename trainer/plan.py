@@ -15,6 +15,7 @@ import sys
 
 from schemas.manifest import ManifestError
 from schemas.reader import TokenData
+from trainer.cli import OneLineParser
 from trainer.flops import flops_per_token, peak_flops
 from trainer.model import PRESETS, ModelConfig, model_config, param_count
 
@@ -52,8 +53,8 @@ def nearest_preset(n_params: float, vocab_size: int, seq_len: int, tie: bool = F
     return name, configs[name]
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m trainer.plan", description=__doc__.split("\n\n")[0])
+def _parser() -> OneLineParser:
+    p = OneLineParser(prog="python -m trainer.plan", description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="a run's tokens/manifest.json")
     size = p.add_mutually_exclusive_group(required=True)
     size.add_argument("--params", type=parse_size, help="model size: the preset nearest to it (124M, 1.3B)")
@@ -108,15 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     for source, mix in sorted(manifest.sources.items(), key=lambda kv: -kv[1].tokens_written):
         out.append(f"           {source:<{width}}  {mix.tokens_written:>15,}  {mix.tokens_written / D:6.1%}")
     out += [
-        f"model    {name} ({why}): {cfg.n_layer} layers x {cfg.n_head} heads x {cfg.d_model} d, "
-        f"N = {N:,} params ({human(N)}; {param_count(cfg, exclude_embedding=True):,} without the input embedding)",
+        (
+            f"model    {name} ({why}): {cfg.n_layer} layers x {cfg.n_head} heads x {cfg.d_model} d, "
+            f"N = {N:,} params ({human(N)}; {param_count(cfg, exclude_embedding=True):,} without the input embedding)"
+        ),
         f"         {f_tok:.4g} FLOPs/token at seq_len {T} (PaLM: 6N' + 12 L d T, N' = N less the input embedding)",
         f"epoch    C = FLOPs/token x D = {C:.3e} FLOPs  (6ND = {6 * N * D:.3e})",
-        f"optimal  Chinchilla, {TOKENS_PER_PARAM} tokens/param: N_opt = D/{TOKENS_PER_PARAM} = {n_opt:,.0f} params ({human(n_opt)});"
-        f" nearest preset {opt_name} (N = {param_count(opt_cfg):,})",
+        (
+            f"optimal  Chinchilla, {TOKENS_PER_PARAM} tokens/param: N_opt = D/{TOKENS_PER_PARAM} = {n_opt:,.0f} params ({human(n_opt)});"
+            f" nearest preset {opt_name} (N = {param_count(opt_cfg):,})"
+        ),
         f"wants    {name} is optimal at {TOKENS_PER_PARAM}N = {wanted:,} tokens = {wanted / D:,.2f} epochs of this data",
-        f"time     at {args.mfu:.0%} MFU on {args.gpus} x {args.gpu} ({peak / 1e12:,.0f} TFLOP/s bf16 peak each):"
-        f" one epoch {duration(C / rate)}, {TOKENS_PER_PARAM}N tokens {duration(f_tok * wanted / rate)}",
+        (
+            f"time     at {args.mfu:.0%} MFU on {args.gpus} x {args.gpu} ({peak / 1e12:,.0f} TFLOP/s bf16 peak each):"
+            f" one epoch {duration(C / rate)}, {TOKENS_PER_PARAM}N tokens {duration(f_tok * wanted / rate)}"
+        ),
     ]
     print("\n".join(out))
     return 0

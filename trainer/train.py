@@ -2,10 +2,12 @@
 
     torchrun --nproc_per_node=8 -m trainer.train --config trainer/configs/125m.toml --data OUT/tokens/manifest.json --out_dir runs/a
     python -m trainer.train --config trainer/configs/tiny.toml --data ... --out_dir runs/t     # one process
-    ... --resume                                                      # continue from out_dir's latest checkpoint
+    ... --resume                                                      # continue from out_dir's latest checkpoint, on any number of ranks
 
-Every rank reads its own windows of the token stream (trainer.data), computes its micro batches'
-gradients, and FSDP2 averages them over ranks once per optimizer step. Rank 0 writes one JSON
+Every optimizer step trains on the next global batch of the token stream (trainer.data): every
+rank reads its part of it, computes its micro batches' gradients, and FSDP2 averages them over
+ranks once per step, so the step is the same on any number of ranks that splits the batch.
+Checks that need no process group (trainer.preflight) run first, on every rank. Rank 0 writes one JSON
 object per logged step to out_dir/log.jsonl and a short line to stdout. CUDA runs use NCCL and
 bf16; CPU runs use gloo and fp32 (that is what the tests run).
 """
@@ -23,12 +25,14 @@ import torch.distributed as dist
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.tensor import DTensor
 
-from trainer import checkpoint
+from schemas.manifest import ManifestError
+from trainer import checkpoint, preflight
 from trainer.config import TrainConfig, parse_or_exit
 from trainer.data import TokenStream
 from trainer.flops import flops_per_token, peak_flops
 from trainer.model import GPT, model_config
 from trainer.parallelize import parallelize
+from trainer.preflight import SetupError
 
 
 def init_distributed() -> tuple[int, int, torch.device]:
@@ -56,9 +60,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def build_model(cfg: TrainConfig, vocab_size: int, device: torch.device, mesh):
+def build_model(cfg: TrainConfig, vocab_size: int, eod_id: int, device: torch.device, mesh):
     overrides = {k: getattr(cfg, k) for k in ("n_layer", "n_head", "d_model") if getattr(cfg, k)}
-    mcfg = model_config(cfg.preset, vocab_size, cfg.seq_len, tie_embeddings=cfg.tie_embeddings, **overrides)
+    mcfg = model_config(cfg.preset, vocab_size, cfg.seq_len, tie_embeddings=cfg.tie_embeddings, attention=cfg.attention, eod_id=eod_id,
+                        **overrides)
     with torch.device("meta"):
         model = GPT(mcfg)  # no memory and no random numbers spent on a throwaway init
     model.to_empty(device=device)
@@ -113,80 +118,95 @@ def full_grads(model) -> dict[str, torch.Tensor]:
 
 
 @torch.no_grad()
-def evaluate(model, stream: TokenStream, start: dict, batches: int, device) -> float:
-    """Mean loss over the same first `batches` val micro batches per rank every time."""
+def evaluate(model, stream: TokenStream, start: dict, global_batches: int, device) -> float:
+    """Mean loss over the val split's first `global_batches` global batches, every time: the same
+    windows whatever the number of ranks (each rank takes its part of each)."""
     stream.load_state_dict(start)
+    micro = global_batches * stream.accumulation
     total = torch.zeros((), device=device)
-    for _, (x, y) in zip(range(batches), stream):
+    for _, (x, y) in zip(range(micro), stream):
         total += model(x.to(device, non_blocking=True), y.to(device, non_blocking=True)).float()
     stream.close()
-    return global_mean(total / batches)
+    return global_mean(total / micro)
+
+
+def build_streams(cfg: TrainConfig, rank: int, world: int, global_batch: int, resume: preflight.Resume | None):
+    """This rank's train stream, at the checkpoint's position on a resume, and, when validation is
+    on, its val stream. Building them hashes every shard: a corrupt shard, a split too small for
+    one global batch or a checkpoint from other data settings is a SetupError, before any process
+    group exists."""
+    stream_args = {"seq_len": cfg.seq_len, "micro_batch": cfg.micro_batch, "global_batch": global_batch, "rank": rank,
+                   "world_size": world, "seed": cfg.seed, "val_fraction": cfg.val_fraction, "source_weights": cfg.source_weights}
+    try:
+        train_stream = TokenStream(cfg.data, split="train", **stream_args)
+    except (ManifestError, ValueError) as e:
+        raise SetupError(f"data: {e}") from None
+    val_stream = None
+    if cfg.val_fraction > 0 and cfg.eval_every > 0:
+        try:
+            val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
+        except ValueError as e:
+            raise SetupError(f"val_fraction: {e}: raise val_fraction, or pass --eval_every 0 to train without validation") from None
+    if resume is not None:
+        try:
+            train_stream.load_state_dict(resume.meta["data"])
+        except ValueError as e:  # another seq_len, seed, manifest, ...
+            raise SetupError(f"resume: {resume.folder}: {e}") from None
+    return train_stream, val_stream
 
 
 def main(argv: list[str] | None = None) -> None:
     cfg = parse_or_exit(sys.argv[1:] if argv is None else argv)
+    me = preflight.launch()
+    try:  # everything that needs no process group, so that a bad option stops every rank before the rendezvous
+        preflight.check_data(cfg)
+        resume = preflight.check_checkpoints(cfg)
+        batch = preflight.global_batch(cfg, me.world, resume)
+        accum = preflight.check_batch(cfg, me.world, batch)
+        streams = build_streams(cfg, me.rank, me.world, batch, resume)
+    except SetupError as e:
+        preflight.fail(e, me.local_rank)
     rank, world, device = init_distributed()
     try:
-        train(cfg, rank, world, device)
-    except checkpoint.ResumeError as e:
-        print(f"error: {e}", file=sys.stderr)
-        raise SystemExit(1) from None
+        train(cfg, rank, world, device, accum=accum, resume=resume, streams=streams)
     finally:
         dist.destroy_process_group()
 
 
-def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None:
-    try:
-        accum = cfg.grad_accum(world)
-    except ValueError as e:
-        print(f"config error: global_batch: {e}", file=sys.stderr)
-        raise SystemExit(2) from None
+def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accum: int, resume: preflight.Resume | None,
+          streams: tuple[TokenStream, TokenStream | None]) -> None:
     master = rank == 0
     if device.type == "cuda":
         torch.set_float32_matmul_precision("high")
     seed_everything(cfg.seed)
 
     # ---- data: this rank's windows of the train split, and a fixed slice of the val split
-    stream_args = dict(seq_len=cfg.seq_len, micro_batch=cfg.micro_batch, rank=rank, world_size=world, seed=cfg.seed,
-                       val_fraction=cfg.val_fraction, source_weights=cfg.source_weights)
-    train_stream = TokenStream(cfg.data, split="train", **stream_args)
-    val_stream, val_start = None, None
-    if cfg.val_fraction > 0 and cfg.eval_every > 0:
-        val_stream = TokenStream(cfg.data, split="val", prefetch=0, **stream_args)
-        val_start = val_stream.state_dict()
-    vocab_size = train_stream.data.manifest.tokenizer.vocab_size
+    train_stream, val_stream = streams
+    val_start = val_stream.state_dict() if val_stream is not None else None
+    tokenizer = train_stream.data.manifest.tokenizer
 
     # ---- model and optimizer
     mesh = init_device_mesh(device.type, (world,))
-    model, mcfg = build_model(cfg, vocab_size, device, mesh)
+    model, mcfg = build_model(cfg, tokenizer.vocab_size, tokenizer.eod_id, device, mesh)
     optimizer = build_optimizer(cfg, model, device)
     fpt = flops_per_token(mcfg, cfg.seq_len)
     peak = peak_flops(torch.cuda.get_device_name(device)) if device.type == "cuda" else None
     if master:
-        print(f"model {cfg.preset}: {mcfg.n_layer} layers, d_model {mcfg.d_model}, {model.num_params() / 1e6:.2f}M parameters; "
+        print(f"model {cfg.preset}: {mcfg.n_layer} layers, d_model {mcfg.d_model}, {model.num_params() / 1e6:.2f}M parameters, {cfg.attention} attention; "
               f"{world} ranks x {cfg.micro_batch} x {accum} accumulation = {cfg.micro_batch * world * accum} sequences of {cfg.seq_len} per step",
               flush=True)
 
-    # ---- resume: the newest complete checkpoint in out_dir, if any
+    # ---- resume: the newest complete checkpoint in out_dir (preflight found it and placed the data stream)
     os.makedirs(cfg.out_dir, exist_ok=True)
     step = 0
-    if cfg.resume:
+    if resume is not None:
         if master:
             for name in checkpoint.clean_partial(cfg.out_dir):
                 print(f"removed the unfinished checkpoint {name}", flush=True)
         dist.barrier()
-        folder = checkpoint.latest(cfg.out_dir)
-        if folder is not None:
-            meta, data_state = checkpoint.load(folder, model, optimizer)
-            try:
-                train_stream.load_state_dict(data_state)
-            except ValueError as e:  # another seq_len, micro_batch, seed, manifest...
-                raise checkpoint.ResumeError(f"cannot resume {folder}: {e}") from None
-            step = meta["step"]
-            if master:
-                print(f"resumed from {folder} at step {step}", flush=True)
-    elif checkpoint.complete_steps(cfg.out_dir):  # every rank sees it: all stop, none waits in a collective
-        raise SystemExit(f"{cfg.out_dir} already has checkpoints: pass --resume to continue it, or choose another out_dir")
+        step = checkpoint.load(resume.folder, model, optimizer, seed=cfg.seed)["step"]
+        if master:
+            print(f"resumed from {resume.folder} at step {step} (written by {resume.meta['world_size']} ranks, now {world})", flush=True)
     log_path = os.path.join(cfg.out_dir, "log.jsonl")
     if master:  # keep the records up to the resumed step: the log then reads as one uninterrupted run
         kept = []
@@ -195,7 +215,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
                 kept = [line for line in f if line.strip() and json.loads(line).get("step", 0) <= step]
         with open(log_path, "w") as f:
             f.writelines(kept)
-    log_file = open(log_path, "a") if master else None
+    log_file = open(log_path, "a") if master else None  # noqa: SIM115 (closed after the loop)
 
     def log(record: dict, line: str) -> None:
         if master:
@@ -204,25 +224,33 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
             print(line, flush=True)
 
     def save_checkpoint(at: int) -> None:
-        meta = {"schedule": {k: getattr(cfg, k) for k in ("lr", "min_lr_ratio", "warmup_steps", "max_steps")}, "config": cfg.to_dict()}
-        folder = checkpoint.save(cfg.out_dir, at, model, optimizer, data_state=train_stream.state_dict(), meta=meta, keep=cfg.keep_checkpoints)
+        meta = {"schedule": {k: getattr(cfg, k) for k in ("lr", "min_lr_ratio", "warmup_steps", "max_steps")}, "config": cfg.to_dict(),
+                "global_batch": train_stream.global_batch, "data": train_stream.state_dict()}
+        folder = checkpoint.save(cfg.out_dir, at, model, optimizer, meta=meta, keep=cfg.keep_checkpoints)
         if master:
             print(f"saved {folder}", flush=True)
 
     # ---- the loop
     batches = iter(train_stream)
-    tokens_per_step = cfg.micro_batch * world * accum * cfg.seq_len
+    tokens_per_step = train_stream.global_batch * cfg.seq_len
     loss_sum = torch.zeros((), device=device)  # sum over the steps since the last log of each step's mean loss
     interval_start, interval_steps, data_wait = time.perf_counter(), 0, 0.0
+    records = None
+    if cfg.record_windows:  # debugging (the elastic resume tests): what each rank trains on
+        os.makedirs(cfg.record_windows, exist_ok=True)
+        records = open(os.path.join(cfg.record_windows, f"rank-{rank:05d}.jsonl"), "a")  # noqa: SIM115 (closed after the loop)
     model.train()
     while step < cfg.max_steps:
         step += 1
         lr = lr_at(step, cfg)
         for group in optimizer.param_groups:
             group["lr"] = lr
+        windows = []  # for record_windows: this step's windows on this rank, [seq_len + 1] token ids each
         for micro in range(accum):
             t0 = time.perf_counter()
             x, y = next(batches)
+            if records is not None:
+                windows += torch.cat([x, y[:, -1:]], 1).tolist()
             x, y = x.to(device, non_blocking=True), y.to(device, non_blocking=True)
             data_wait += time.perf_counter() - t0
             # FSDP2's no_sync: gradients accumulate unsharded on every rank, reduced after the last micro batch
@@ -230,6 +258,9 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
             loss = model(x, y) / accum
             loss.backward()
             loss_sum += loss.detach()
+        if records is not None:
+            records.write(json.dumps({"step": step, "rank": rank, "windows": windows}) + "\n")
+            records.flush()
 
         if cfg.dump_grads:  # debugging (the gradient parity test): the first step's gradients, then stop
             grads = full_grads(model)
@@ -254,7 +285,7 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
                 "step": step, "loss": loss_value, "lr": lr, "grad_norm": grad_norm.item(),
                 "tok_s": tok_s, "mfu": fpt * tok_s / (peak * world) if peak else None,
                 "step_s": elapsed / interval_steps, "data_wait_s": data_wait / interval_steps, "data_share": data_wait / elapsed,
-                "tokens": train_stream.tokens_consumed * world, "epoch": train_stream.epoch,
+                "tokens": train_stream.tokens_consumed, "epoch": train_stream.epoch,
             }
             if device.type == "cuda":
                 record["max_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
@@ -276,8 +307,9 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> None
             interval_start = time.perf_counter()
 
     train_stream.close()
-    if log_file:
-        log_file.close()
+    for f in (log_file, records):
+        if f is not None:
+            f.close()
 
 
 if __name__ == "__main__":

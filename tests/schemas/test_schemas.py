@@ -1,6 +1,5 @@
 """Token shards, the manifest and the Arrow record schemas."""
 
-import copy
 import hashlib
 import io
 import json
@@ -9,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from pipeline.records import DeadLetter, Document, Reason, Rejection
 from schemas import (
     DEAD_LETTER_SCHEMA,
     DOCUMENT_SCHEMA,
@@ -28,7 +28,6 @@ from schemas import (
     token_shard_schema,
     write_token_shard,
 )
-from pipeline.records import DeadLetter, Document, Reason, Rejection
 
 # ---------------------------------------------------------------- token shards
 
@@ -103,7 +102,7 @@ def test_shard_empty_rows_and_empty_token_lists(tmp_path):
 
 def test_shard_accepts_numpy_tokens(tmp_path):
     rows = [ShardRow(doc_id="n", source="s", tokens=np.array([5, 6, 0], dtype=np.int32))]
-    path, written = _write(tmp_path, rows, 10)
+    path, _written = _write(tmp_path, rows, 10)
     assert read_token_shard(str(path)).column("tokens").to_pylist() == [[5, 6, 0]]
 
 
@@ -132,16 +131,16 @@ CONFIG = {"seed": 1, "mixture": {"web": 0.7, "books": 0.3}}
 
 
 def make_manifest(**overrides) -> Manifest:
-    values = dict(
-        tokenizer=TokenizerInfo(
+    values = {
+        "tokenizer": TokenizerInfo(
             file="tokenizer.json", sha256="ab" * 32, vocab_size=32_000, eod_id=0, token_dtype="uint16", special_tokens={"<eod>": 0}
         ),
-        shards=[
+        "shards": [
             ShardInfo(path="shards/0.arrow", rows=2, tokens=10, sha256="cd" * 32, tokens_by_source={"web": 7, "books": 3}),
             ShardInfo(path="shards/1.arrow", rows=1, tokens=5, sha256="ef" * 32),
         ],
-        mixture_unit="tokens",
-        sources={
+        "mixture_unit": "tokens",
+        "sources": {
             "web": SourceMixture(
                 target_share=0.7, achieved_share=0.6667, available_tokens=100, rate=0.1, epochs=0.1, tokens_written=10, documents_written=2
             ),
@@ -149,9 +148,9 @@ def make_manifest(**overrides) -> Manifest:
                 target_share=0.3, achieved_share=0.3333, available_tokens=2, rate=2.5, epochs=2.5, tokens_written=5, documents_written=1
             ),
         },
-        config=CONFIG,
-        config_sha256=config_sha256(CONFIG),
-    )
+        "config": CONFIG,
+        "config_sha256": config_sha256(CONFIG),
+    }
     values.update(overrides)
     return Manifest(**values)
 

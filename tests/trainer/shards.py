@@ -22,7 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from schemas.manifest import Manifest, ShardInfo, SourceMixture, TokenizerInfo, config_sha256
+from schemas.manifest import (
+    Manifest,
+    ShardInfo,
+    SourceMixture,
+    TokenizerInfo,
+    config_sha256,
+)
 from schemas.reader import TokenData
 from schemas.tokens import ShardRow, token_dtype, write_token_shard
 

@@ -3,6 +3,7 @@
 import itertools
 import json
 import os
+import pathlib
 import threading
 import time
 
@@ -22,7 +23,7 @@ def ident(tmp_path_factory):
     """Identifiable shards: every non-eod id names its row (copies included) and position."""
     manifest = write_test_shards(tmp_path_factory.mktemp("ident"), identifiable=True, docs=160, seed=1)
     rows = read_rows(manifest)
-    vocab = json.load(open(manifest))["tokenizer"]["vocab_size"]
+    vocab = vocab_size(manifest)
     return manifest, rows, token_rows(rows, vocab), vocab
 
 
@@ -30,6 +31,11 @@ def ident(tmp_path_factory):
 def plain(tmp_path_factory):
     """Realistic shards: uint16 random ids, copies share their tokens, eod id 5."""
     return write_test_shards(tmp_path_factory.mktemp("plain"), vocab_size=300, eod_id=5, docs=120, seed=2)
+
+
+def vocab_size(manifest: str) -> int:
+    with open(manifest) as f:
+        return json.load(f)["tokenizer"]["vocab_size"]
 
 
 def take(stream, n):
@@ -69,7 +75,7 @@ def test_an_epoch_covers_every_token_of_the_split_once_across_ranks(ident, world
     seq_len = 23
     per_rank = []
     for rank in range(world_size):
-        w, s, tokens_per_epoch = epoch_windows(manifest, rank=rank, seq_len=seq_len, micro_batch=micro_batch, world_size=world_size)
+        w, _s, tokens_per_epoch = epoch_windows(manifest, rank=rank, seq_len=seq_len, micro_batch=micro_batch, world_size=world_size)
         per_rank.append(w)
     assert len({len(w) for w in per_rank}) == 1  # every rank takes the same number of steps
     everything = np.concatenate(per_rank)
@@ -78,7 +84,7 @@ def test_an_epoch_covers_every_token_of_the_split_once_across_ranks(ident, world
     tail = total - everything.size
     assert 0 <= tail < world_size * micro_batch * (seq_len + 1)  # the dropped tail is under one global step
 
-    per_row, ids, times = counts_per_row(everything, owner, len(rows))
+    per_row, _ids, times = counts_per_row(everything, owner, len(rows))
     assert (times == 1).all()  # no token, so no row and no part of a document, is seen twice
     lengths = np.array([len(r.tokens) - 1 for r in rows])
     assert (per_row <= lengths).all() and (lengths - per_row).sum() <= tail  # only the tail is missing
@@ -122,7 +128,7 @@ def test_copies_are_distinct_rows_each_seen_once_per_epoch(ident, plain):
 
 def test_order_is_a_pure_function_of_seed_epoch_and_position(ident):
     manifest = ident[0]
-    settings = dict(seq_len=16, micro_batch=2, world_size=2, rank=1)
+    settings = {"seq_len": 16, "micro_batch": 2, "world_size": 2, "rank": 1}
     a = take(TokenStream(manifest, prefetch=0, **settings), 30)
     b = take(TokenStream(manifest, prefetch=3, **settings), 30)
     assert all(torch.equal(x1, x2) and torch.equal(y1, y2) for (x1, y1), (x2, y2) in zip(a, b))
@@ -147,7 +153,7 @@ def test_order_is_a_pure_function_of_seed_epoch_and_position(ident):
 @pytest.mark.parametrize("prefetch", [0, 2])
 def test_resume_gives_the_batches_an_uninterrupted_run_would_have(ident, prefetch):
     manifest = ident[0]
-    settings = dict(seq_len=20, micro_batch=2, world_size=2, rank=1, seed=7)
+    settings = {"seq_len": 20, "micro_batch": 2, "world_size": 2, "rank": 1, "seed": 7}
     steps = TokenStream(manifest, prefetch=0, **settings).steps_per_epoch
     reference = take(TokenStream(manifest, prefetch=0, **settings), steps + 8)
     for k in (0, 5, steps - 2, steps - 1, steps, steps + 3):
@@ -158,8 +164,9 @@ def test_resume_gives_the_batches_an_uninterrupted_run_would_have(ident, prefetc
             assert torch.equal(x, reference[i][0])
         time.sleep(0.01)  # let the prefetch thread run ahead: the state must not follow it
         state = json.loads(json.dumps(first.state_dict()))
-        assert (state["epoch"], state["position"]) == divmod(k * 2, steps * 2)
-        assert state["tokens_consumed"] == k * 2 * 21 == first.tokens_consumed
+        # global: windows of both ranks (2 x micro_batch 2 per micro step) since the epoch began
+        assert (state["epoch"], state["position"]) == (k // steps, k % steps * 4)
+        assert state["tokens_consumed"] == k * 4 * 21 == first.tokens_consumed
         resumed = TokenStream(manifest, prefetch=prefetch, **settings)
         resumed.load_state_dict(state)
         assert resumed.epoch == state["epoch"] and resumed.tokens_consumed == state["tokens_consumed"]
@@ -173,7 +180,7 @@ def test_resume_gives_the_batches_an_uninterrupted_run_would_have(ident, prefetc
 
 def test_resume_from_rank_0s_state_on_another_rank(ident):
     manifest = ident[0]
-    settings = dict(seq_len=16, micro_batch=1, world_size=2, prefetch=0)
+    settings = {"seq_len": 16, "micro_batch": 1, "world_size": 2, "prefetch": 0}
     r0 = TokenStream(manifest, rank=0, **settings)
     take(r0, 7)
     r1 = TokenStream(manifest, rank=1, **settings)
@@ -186,11 +193,11 @@ def test_resume_with_other_settings_says_what_differs(ident, tmp_path):
     s = TokenStream(manifest, seq_len=16, micro_batch=2, world_size=2, prefetch=0)
     take(s, 3)
     state = s.state_dict()
-    with pytest.raises(ValueError, match=r"world_size \(saved 2, now 3\).*must use the same"):
+    with pytest.raises(ValueError, match=r"global_batch \(saved 4, now 6\).*must use the same"):
         TokenStream(manifest, seq_len=16, micro_batch=2, world_size=3, prefetch=0).load_state_dict(state)
     with pytest.raises(ValueError, match=r"seq_len \(saved 16, now 32\)"):
         TokenStream(manifest, seq_len=32, micro_batch=2, world_size=2, prefetch=0).load_state_dict(state)
-    with pytest.raises(ValueError, match=r"micro_batch .* seed"):
+    with pytest.raises(ValueError, match=r"seed \(saved 0, now 3\), global_batch \(saved 4, now 2\)"):
         TokenStream(manifest, seq_len=16, micro_batch=1, world_size=2, seed=3, prefetch=0).load_state_dict(state)
     other = write_test_shards(tmp_path, identifiable=True, docs=160, seed=9)
     with pytest.raises(ValueError, match="manifest"):
@@ -200,8 +207,8 @@ def test_resume_with_other_settings_says_what_differs(ident, tmp_path):
 def test_val_split_is_by_document_and_near_its_fraction(tmp_path):
     manifest = write_test_shards(tmp_path, identifiable=True, docs=400, seed=3)
     rows = read_rows(manifest)
-    owner = token_rows(rows, json.load(open(manifest))["tokenizer"]["vocab_size"])
-    settings = dict(seq_len=16, micro_batch=1, val_fraction=0.2)
+    owner = token_rows(rows, vocab_size(manifest))
+    settings = {"seq_len": 16, "micro_batch": 1, "val_fraction": 0.2}
     wt, train, _ = epoch_windows(manifest, split="train", **settings)
     wv, val, _ = epoch_windows(manifest, split="val", **settings)
     docs_of = lambda w: {rows[i].doc_id for i in np.unique(owner[w[w != EOD]])}
@@ -248,9 +255,9 @@ def test_source_weights_repeat_drop_or_thin_rows_as_computed(ident, weights):
 def test_a_corrupted_shard_fails_before_any_batch_naming_it(tmp_path):
     manifest = write_test_shards(tmp_path, docs=60, rows_per_shard=20)
     path = os.path.join(tmp_path, "shard-00001.arrow")
-    raw = bytearray(open(path, "rb").read())
+    raw = bytearray(pathlib.Path(path).read_bytes())
     raw[len(raw) // 2] ^= 0x01
-    open(path, "wb").write(bytes(raw))
+    pathlib.Path(path).write_bytes(bytes(raw))
     with pytest.raises(ManifestError, match="shard-00001.arrow"):
         next(iter(TokenStream(manifest, seq_len=8, micro_batch=1)))
 
@@ -283,5 +290,59 @@ def test_prefetch_thread_stops_and_the_state_is_what_was_received(plain):
 
 
 def test_too_small_a_split_for_one_step_is_refused_up_front(plain):
-    with pytest.raises(ValueError, match="fewer than one global step"):
+    with pytest.raises(ValueError, match="fewer than one global batch"):
         TokenStream(plain, seq_len=4096, micro_batch=8, world_size=4)
+
+
+def global_batches(manifest, world_size, micro_batch, steps, state=None, **settings):
+    """Per optimizer step, the sorted windows (as tuples) all ranks received: [steps][global_batch]."""
+    ranks = [TokenStream(manifest, rank=r, world_size=world_size, micro_batch=micro_batch, prefetch=0, **settings) for r in range(world_size)]
+    if state is not None:
+        for s in ranks:
+            s.load_state_dict(state)
+    accum = ranks[0].accumulation
+    per_rank = [windows(take(s, steps * accum)) for s in ranks]
+    out = []
+    for step in range(steps):
+        rows = np.concatenate([w[step * accum * micro_batch : (step + 1) * accum * micro_batch] for w in per_rank])
+        out.append(sorted(map(tuple, rows.tolist())))
+    return out, ranks[0].state_dict()
+
+
+def test_a_global_batch_is_the_same_windows_on_any_number_of_ranks(ident):
+    manifest = ident[0]
+    settings = {"seq_len": 16, "global_batch": 6, "seed": 3}
+    steps = TokenStream(manifest, micro_batch=6, prefetch=0, **settings).steps_per_epoch + 3  # into the second epoch
+    one, _ = global_batches(manifest, 1, 6, steps, **settings)
+    for world_size, micro_batch in ((1, 2), (2, 1), (2, 3), (3, 1), (3, 2), (6, 1)):
+        assert global_batches(manifest, world_size, micro_batch, steps, **settings)[0] == one, (world_size, micro_batch)
+    with pytest.raises(ValueError, match="global_batch 6 is not a positive multiple of micro_batch 2 x world_size 2"):
+        TokenStream(manifest, micro_batch=2, world_size=2, **settings)
+
+
+@pytest.mark.parametrize("before, after", [((2, 1), (3, 1)), ((2, 1), (1, 2)), ((3, 2), (2, 3)), ((1, 6), (6, 1))])
+def test_a_state_between_global_batches_resumes_on_another_world_size(ident, before, after):
+    manifest = ident[0]
+    settings = {"seq_len": 16, "global_batch": 6, "seed": 5}
+    reference, _ = global_batches(manifest, 2, 3, 12, **settings)
+    k = 4
+    first, state = global_batches(manifest, *before, k, **settings)
+    assert first == reference[:k]
+    state = json.loads(json.dumps(state))
+    assert state["position"] % 6 == 0 and state["tokens_consumed"] == k * 6 * 17
+    rest, _ = global_batches(manifest, *after, 12 - k, state=state, **settings)
+    assert rest == reference[k:]  # every window once, none twice, whatever the sequence of world sizes
+
+
+def test_a_state_inside_a_global_batch_needs_the_same_ranks(ident):
+    manifest = ident[0]
+    settings = {"seq_len": 16, "global_batch": 6, "prefetch": 0}
+    s = TokenStream(manifest, micro_batch=1, world_size=2, **settings)
+    take(s, 1)  # one of the step's 3 micro batches
+    state = s.state_dict()
+    assert state["position"] == 2
+    with pytest.raises(ValueError, match=r"inside a global batch with another world_size \(saved 2, now 3\)"):
+        TokenStream(manifest, micro_batch=1, world_size=3, **settings).load_state_dict(state)
+    same = TokenStream(manifest, micro_batch=1, world_size=2, rank=1, **settings)
+    same.load_state_dict(state)
+    assert torch.equal(take(same, 1)[0][0], take(TokenStream(manifest, micro_batch=1, world_size=2, rank=1, **settings), 2)[1][0])

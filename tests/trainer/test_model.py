@@ -5,7 +5,15 @@ import math
 import pytest
 import torch
 
-from trainer.model import GPT, PRESETS, ModelConfig, apply_rope, model_config, param_count, rope_tables
+from trainer.model import (
+    GPT,
+    PRESETS,
+    ModelConfig,
+    apply_rope,
+    model_config,
+    param_count,
+    rope_tables,
+)
 
 V, T = 256, 32
 
@@ -114,8 +122,8 @@ def test_param_count_matches_the_built_model(preset, tie):
 
 
 def test_presets():
-    assert PRESETS["125m"] == dict(n_layer=12, n_head=12, d_model=768)
-    assert PRESETS["350m"] == dict(n_layer=24, n_head=16, d_model=1024)
+    assert PRESETS["125m"] == {"n_layer": 12, "n_head": 12, "d_model": 768}
+    assert PRESETS["350m"] == {"n_layer": 24, "n_head": 16, "d_model": 1024}
     assert 100_000 < param_count(model_config("tiny", V, T)) < 1_000_000
     cfg = model_config("125m", 50_257, 1024, ffn_hidden=3072)
     assert cfg.ffn_hidden == 3072 and model_config("125m", 50_257, 1024).ffn_hidden == 2112  # the reference's int(8d/3/64 + 1) * 64

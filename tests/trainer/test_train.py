@@ -2,12 +2,12 @@
 
 Each launch costs a few seconds (process start, imports, gloo rendezvous), so the module runs
 four torchrun launches in all: a 30-step run (the reference), the same run killed after a
-checkpoint, its resume, and a 2-rank gradient dump; plus two single-process runs.
+checkpoint, its resume on the same 2 ranks (bit-identical), and a 2-rank gradient dump; plus one
+single-process run. Resumes on other numbers of ranks are test_elastic.py's.
 """
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -41,7 +41,7 @@ def _command(ranks: int, *args: str) -> list[str]:
 
 
 def _run(ranks: int, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(_command(ranks, *args), cwd=ROOT, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(_command(ranks, *args), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     if check and done.returncode != 0:
         raise AssertionError(f"exit {done.returncode}\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
     return done
@@ -162,17 +162,6 @@ def test_killed_run_resumes_exactly(data, reference, tmp_path):
             assert resumed[step][key] == full[step][key], (step, key, resumed[step][key], full[step][key])
 
 
-def test_resume_with_another_number_of_ranks_is_refused(data, reference, tmp_path):
-    out = str(tmp_path / "copy")
-    shutil.copytree(reference, out)
-    done = _run(1, *RUN, "--max_steps", "40", "--data", data, "--out_dir", out, "--resume", check=False)
-    assert done.returncode == 1
-    assert "written by 2 ranks and this run has 1" in done.stderr, done.stderr[-2000:]
-    assert "--nproc_per_node=2" in done.stderr
-    assert "Traceback" not in done.stderr  # one clear line, not a stack
-    assert _losses(out) == _losses(reference)  # nothing was touched
-
-
 def test_config_from_toml_with_cli_overrides(tmp_path):
     cfg = load_config(["--config", TINY, "--lr", "1e-3", "--max_steps", "7", "--resume", "--betas", "0.9,0.99",
                        "--source_weights", "web=2,books=0.5", "--data", "m.json"])
@@ -181,7 +170,7 @@ def test_config_from_toml_with_cli_overrides(tmp_path):
     assert cfg.source_weights == {"web": 2.0, "books": 0.5}
     assert TrainConfig().weight_decay == 0.1 and TrainConfig().grad_clip == 1.0
     assert cfg.grad_accum(1) == 2 and cfg.grad_accum(2) == 1
-    with pytest.raises(ValueError, match="global_batch 8 is not a multiple of micro_batch 4 x 3 ranks = 12"):
+    with pytest.raises(ValueError, match="global_batch 8 is not a multiple of micro_batch 4 x 3 ranks = 12: .* over 1 or 2 ranks"):
         cfg.grad_accum(3)
     bad = tmp_path / "bad.toml"
     bad.write_text('data = "m.json"\nlearning_rate = 3e-4\n')
