@@ -37,9 +37,14 @@ class ReadConfig:
     carry_fields: list[str] = field(default_factory=list)  # record fields copied into metadata
     max_record_bytes: int = 10_000_000  # larger records become dead letters (record_too_large)
     excerpt_bytes: int = 200  # how much of a bad record the dead letter keeps
+    # Uncompressed JSONL files larger than this are read as line-aligned byte ranges, Parquet
+    # files as runs of row groups of about this size, by several workers. (gzip and zstd streams
+    # cannot be entered in the middle: such a file is read by one worker, whatever its size.)
+    split_bytes: int = 64 * 2**20
 
     def __post_init__(self):
         _check(self.max_record_bytes >= 1, "read.max_record_bytes", "must be >= 1")
+        _check(self.split_bytes >= 1024, "read.split_bytes", "must be >= 1024")
         _check(0 <= self.excerpt_bytes <= 65536, "read.excerpt_bytes", "must be in [0, 65536]")
         for key in ("text_field", "source_field", "default_source"):
             _check(bool(getattr(self, key)), f"read.{key}", "must not be empty")

@@ -34,12 +34,12 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     return parser.parse_known_args(argv)
 
 
-def resolve_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
-    """Each input as a glob (a folder means every file under it), and the files they match.
-    Fails if one matches nothing."""
+def resolve_inputs(inputs: list[str]) -> tuple[list[str], list[str], list[int]]:
+    """Each input as a glob (a folder means every file under it), and the files they match with
+    their sizes. Fails if one matches nothing."""
     from apache_beam.io.filesystems import FileSystems
 
-    patterns, files = [], []
+    patterns, files, sizes = [], [], []
     for given in inputs:
         pattern = given
         glob = any(c in given for c in "*?[")
@@ -57,7 +57,15 @@ def resolve_inputs(inputs: list[str]) -> tuple[list[str], list[str]]:
             raise UsageError(f"--input {given}: matches no file")
         patterns.append(pattern)
         files += [m.path for m in matched]
-    return patterns, files
+        sizes += [m.size_in_bytes for m in matched]
+    return patterns, files, sizes
+
+
+def unsplittable_large_inputs(cfg: PipelineConfig, files: list[str], sizes: list[int]) -> list[tuple[str, int]]:
+    """Compressed inputs larger than read.split_bytes: one worker reads each, whatever the workers."""
+    from pipeline.io.split import splittable
+
+    return [(f, n) for f, n in zip(files, sizes) if n > cfg.read.split_bytes and not splittable(f, cfg.read) and f.lower().endswith((".gz", ".gzip", ".zst", ".zstd"))]
 
 
 def unmatched_source_rules(cfg: PipelineConfig, files: list[str]) -> list[str]:
@@ -110,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger().addFilter(_DropImportNoise())
     try:
         cfg = load_config(args.config) if args.config else PipelineConfig()
-        inputs, files = resolve_inputs(args.input or [SAMPLE_GLOB])
+        inputs, files, sizes = resolve_inputs(args.input or [SAMPLE_GLOB])
         output = args.output or os.path.join("runs", datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S"))
         if "://" not in output:
             output = os.path.abspath(output)
@@ -122,6 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     for rule in unmatched_source_rules(cfg, files):
         print(f"warning: read.source_by_path: {rule!r} matches none of the {len(files):,} input files", file=sys.stderr)
+    serial = unsplittable_large_inputs(cfg, files, sizes)
+    if serial:
+        largest = max(serial, key=lambda fs: fs[1])
+        print(
+            f"warning: {len(serial):,} compressed input(s) larger than read.split_bytes (largest {largest[0]}, {largest[1] / 1e6:,.0f} MB)"
+            " are each read by one worker: gzip/zstd cannot be split; smaller files, or uncompressed JSONL/Parquet, use more",
+            file=sys.stderr,
+        )
 
     import apache_beam as beam
 

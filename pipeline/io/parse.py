@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.config import ReadConfig
-from pipeline.io.decompress import CorruptStream, TruncatedStream, compression_of, decompressed_chunks
+from pipeline.io.decompress import READ_SIZE, CorruptStream, TruncatedStream, compression_of, decompressed_chunks
 from pipeline.records import DeadLetter, Document, Reason
 
 READER_STAGE = "read.v1"
@@ -47,10 +47,17 @@ class BadRecord(Exception):
 
 @dataclass(frozen=True)
 class InputFile:
-    """One matched file: `path` to open, `rel_path` (relative to the inputs' common root) for ids."""
+    """One matched file, or one part of it: `path` to open, `rel_path` (relative to the inputs'
+    common root) for ids. A part (pipeline.io.split) is a line-aligned byte range [start, end) of
+    a JSONL file or a run [start, end) of a Parquet file's row groups, and `before` counts the
+    file's lines or rows ahead of it, so its records get the ids and locations they get when
+    the file is read whole."""
 
     path: str
     rel_path: str
+    start: int = 0
+    end: int | None = None  # None: the whole file
+    before: int = 0
 
 
 def make_doc_id(rel_path: str, ordinal: int | None) -> str:
@@ -161,9 +168,21 @@ def _lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes
         yield line_no + 1, pending, None, ""
 
 
+def _range_chunks(raw: BinaryIO, start: int, end: int) -> Iterator[bytes]:
+    raw.seek(start)
+    left = end - start
+    while left > 0 and (data := raw.read(min(READ_SIZE, left))):
+        left -= len(data)
+        yield data
+
+
 def _read_jsonl(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -> Iterator[Document | DeadLetter]:
-    chunks = decompressed_chunks(raw, compression_of(f.path))
+    if f.end is None:
+        chunks = decompressed_chunks(raw, compression_of(f.path))
+    else:  # a part of an uncompressed file (pipeline.io.split)
+        chunks = _range_chunks(raw, f.start, f.end)
     for line_no, data, problem, detail in _lines(chunks, cfg.max_record_bytes):
+        line_no += f.before
         location = f"{f.rel_path}:{line_no}"
         if problem is not None:
             yield _dead(location, problem, detail, data, path_source, cfg.excerpt_bytes)
@@ -255,9 +274,10 @@ def _read_parquet(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str
     names = set(pf.schema_arrow.names)
     wanted = [cfg.text_field, cfg.id_field, cfg.source_field, cfg.url_field, *cfg.carry_fields]
     columns = sorted({c for c in wanted if c in names})
-    row = 0
+    row = f.before
+    groups = None if f.end is None else list(range(f.start, f.end))  # a part: its row groups only
     try:
-        for batch in pf.iter_batches(batch_size=1024, columns=columns):
+        for batch in pf.iter_batches(batch_size=1024, columns=columns, row_groups=groups):
             for record in _batch_rows(batch):
                 location = f"{f.rel_path}#row={row}"
                 if isinstance(record, UnicodeDecodeError):

@@ -9,6 +9,7 @@ from apache_beam.metrics import Metrics
 from pipeline.config import ReadConfig
 from pipeline.io.unique_ids import MakeIdsUnique
 from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
+from pipeline.io.split import plan_parts
 from pipeline.records import DeadLetter
 
 DEAD = "dead_letters"
@@ -40,16 +41,17 @@ def relative_to(path: str, root: str) -> str:
 
 
 class _ReadFile(beam.DoFn):
-    def __init__(self, root: str, cfg: ReadConfig):
-        self._root = root
+    """A file, or a part of one (pipeline.io.split) -> its Documents, and DeadLetters tagged DEAD."""
+
+    def __init__(self, cfg: ReadConfig):
         self._cfg = cfg
 
     def setup(self):
         self._docs = Metrics.counter(READER_STAGE, "documents")
         self._dead = {r.value: Metrics.counter(READER_STAGE, r.value) for r in ReadReason}
 
-    def process(self, path: str):
-        f = InputFile(path=path, rel_path=relative_to(path, self._root))
+    def process(self, f: InputFile):
+        path = f.path
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as e:  # noqa: BLE001 - a file we cannot open is bad input, not a bug
@@ -76,8 +78,9 @@ class _ReadFile(beam.DoFn):
 
 
 class ReadDocuments(beam.PTransform):
-    """Matches the patterns at run time and reads each file on one worker; files spread out
-    over workers by a Reshuffle. Returns {"documents": ..., "dead_letters": ..., "repeated_ids": a
+    """Matches the patterns at run time, cuts large plain JSONL and Parquet files into parts
+    (pipeline.io.split), and reads each part on one worker; parts spread out over workers by a
+    Reshuffle. Returns {"documents": ..., "dead_letters": ..., "repeated_ids": a
     singleton {"ids", "documents"}}; document ids are unique in the run (pipeline.io.unique_ids)."""
 
     def __init__(self, patterns: list[str], cfg: ReadConfig):
@@ -91,11 +94,12 @@ class ReadDocuments(beam.PTransform):
             pbegin
             | "Patterns" >> beam.Create(self._patterns)
             | "Match" >> fileio.MatchAll()
-            | "Paths" >> beam.Map(lambda m: m.path)
+            | "Paths" >> beam.Map(lambda m: (m.path, m.size_in_bytes))
             # Two patterns may match the same file; read it once.
             | "Distinct" >> beam.Distinct()
+            | "Plan" >> beam.FlatMap(lambda f, cfg: plan_parts(f[0], f[1], relative_to(f[0], root), cfg), self._cfg)
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(_ReadFile(root, self._cfg)).with_outputs(DEAD, main="documents")
+            | "Read" >> beam.ParDo(_ReadFile(self._cfg)).with_outputs(DEAD, main="documents")
         )
         documents, repeated = out.documents | "UniqueIds" >> MakeIdsUnique()
         return {"documents": documents, "dead_letters": out[DEAD], "repeated_ids": repeated}
