@@ -25,6 +25,9 @@ from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhas
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
+from pipeline.stages.quality_classifier import SCORE_STAGE as QC_SCORE_STAGE
+from pipeline.stages.quality_classifier import MarkCutoffs, QualityClassifierGate, QualityCutoffs, score_quality
+from pipeline.stages.quality_classifier_train import QualityClassifierModel
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
@@ -58,8 +61,8 @@ class StageOutputs(NamedTuple):
     flow: list[tuple[str, Any, Any]]
 
 
-def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
-    """Runs the stages in order."""
+def apply_stages(docs, cfg: PipelineConfig, output: str | None = None) -> StageOutputs:
+    """Runs the stages in order; `output` is where a model trained in the run is written."""
     out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, annotated=[], flow=[])
     left = [docs]  # the documents as the last filter stage left them
 
@@ -79,6 +82,7 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
 
     docs = annotate(docs, IdentifyLanguage(cfg.language), cfg.language.batch_size)
     docs = gate(docs, KeepLanguages(cfg.language))
+    before_quality = docs  # the quality classifier's negatives: raw web before any quality gate (GPT-3, DCLM)
 
     for step in quality_steps(cfg.quality):
         if hasattr(step, "annotate"):
@@ -106,6 +110,15 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
         out.facts["perplexity_cutoffs"] = cutoffs
         docs = gate(docs | AssignBuckets(ppl, cutoffs), PerplexityGate(ppl))
+    qc = cfg.quality_classifier
+    if qc.enabled:
+        model = before_quality | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed, output)
+        docs = score_quality(docs, qc, model.model_bytes)
+        out.annotated.append((QC_SCORE_STAGE, docs))
+        selection = docs | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
+        out.facts["quality_classifier"] = model.facts
+        out.facts["quality_classifier_cutoffs"] = selection
+        docs = gate(docs | "MarkQualityCutoffs" >> MarkCutoffs(qc, selection), QualityClassifierGate(qc, cfg.seed))
     return out._replace(kept=docs)
 
 
@@ -174,7 +187,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     started = time.time()  # for the progress lines only; nothing written depends on it
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
-    stages = apply_stages(docs, cfg)
+    stages = apply_stages(docs, cfg, output)
     stages.facts["repeated_ids"] = read["repeated_ids"]
     kept = stages.kept
     if cfg.output.write_tokens:
