@@ -23,7 +23,7 @@ from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Annotate, Verdict
 from pipeline.text.quality_classifier.model import LabelProbability, load_fasttext
-from pipeline.text.quality_classifier.select import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
+from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
 from pipeline.mixture import doc_hash
 
 SCORE_STAGE = "quality_classifier.fasttext.v1"

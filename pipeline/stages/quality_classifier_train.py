@@ -23,7 +23,7 @@ from pipeline.mixture import doc_hash
 from pipeline.records import Document
 from pipeline.stages.quality_classifier import ClassifierModel
 from pipeline.text.quality_classifier.metrics import figures
-from pipeline.text.quality_classifier.select import HELDOUT_SALT, TRAIN_ORDER_SALT, uniform
+from pipeline.text.quality_classifier.selection import HELDOUT_SALT, TRAIN_ORDER_SALT, uniform
 
 MODEL_FILE = "models/quality_classifier.bin"
 TRAIN, HELDOUT = "train", "heldout"
@@ -56,8 +56,12 @@ def train_and_validate(groups: list[tuple[tuple[str, str], list[tuple[int, str]]
     if len(train) // 2 < t.min_per_class:
         facts["reason"] = f"{len(train) // 2} training documents per class < train.min_per_class {t.min_per_class}: no model, nothing scored"
         return b"", facts
-    model_bytes = train_fasttext_bytes(((label, text) for _, label, text in train), t, cfg.preprocess)
+    model_bytes, lr = train_fasttext_bytes([(label, text) for _, label, text in train], t, cfg.preprocess)
+    if not model_bytes:
+        facts["reason"] = f"fastText diverged (NaN) down to lr {lr:g}: no model, nothing scored; try a larger train.dim or a smaller train.lr"
+        return b"", facts
     facts["trained"] = True
+    facts["lr"] = lr  # train.lr, or the halved rate fastText converged with
     heldout = balanced(HELDOUT)
     if heldout:
         scorer = LabelProbability(load_from_bytes(model_bytes), pos, cfg.preprocess)

@@ -1,17 +1,26 @@
 """Trains a fastText supervised classifier so that the same examples and settings give the same
 model bytes: the training file is in a fixed order (the caller's hash order), one thread (fastText's
-threads race on the shared weights, Hogwild-style) and a fixed seed."""
+threads update shared weights without locks, Hogwild-style, in a racy order), a fixed seed, and a
+fresh process per training (fit.py says why)."""
 
+import json
 import os
 import re
+import subprocess
+import sys
 import tempfile
 from typing import Iterable
 
 from pipeline.config import ClassifierTrainConfig
+from pipeline.text.quality_classifier import fit
 from pipeline.text.quality_classifier.model import load_fasttext
 from pipeline.text.quality_classifier.preprocess import PREPROCESS
 
 _LABEL_WORD = re.compile(r"(?<!\S)__label__\S*")
+# fastText diverges ("Encountered NaN.") on some data at some learning rates (its authors' advice:
+# lower the rate). Bad input must not fail the run: the rate is halved and training repeated, each
+# try as deterministic as the first.
+NAN_RETRIES = 4
 
 
 def training_line(label: str, text: str, preprocess: str) -> str:
@@ -23,32 +32,46 @@ def training_line(label: str, text: str, preprocess: str) -> str:
     return f"{label} {prepared}\n"
 
 
-def train_fasttext_bytes(examples: Iterable[tuple[str, str]], cfg: ClassifierTrainConfig, preprocess: str) -> bytes:
-    """[(label, text)] in training order -> the saved model's bytes (fastText's .bin format)."""
-    import fasttext
+def fasttext_settings(cfg: ClassifierTrainConfig, lr: float) -> dict:
+    return {
+        "wordNgrams": cfg.word_ngrams,
+        "dim": cfg.dim,
+        "epoch": cfg.epoch,
+        "lr": lr,
+        "minCount": cfg.min_count,
+        "bucket": cfg.bucket if cfg.word_ngrams > 1 else 0,
+        "loss": "softmax",
+        "thread": 1,
+        "seed": cfg.seed,
+        "verbose": 0,
+    }
 
+
+def _fit(data: str, model_path: str, settings: dict) -> bool:
+    """True when saved, False when fastText diverged; anything else is a bug: raise."""
+    done = subprocess.run([sys.executable, "-P", fit.__file__, data, model_path, json.dumps(settings)], capture_output=True, text=True)
+    if done.returncode == 0:
+        return True
+    if done.returncode == 3:
+        return False
+    raise RuntimeError(f"fastText training failed (exit {done.returncode}): {done.stderr.strip()[-2000:]}")
+
+
+def train_fasttext_bytes(examples: Iterable[tuple[str, str]], cfg: ClassifierTrainConfig, preprocess: str) -> tuple[bytes, float]:
+    """[(label, text)] in training order -> (the model's .bin bytes, the learning rate it converged
+    with); (b"", last rate tried) if every try diverged."""
     with tempfile.TemporaryDirectory(prefix="corpusforge-qc-") as folder:
         data, model_path = os.path.join(folder, "train.txt"), os.path.join(folder, "model.bin")
         with open(data, "wb") as f:  # bytes: no newline translation, no locale encoding
             for label, text in examples:
                 f.write(training_line(label, text, preprocess).encode("utf-8"))
-        fasttext.FastText.eprint = lambda *args, **kwargs: None
-        model = fasttext.train_supervised(
-            input=data,
-            wordNgrams=cfg.word_ngrams,
-            dim=cfg.dim,
-            epoch=cfg.epoch,
-            lr=cfg.lr,
-            minCount=cfg.min_count,
-            bucket=cfg.bucket if cfg.word_ngrams > 1 else 0,
-            loss="softmax",
-            thread=1,
-            seed=cfg.seed,
-            verbose=0,
-        )
-        model.save_model(model_path)
-        with open(model_path, "rb") as f:
-            return f.read()
+        lr = cfg.lr
+        for _ in range(NAN_RETRIES):
+            if _fit(data, model_path, fasttext_settings(cfg, lr)):
+                with open(model_path, "rb") as f:
+                    return f.read(), lr
+            lr /= 2
+        return b"", lr * 2
 
 
 def load_from_bytes(model_bytes: bytes):
