@@ -434,8 +434,9 @@ class ClassifierTrainConfig:
     min_per_class: int = 20  # fewer of either class: no model, nothing scored (stats.json says why)
     heldout_fraction: float = 0.1  # by id hash: never trained on, the validation figures come from it
     # fastText supervised settings. DCLM: bigrams (wordNgrams 2), else fastText's defaults (lr
-    # 0.1, epoch 5, minCount 1). dim 64 and 200k hash buckets keep the model ~50 MB (fastText's
-    # defaults, 100 and 2M, make it 800 MB) for a two-class task.
+    # 0.1, epoch 5, minCount 1). The model is (words seen >= min_count + bucket) x dim float32s:
+    # 100 MB on the sample at dim 64 and 200k buckets (fastText's 100 and 2M: 800 MB and more);
+    # it travels to every scoring worker, so a large corpus wants a higher min_count.
     word_ngrams: int = 2
     dim: int = 64
     epoch: int = 5

@@ -20,11 +20,11 @@ from apache_beam.utils.shared import Shared
 
 from pipeline.config import ConfigError, QualityClassifierConfig
 from pipeline.io.local import local_copy
+from pipeline.mixture import doc_hash
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Annotate, Verdict
 from pipeline.text.quality_classifier.model import LabelProbability, load_fasttext
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
-from pipeline.mixture import doc_hash
 
 SCORE_STAGE = "quality_classifier.fasttext.v1"
 FILTER_STAGE = "quality_classifier.filter.v1"

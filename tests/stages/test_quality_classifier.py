@@ -35,7 +35,7 @@ from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_draw,
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "pipeline", "sample", "data")
 SEED = 3
-TINY = dict(dim=32, bucket=20_000, epoch=5, min_count=1, word_ngrams=2, seed=0)  # a second to train, ~3 MB
+TINY = {"dim": 32, "bucket": 20_000, "epoch": 5, "min_count": 1, "word_ngrams": 2, "seed": 0}  # a second to train, ~3 MB
 
 
 def _records(source: str, n: int) -> list[dict]:

@@ -5,7 +5,7 @@ scores well only on text prepared the way its training text was, so the preparat
 the config and the same function prepares training and scored text.
 """
 
-from typing import Callable
+from collections.abc import Callable
 
 
 def newlines_to_spaces(text: str) -> str:

@@ -9,7 +9,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from typing import Iterable
+from collections.abc import Iterable
 
 from pipeline.config import ClassifierTrainConfig
 from pipeline.text.quality_classifier import fit
@@ -49,7 +49,7 @@ def fasttext_settings(cfg: ClassifierTrainConfig, lr: float) -> dict:
 
 def _fit(data: str, model_path: str, settings: dict) -> bool:
     """True when saved, False when fastText diverged; anything else is a bug: raise."""
-    done = subprocess.run([sys.executable, "-P", fit.__file__, data, model_path, json.dumps(settings)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-P", fit.__file__, data, model_path, json.dumps(settings)], check=False, capture_output=True, text=True)
     if done.returncode == 0:
         return True
     if done.returncode == 3:
@@ -63,8 +63,7 @@ def train_fasttext_bytes(examples: Iterable[tuple[str, str]], cfg: ClassifierTra
     with tempfile.TemporaryDirectory(prefix="corpusforge-qc-") as folder:
         data, model_path = os.path.join(folder, "train.txt"), os.path.join(folder, "model.bin")
         with open(data, "wb") as f:  # bytes: no newline translation, no locale encoding
-            for label, text in examples:
-                f.write(training_line(label, text, preprocess).encode("utf-8"))
+            f.writelines(training_line(label, text, preprocess).encode("utf-8") for label, text in examples)
         lr = cfg.lr
         for _ in range(NAN_RETRIES):
             if _fit(data, model_path, fasttext_settings(cfg, lr)):
