@@ -27,7 +27,7 @@ from pipeline.stages.perplexity import AssignBuckets, PerplexityCutoffs, Perplex
 from pipeline.stages.quality import quality_steps
 from pipeline.stages.quality_classifier import SCORE_STAGE as QC_SCORE_STAGE
 from pipeline.stages.quality_classifier import MarkCutoffs, QualityClassifierGate, QualityCutoffs, score_quality
-from pipeline.stages.quality_classifier_train import QualityClassifierModel
+from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
@@ -59,11 +59,12 @@ class StageOutputs(NamedTuple):
     # (filter stage id, documents as the stage before left them, documents kept): what an
     # annotator between them cuts from the text (C4's line cleaning) counts at the next gate.
     flow: list[tuple[str, Any, Any]]
+    models: dict[str, Any]  # fact name -> singleton (model bytes, facts) of a model trained in the run, to write
 
 
-def apply_stages(docs, cfg: PipelineConfig, output: str | None = None) -> StageOutputs:
-    """Runs the stages in order; `output` is where a model trained in the run is written."""
-    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, annotated=[], flow=[])
+def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
+    """Runs the stages in order."""
+    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, annotated=[], flow=[], models={})
     left = [docs]  # the documents as the last filter stage left them
 
     def annotate(collection, annotator, batch_size):
@@ -112,11 +113,12 @@ def apply_stages(docs, cfg: PipelineConfig, output: str | None = None) -> StageO
         docs = gate(docs | AssignBuckets(ppl, cutoffs), PerplexityGate(ppl))
     qc = cfg.quality_classifier
     if qc.enabled:
-        model = before_quality | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed, output)
+        model = before_quality | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed)
         docs = score_quality(docs, qc, model.model_bytes)
         out.annotated.append((QC_SCORE_STAGE, docs))
         selection = docs | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
-        out.facts["quality_classifier"] = model.facts
+        out.models.update(model.to_write)
+        out.facts.update(model.facts)
         out.facts["quality_classifier_cutoffs"] = selection
         docs = gate(docs | "MarkQualityCutoffs" >> MarkCutoffs(qc, selection), QualityClassifierGate(qc, cfg.seed))
     return out._replace(kept=docs)
@@ -187,7 +189,9 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     started = time.time()  # for the progress lines only; nothing written depends on it
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
-    stages = apply_stages(docs, cfg, output)
+    stages = apply_stages(docs, cfg)
+    for name, trained in sorted(stages.models.items()):  # its facts wait for the file, so stats.json comes after it
+        stages.facts[name] = trained | f"WriteModel[{name}]" >> WriteTrainedModel(output)
     stages.facts["repeated_ids"] = read["repeated_ids"]
     kept = stages.kept
     if cfg.output.write_tokens:

@@ -259,4 +259,5 @@ class QualityClassifierGate:
 
 class ClassifierModel(NamedTuple):
     model_bytes: Any  # singleton PCollection of the trained model's bytes; None with a given model
-    facts: Any  # singleton PCollection: stats.json facts["quality_classifier"]
+    facts: dict[str, Any]  # {"quality_classifier": singleton} with a given model, else {}
+    to_write: dict[str, Any]  # {"quality_classifier": singleton (bytes, facts)} of a trained model, else {}

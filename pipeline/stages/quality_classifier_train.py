@@ -6,7 +6,8 @@
                -> SmallestPerKey     at most max_per_class per (label, split), by hash
                -> ToList -> Train    one worker: classes balanced, hash-ordered text, one fastText
                                      thread, fixed seed -> model bytes + held-out figures
-               -> WriteModel         OUT/models/quality_classifier.bin, written atomically
+               -> WriteTrainedModel  OUT/models/quality_classifier.bin, written atomically (the
+                                     graph applies it, where the output folder is known)
 
 The bytes reach the scoring workers as a singleton side input (stages/quality_classifier.py).
 """
@@ -72,6 +73,9 @@ def train_and_validate(groups: list[tuple[tuple[str, str], list[tuple[int, str]]
     return model_bytes, facts
 
 
+FACT = "quality_classifier"  # stats.json facts key
+
+
 class _WriteModel(beam.DoFn):
     """(bytes, facts) -> facts with the model's file, sha256 and size; the file written atomically
     (a retried bundle rewrites the same bytes). Facts come after the file, so stats.json does too."""
@@ -90,17 +94,18 @@ class _WriteModel(beam.DoFn):
 
 
 class QualityClassifierModel(beam.PTransform):
-    """candidates (documents after the language gate) -> ClassifierModel(model bytes or None, facts)."""
+    """candidates (documents after the language gate) -> ClassifierModel (model bytes or None,
+    facts of a given model, what to write of a trained one)."""
 
-    def __init__(self, cfg: QualityClassifierConfig, seed: int, output: str | None):
+    def __init__(self, cfg: QualityClassifierConfig, seed: int):
         super().__init__()
-        self._cfg, self._seed, self._output = cfg, seed, output
+        self._cfg, self._seed = cfg, seed
 
     def expand(self, candidates):
         cfg, seed = self._cfg, self._seed
         if cfg.model:
             given = {"trained": False, "model": cfg.model, "labels": [cfg.label]}
-            return ClassifierModel(None, candidates.pipeline | "GivenModel" >> beam.Create([given]))
+            return ClassifierModel(None, {FACT: candidates.pipeline | "GivenModel" >> beam.Create([given])}, {})
         t = cfg.train
         label_of = {**{s: cfg.label for s in t.positive_sources}, **{s: t.negative_label for s in t.negative_sources}}
 
@@ -118,5 +123,16 @@ class QualityClassifierModel(beam.PTransform):
             | "Train" >> beam.Map(train_and_validate, cfg)
         )
         model_bytes = trained | "ModelBytes" >> beam.Map(lambda pair: pair[0])
-        facts = trained | "WriteModel" >> beam.ParDo(_WriteModel(self._output))
-        return ClassifierModel(model_bytes, facts)
+        return ClassifierModel(model_bytes, {}, {FACT: trained})
+
+
+class WriteTrainedModel(beam.PTransform):
+    """singleton (model bytes, facts) -> singleton facts, after OUT/models/quality_classifier.bin
+    is written (output None: nothing written, the facts still get the sha256)."""
+
+    def __init__(self, output: str | None):
+        super().__init__()
+        self._output = output
+
+    def expand(self, trained):
+        return trained | "WriteModel" >> beam.ParDo(_WriteModel(self._output))
