@@ -104,9 +104,11 @@ def main() -> None:
     lines = header("Quality classifier: scoring throughput and held-out figures", command_line("bench.bench_quality_classifier", parser, args),
                    versions=("fasttext", "numpy", "apache-beam"))
     lines += [
-        f"- model: trained as a run trains it (default settings: dim {cfg.train.dim}, word_ngrams {cfg.train.word_ngrams}, epoch {cfg.train.epoch}, "
-        f"lr {facts['lr']:g}, one thread), {facts['train_per_class']:,} documents per class "
-        f"({', '.join(cfg.train.positive_sources)} vs {', '.join(cfg.train.negative_sources)}), {len(model_bytes) / 2**20:.1f} MiB, trained in {train_seconds:.1f} s",
+        (
+            f"- model: trained as a run trains it (default settings: dim {cfg.train.dim}, word_ngrams {cfg.train.word_ngrams}, epoch {cfg.train.epoch}, "
+            f"lr {facts['lr']:g}, one thread), {facts['train_per_class']:,} documents per class "
+            f"({', '.join(cfg.train.positive_sources)} vs {', '.join(cfg.train.negative_sources)}), {len(model_bytes) / 2**20:.1f} MiB, trained in {train_seconds:.1f} s"
+        ),
         f"- scored: the sample's web pages x{args.scale}, {len(texts):,} docs, {mb:.2f} MB of text; batches of {batch}; best of {args.repeat}",
         "",
         "| variant | seconds | docs/s | MB/s | ratio to raw |",

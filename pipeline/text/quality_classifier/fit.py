@@ -10,14 +10,20 @@ on the third call (dim 32, the sample), while every fresh process gives the same
 nothing of ours, so it runs wherever `fasttext` is installed.
 """
 
+import argparse
 import json
 import sys
 
 
 def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Train one fastText supervised model (called by pipeline.text.quality_classifier.train).")
+    parser.add_argument("data", help="training file: one '__label__x text' line per document")
+    parser.add_argument("model", help="where to save the .bin")
+    parser.add_argument("settings", help="fasttext.train_supervised keyword arguments, as JSON")
+    args = parser.parse_args(argv)
     import fasttext
 
-    data, model_path, settings = argv[0], argv[1], json.loads(argv[2])
+    data, model_path, settings = args.data, args.model, json.loads(args.settings)
     fasttext.FastText.eprint = lambda *args, **kwargs: None
     try:
         model = fasttext.train_supervised(input=data, **settings)
