@@ -26,6 +26,14 @@ from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhas
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.perplexity import BucketPerplexity, PerplexityCutoffs, PerplexityGate, ScorePerplexity
 from pipeline.stages.quality import quality_steps
+from pipeline.stages.quality_classifier import (
+    MarkCutoff,
+    QualityClassifierGate,
+    QualityCutoffs,
+    ScoreQuality,
+    ScoreQualityWithTrainedModel,
+)
+from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
@@ -56,12 +64,13 @@ class StageOutputs(NamedTuple):
     chains: list[tuple[list[str], Any]]
     # The stages outside chains: (stage id, documents in, documents kept).
     flow: list[tuple[str, Any, Any]]
+    models: dict[str, Any]  # fact name -> singleton (model bytes, facts) of a model trained in the run, to write
 
 
 def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
     """Runs the stages in order: the per-document ones in chains (one pass over each batch), the
     ones that need the whole corpus (dedup, percentiles) between them."""
-    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, chains=[], flow=[])
+    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, chains=[], flow=[], models={})
 
     def chain(label, collection, steps, side=None):
         batch_size = max(s.batch_size for s in steps)
@@ -71,10 +80,15 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.chains.append((result.gates, result.report))
         return result.kept
 
-    language, quality = cfg.language, cfg.quality
-    steps = [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
-    steps += [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
-    docs = chain("LanguageAndQuality", docs, steps)
+    language, quality, qc = cfg.language, cfg.quality, cfg.quality_classifier
+    identify = [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
+    rules = [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
+    trains_classifier = qc.enabled and not qc.model
+    if trains_classifier:  # its negatives are raw web before any quality gate (GPT-3, DCLM): two chains
+        docs = before_quality = chain("Language", docs, identify)
+        docs = chain("Quality", docs, rules)
+    else:
+        docs = chain("LanguageAndQuality", docs, identify + rules)
 
     for method in cfg.dedup.methods:
         stage_id, transform = DEDUP_STAGES[method]
@@ -96,6 +110,15 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
         out.facts["perplexity_cutoffs"] = cutoffs
         docs = chain("PerplexityBuckets", docs, [Step(BucketPerplexity(ppl), ppl.batch_size), Step(PerplexityGate(ppl))], side=cutoffs)
+    if qc.enabled:
+        model = (before_quality if trains_classifier else docs) | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed)
+        out.models.update(model.to_write)
+        out.facts.update(model.facts)
+        scorer = ScoreQualityWithTrainedModel(qc) if trains_classifier else ScoreQuality(qc)
+        docs = chain("QualityClassifierScore", docs, [Step(scorer, qc.batch_size)], side=model.model_bytes)
+        selection = docs | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
+        out.facts["quality_classifier_cutoffs"] = selection
+        docs = chain("QualityClassifierSelect", docs, [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection)
     return out._replace(kept=docs)
 
 
@@ -165,6 +188,8 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
     stages = apply_stages(docs, cfg)
+    for name, trained in sorted(stages.models.items()):  # its facts wait for the file, so stats.json comes after it
+        stages.facts[name] = trained | f"WriteModel[{name}]" >> WriteTrainedModel(output)
     stages.facts["repeated_ids"] = read["repeated_ids"]
     kept = stages.kept
     if cfg.output.write_tokens:

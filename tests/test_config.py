@@ -67,7 +67,7 @@ language:
 def test_unknown_top_level_key():
     msg = error_of("sede: 1\n")
     assert msg.startswith("sede: unknown key (known: ")
-    assert msg == "sede: unknown key (known: dedup, language, mixture, output, perplexity, quality, read, seed, tokenizer, toxicity)"
+    assert msg == "sede: unknown key (known: dedup, language, mixture, output, perplexity, quality, quality_classifier, read, seed, tokenizer, toxicity)"
 
 
 def test_unknown_nested_key():

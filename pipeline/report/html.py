@@ -53,6 +53,7 @@ def render(stats: dict[str, Any], data: ReportData) -> str:
         ("funnel", "Funnel", _funnel(stats, data)),
         ("rejections", "Rejections", _rejections(stats)),
         ("scores", "Score distributions", _scores(data, {"config": config, "facts": facts})),
+        *([("classifier", "Quality classifier", _classifier(facts["quality_classifier"]))] if facts.get("quality_classifier") else []),
         ("mixture", "Mixture", _mixture(facts, config)),
         ("tokenization", "Tokenization", _tokenization(facts)),
         ("examples", "Rejected examples", _examples(stats, data, config)),
@@ -238,6 +239,20 @@ def _scores(data: ReportData, root: dict[str, Any]) -> str:
         if figures.get(name):
             out.append(f"<h3>{clean(name)}</h3><div class=grid>{''.join(figures[name])}</div>")
     return "".join(out)
+
+
+def _classifier(qc: dict[str, Any]) -> str:
+    """The model used and, when trained in the run, its figures on the held-out hash split."""
+    if not qc.get("trained"):
+        return f"<p>Model: <code>{clean(str(qc.get('model')))}</code>" + (f" &middot; {clean(qc['reason'])}" if qc.get("reason") else "") + "</p>"
+    head = f"<p>Trained in this run: <code>{clean(str(qc.get('model')))}</code>, {qc.get('train_per_class', 0):,} documents per class (" + clean(
+        ", ".join(qc.get("positive_sources", [])) + " vs " + ", ".join(qc.get("negative_sources", []))) + ")</p>"
+    h = qc.get("heldout")
+    if not h:
+        return head + "<p>No held-out documents of both classes: no validation figures.</p>"
+    rows = [[f"{h['positives']:,}", f"{h['negatives']:,}", *("" if h[k] is None else f"{h[k]:.4f}" for k in ("precision", "recall", "roc_auc"))]]
+    note = f'<p class="note">On the held-out hash split (never trained on), classes balanced; precision and recall of score &gt;= {h["threshold"]:g}.</p>'
+    return head + _table(["held-out positives", "held-out negatives", "precision", "recall", "ROC AUC"], rows, left=()) + note
 
 
 def _mixture(facts: dict[str, Any], config: dict[str, Any]) -> str:

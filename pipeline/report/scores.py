@@ -22,6 +22,8 @@ from pipeline.stages.language import IDENTIFY_STAGE
 from pipeline.stages.perplexity import PERPLEXITY
 from pipeline.stages.perplexity import SCORE_STAGE as PERPLEXITY_STAGE
 from pipeline.stages.quality import CLEAN_STAGE, SIGNALS_STAGE
+from pipeline.stages.quality_classifier import SCORE as CLASSIFIER_SCORE
+from pipeline.stages.quality_classifier import SCORE_STAGE as CLASSIFIER_STAGE
 from pipeline.stages.toxicity import DENSITY, MATCHES, PROB
 from pipeline.stages.toxicity import SCORE_STAGE as TOXICITY_STAGE
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
@@ -88,6 +90,7 @@ class Score:
     bins: Bins
     thresholds: tuple[str, ...] = ()  # dotted paths, see the module docstring
     per_language: bool = False  # one histogram per language instead of one over all
+    per_source: bool = False  # one histogram per source ("{source}" in a threshold path)
     note: str = ""
 
 
@@ -147,6 +150,10 @@ SCORES: tuple[Score, ...] = (
           ("facts.perplexity_cutoffs.{lang}.cutoffs", "config.perplexity.max_perplexity.*"),
           per_language=True,
           note="every scored document; the head | middle | tail cutoffs come from, and gate, perplexity.gate_sources only"),
+    # Quality classifier: per source, against the threshold or this run's top_fraction cutoff per language.
+    Score(CLASSIFIER_SCORE, "quality classifier score (fastText)", CLASSIFIER_STAGE, FRACTION,
+          ("facts.quality_classifier_cutoffs.cutoffs.{source}.*",), per_source=True,
+          note="quality_classifier.apply sources; lines: the threshold, or the top_fraction cutoff per language (pareto draws none)"),
 )
 
 SECTIONS = (  # heading of each group of histograms: the score key's prefix
@@ -158,6 +165,7 @@ SECTIONS = (  # heading of each group of histograms: the score key's prefix
     (_CODE + ":", "Quality: code"),
     ("toxicity_", "Toxicity"),
     (PERPLEXITY, "Perplexity"),
+    (CLASSIFIER_STAGE + ":", "Quality classifier"),
 )
 
 _EXACT = {s.key: s for s in SCORES if "{n}" not in s.key}
@@ -194,14 +202,15 @@ def binned(doc, step: str) -> Iterator[tuple[tuple[str, str, int], int]]:
         spec = found[0]
         i = spec.bins.index(float(value))
         if i is not None:
-            yield (key, (doc.lang or "unknown") if spec.per_language else ALL, i), 1
+            group = doc.source if spec.per_source else (doc.lang or "unknown") if spec.per_language else ALL
+            yield (key, group, i), 1
 
 
 def thresholds(spec: Score, fields: dict[str, str], lang: str, root: dict[str, Any]) -> list[tuple[float, str]]:
     """(value, label) of each threshold line drawn on the histogram of (spec, lang)."""
     out: list[tuple[float, str]] = []
     for template in spec.thresholds:
-        path = template.format(lang=lang, **fields)
+        path = template.format(lang=lang, source=lang, **fields)  # `lang`: the histogram's group, a source if per_source
         wildcard = path.endswith(".*")
         value = _lookup(root, path[:-2] if wildcard else path)
         setting = path.split(".")[-2] if wildcard else path.rsplit(".", 1)[-1]
