@@ -23,7 +23,6 @@ from the same package versions are byte-identical. --pages N > the fixture defau
 larger file for the benchmarks (bench/bench_warc.py).
 """
 
-import argparse
 import hashlib
 import io
 import json
@@ -36,6 +35,7 @@ from pathlib import Path
 
 import lxml.html
 
+from pipeline.cli_args import OneLineParser
 from pipeline.sample.fetch import run, unpack_deb
 
 PACKAGES = {
@@ -288,7 +288,7 @@ def write_sources(out_dir: str, pages: list[dict], versions: dict) -> None:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m pipeline.sample.warc_corpus", description=__doc__.split("\n\n")[0])
+    ap = OneLineParser(prog="python -m pipeline.sample.warc_corpus", description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True, help="folder for the WARC files, expectations.json and SOURCES.md")
     ap.add_argument("--scratch", default="/tmp/corpusforge-warc-build", help="where .deb files are downloaded and unpacked")
     ap.add_argument("--pages", type=int, default=FIXTURE_PAGES, help=f"HTML pages to take (default {FIXTURE_PAGES}: the test fixtures)")
