@@ -15,7 +15,7 @@ Methods (`ExtractConfig.method`):
 
 Charset: the HTTP header's, else a <meta charset> / http-equiv tag in the first 4 KiB (the HTML5
 prescan reads 1 KiB; pages with long scripts first declare it later), else uchardet's guess
-(resiliparse `detect_encoding`); labels are mapped as browsers do (WHATWG: latin-1 and ascii
+(resiliparse `detect_encoding`; when its guess does not decode, windows-1252 if that does); labels are mapped as browsers do (WHATWG: latin-1 and ascii
 mean windows-1252). Bytes that still fail decode to U+FFFD and are counted.
 
 Limits: documents over `max_html_bytes` are rejected unparsed (`extract_too_large`): that bounds
@@ -126,6 +126,13 @@ def decode_html(html: bytes, http_charset: str | None) -> tuple[str, str, Litera
     try:
         return html.decode(codec), codec, source, 0
     except UnicodeDecodeError:
+        if source == "detected" and codec != "cp1252":
+            # uchardet says UTF-8 for a mostly-ASCII page with a few Latin-1 bytes; bytes that are
+            # not UTF-8 cannot be UTF-8, and windows-1252 is the browsers' default for such pages.
+            try:
+                return html.decode("cp1252"), "cp1252", source, 0
+            except UnicodeDecodeError:
+                pass
         text = html.decode(codec, errors="replace")
         return text, codec, source, text.count("\ufffd")  # includes any U+FFFD the page itself had
 
