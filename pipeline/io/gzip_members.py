@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 GZIP_MAGIC = b"\x1f\x8b\x08"  # ID1 ID2 and CM=deflate (RFC 1952); every real member starts so
-_CHUNK = 1 << 20  # compressed bytes read per refill
+_CHUNK = 1 << 18  # compressed bytes read per refill
 _PROBE = 1 << 16  # compressed bytes tried when validating a candidate member start
 
 
@@ -80,42 +80,47 @@ def iter_members(
     reaches it, even when it starts past `end`.
     """
     pos = 0 if start == 0 else next_member_start(raw, start, end, expect_prefix)
+    buf = b""  # bytes from `pos` on that were already read (the last member's unused tail)
     while pos is not None:
         if end is not None and pos >= end and _looks_like_member(raw, pos, expect_prefix):
             return
-        raw.seek(pos)
-        if not raw.read(1):
-            return
-        member = _inflate_one(raw, pos, max_bytes)
+        if not buf:
+            raw.seek(pos)
+            buf = raw.read(_CHUNK)
+            if not buf:
+                return
+        member, buf = _inflate_one(raw, pos, buf, max_bytes)
         yield member
         if member.error is None:
             pos += member.size
         elif member.error.startswith("truncated"):
             return
         else:
-            pos = next_member_start(raw, pos + 1, None, expect_prefix)
+            pos, buf = next_member_start(raw, pos + 1, None, expect_prefix), b""
 
 
-def _inflate_one(raw: BinaryIO, pos: int, max_bytes: int) -> Member:
-    raw.seek(pos)
+def _inflate_one(raw: BinaryIO, pos: int, buf: bytes, max_bytes: int) -> tuple[Member, bytes]:
+    """The member at `pos`, whose first bytes are `buf` (the stream is positioned after them),
+    and the bytes read past its end."""
     d = zlib.decompressobj(31)
     out: list[bytes] = []
     kept = 0
     fed = 0
-    first = b""
-    while not d.eof:
-        chunk = raw.read(_CHUNK)
-        if not chunk:
-            return Member(offset=pos, size=fed, data=first[:200], error=f"truncated: gzip member ends after {fed} bytes")
-        if not first:
-            first = chunk[:200]
+    first = buf[:200]
+    chunk = buf
+    while True:
         fed += len(chunk)
         try:
             piece = d.decompress(chunk)
         except zlib.error as e:
-            return Member(offset=pos, size=fed, data=first[:200], error=f"corrupt: {e}")
+            return Member(offset=pos, size=fed, data=first, error=f"corrupt: {e}"), b""
         if kept < max_bytes:
             out.append(piece[: max_bytes - kept])
         kept += len(piece)
-    size = fed - len(d.unused_data)
-    return Member(offset=pos, size=size, data=b"".join(out), too_large=kept > max_bytes)
+        if d.eof:
+            break
+        chunk = raw.read(_CHUNK)
+        if not chunk:
+            return Member(offset=pos, size=fed, data=first, error=f"truncated: gzip member ends after {fed} bytes"), b""
+    rest = d.unused_data
+    return Member(offset=pos, size=fed - len(rest), data=b"".join(out), too_large=kept > max_bytes), rest

@@ -5,17 +5,21 @@ Formats by extension: `.warc.gz` (every record its own gzip member, WARC/1.0 and
 `.warc` (uncompressed), `.warc.wet.gz` / `.wet.gz` (conversion records). ARC is not read: fastwarc
 does not parse it and Common Crawl has written WARC since 2013.
 
-Library: fastwarc (resiliparse's project) parses the records. bench/bench_warc.py on the same
-files (84 MB .warc.gz, 11,240 records, 2 shared cores) measured fastwarc 2.0.1 at ~4.8x warcio
-1.8.1's records/s and MB/s (figures in the docstring of bench/bench_warc.py and the report);
-our member-by-member reader below, which adds gzip framing we control, runs at ~0.9x fastwarc's
-whole-stream speed. fastwarc alone is not enough for bad input: it raises and stops at a corrupt
+Library: fastwarc (resiliparse's project) parses the records. bench/bench_warc.py, same files
+(Debian HTML manuals, 1,792 records; 2 shared cores), whole-file read of every record and body:
+  .warc.gz 9.3 MB: warcio 1.8.1 9.6k rec/s (50 MB/s), fastwarc 2.0.1 22.9k rec/s (119 MB/s, 2.4x);
+  .warc 58.5 MB:   warcio 27k rec/s (892 MB/s),       fastwarc 131k rec/s (4.3 GB/s, 4.8x).
+fastwarc alone is not enough for bad input: it raises and stops at a corrupt
 gzip member and yields a record cut off by the end of the file as if it were whole. So for
 .warc.gz we inflate member by member (pipeline.io.gzip_members) and give each member's bytes to
 fastwarc: a broken member is one dead letter and reading resumes at the next member; the member's
 compressed offset is the record's offset; and a byte range of the file is read by taking the
 members that start in it (`read_warc(..., byte_range=(start, end))`), so one large WARC splits
-across workers. For plain .warc a broken record is a dead letter and ends the file (there are no
+across workers. The price: for .warc.gz our reader runs at 37 MB/s compressed (0.74x warcio,
+0.31x fastwarc's whole-stream read; Python's zlib inflate is 60% of it), still far above what
+HTML extraction consumes (bench_extract). A faster path (fastwarc over the whole stream, the
+member reader only from the last good record after fastwarc raises) is left for later. For plain
+.warc (2.5x warcio) a broken record is a dead letter and ends the file (there are no
 member boundaries to resynchronise on).
 
 Decisions:
