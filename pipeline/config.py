@@ -25,8 +25,23 @@ def _check(cond: bool, key: str, message: str) -> None:
 
 
 @dataclass(frozen=True, kw_only=True)
+class WarcConfig:
+    """WARC/WET input (pipeline.io.warc): which responses become documents."""
+
+    html_types: list[str] = field(default_factory=lambda: ["text/html", "application/xhtml+xml"])
+    # Common Crawl cuts payloads at 1 MiB; a record above this (decompressed) is rejected unread.
+    max_record_bytes: int = 10_000_000
+    excerpt_bytes: int = 200  # how much of a broken record the dead letter keeps
+
+    def __post_init__(self):
+        _check(self.max_record_bytes >= 1, "read.warc.max_record_bytes", "must be >= 1")
+        _check(0 <= self.excerpt_bytes <= 65536, "read.warc.excerpt_bytes", "must be in [0, 65536]")
+        _check(bool(self.html_types) and all("/" in t for t in self.html_types), "read.warc.html_types", "must be a non-empty list of MIME types like text/html")
+
+
+@dataclass(frozen=True, kw_only=True)
 class ReadConfig:
-    format: Literal["auto", "jsonl", "parquet", "text"] = "auto"  # auto: by file extension
+    format: Literal["auto", "jsonl", "parquet", "text", "warc"] = "auto"  # auto: by file extension
     text_field: str = "text"
     id_field: str = "id"  # used as the document id when present, else an id from the location
     source_field: str = "source"
@@ -41,6 +56,7 @@ class ReadConfig:
     # files as runs of row groups of about this size, by several workers. (gzip and zstd streams
     # cannot be entered in the middle: such a file is read by one worker, whatever its size.)
     split_bytes: int = 64 * 2**20
+    warc: WarcConfig = field(default_factory=WarcConfig)
 
     def __post_init__(self):
         _check(self.max_record_bytes >= 1, "read.max_record_bytes", "must be >= 1")
@@ -48,6 +64,73 @@ class ReadConfig:
         _check(0 <= self.excerpt_bytes <= 65536, "read.excerpt_bytes", "must be in [0, 65536]")
         for key in ("text_field", "source_field", "default_source"):
             _check(bool(getattr(self, key)), f"read.{key}", "must not be empty")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractConfig:
+    """HTML to main-content text, for WARC responses (pipeline.text.extract)."""
+
+    # resiliparse_pruned: resiliparse's main-content extraction (DCLM, dolma) after dropping the
+    # elements Mozilla Readability names as boilerplate; trafilatura: FineWeb's settings, ~20x slower.
+    method: Literal["resiliparse", "resiliparse_pruned", "trafilatura"] = "resiliparse_pruned"
+    # Common Crawl truncates payloads at 1 MiB; real pages above 2 MB are mostly data dumps.
+    max_html_bytes: int = 2_000_000
+    # datatrove's extractors default to 0.1 s per document; trafilatura averaged 75 ms a page on
+    # the Debian manuals (66 KB each, bench/bench_extract.py), so 1 s only stops pathological pages.
+    timeout_s: float = 1.0
+    min_chars: int = 1  # fewer non-space characters left is extract_empty
+    batch_size: int = 64
+
+    def __post_init__(self):
+        methods = typing.get_args(typing.get_type_hints(ExtractConfig)["method"])
+        _check(self.method in methods, "extract.method", f"must be one of {list(methods)}, got {self.method!r}")
+        _check(self.max_html_bytes >= 1, "extract.max_html_bytes", "must be >= 1")
+        _check(0 < self.timeout_s <= 600, "extract.timeout_s", f"must be in (0, 600], got {self.timeout_s}")
+        _check(self.min_chars >= 1, "extract.min_chars", "must be >= 1")
+        _check(1 <= self.batch_size <= 100_000, "extract.batch_size", "must be in [1, 100000]")
+
+
+DEFAULT_BLOCKLIST_DIR = "~/.cache/corpusforge/ut1"  # what `python -m pipeline.text.url_blocklist` writes
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrlFilterConfig:
+    """URL blocklists and banned words (datatrove's URLFilter, FineWeb), on documents with an http(s) URL."""
+
+    enabled: bool = True
+    apply: list[str] = field(default_factory=lambda: ["web"])  # sources it gates
+    # Folder of UT1's domains/urls and FineWeb's word lists (`python -m pipeline.text.url_blocklist`);
+    # "": only the lists below. The default folder, when absent, is a start-up warning, not an error.
+    blocklist_dir: str = DEFAULT_BLOCKLIST_DIR
+    domain_lists: list[str] = field(default_factory=list)  # extra files, any Beam filesystem
+    url_lists: list[str] = field(default_factory=list)
+    extra_domains: list[str] = field(default_factory=list)
+    extra_urls: list[str] = field(default_factory=list)
+    banned_words: list[str] = field(default_factory=list)  # added to the folder's lists
+    soft_banned_words: list[str] = field(default_factory=list)
+    banned_subwords: list[str] = field(default_factory=list)
+    soft_word_threshold: int = 2  # FineWeb / datatrove default
+    reject_missing_url: bool = False  # a document without an http(s) URL passes unless this is set
+
+    def __post_init__(self):
+        _check(self.soft_word_threshold >= 1, "url_filter.soft_word_threshold", f"must be >= 1, got {self.soft_word_threshold}")
+        for key in ("domain_lists", "url_lists", "extra_domains", "extra_urls", "banned_words", "soft_banned_words", "banned_subwords"):
+            _check(all(v.strip() for v in getattr(self, key)), f"url_filter.{key}", "must be a list of non-empty strings")
+
+
+@dataclass(frozen=True, kw_only=True)
+class PiiConfig:
+    """Email and public IP addresses replaced by placeholders, as FineWeb does (pipeline.text.pii)."""
+
+    enabled: bool = True
+    apply: list[str] = field(default_factory=lambda: ["web"])  # sources whose text is redacted
+    emails: bool = True
+    ips: bool = True
+    only_public_ips: bool = True  # FineWeb: private / loopback / link-local addresses are not PII
+    batch_size: int = 256
+
+    def __post_init__(self):
+        _check(1 <= self.batch_size <= 100_000, "pii.batch_size", "must be in [1, 100000]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -571,6 +654,9 @@ class OutputConfig:
 class PipelineConfig:
     seed: int = 0  # everything random is a function of (seed, document id)
     read: ReadConfig = field(default_factory=ReadConfig)
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+    url_filter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     language: LanguageConfig = field(default_factory=LanguageConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)

@@ -10,7 +10,9 @@ from apache_beam.io.filesystems import FileSystems
 
 from pipeline import stats as stats_lib
 from pipeline.config import PipelineConfig
+from pipeline.io.parse import WARC_SUFFIXES
 from pipeline.io.read import ReadDocuments
+from pipeline.io.warc import WARC_STAGE
 from pipeline.io.shards import WriteTokenShards
 from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
@@ -35,6 +37,9 @@ from pipeline.stages.quality_classifier import (
 )
 from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
+from pipeline.stages.web import web_steps
+from pipeline.text.domains import domain_of
+from pipeline.text.extract import EXTRACT_STAGE
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
@@ -81,7 +86,8 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         return result.kept
 
     language, quality, qc = cfg.language, cfg.quality, cfg.quality_classifier
-    identify = [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
+    web = [Step(s, getattr(cfg, "extract" if s.stage_id == EXTRACT_STAGE else "pii").batch_size if not hasattr(s, "check") else 0) for s in web_steps(cfg)]
+    identify = web + [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
     rules = [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
     trains_classifier = qc.enabled and not qc.model
     if trains_classifier:  # its negatives are raw web before any quality gate (GPT-3, DCLM): two chains
@@ -183,11 +189,48 @@ class _WriteStats(beam.DoFn):
         yield stats["accounting"]["holds"]
 
 
-def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any]) -> None:
+def _read_events(d):
+    """What a record read counts: its source, and its site when it is a web page."""
+    yield stats_lib.READ, d.source
+    site = _site(d)
+    if site:
+        yield stats_lib.DOMAIN, site, "read"
+
+
+def _rejected_events(r):
+    yield stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang
+    site = _site(r)
+    if site:
+        yield stats_lib.DOMAIN, site, "rejected"
+
+
+def _kept_events(d):
+    yield stats_lib.KEPT, d.source, d.lang
+    site = _site(d)
+    if site:
+        yield stats_lib.DOMAIN, site, "kept"
+
+
+def _site(record) -> str:
+    meta = getattr(record, "metadata", None)
+    if meta and meta.get("domain"):
+        return meta["domain"]
+    url = record.url or ""
+    return domain_of(url) if url.startswith(("http://", "https://")) else ""
+
+
+def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineConfig, run: dict[str, Any], crawl: bool | None = None) -> None:
+    """`crawl`: whether any input is a WARC/WET file (its read-time rejections then get a funnel
+    row, read.warc.v1); None: judged from the input patterns' extensions."""
     started = time.time()  # for the progress lines only; nothing written depends on it
     read = p | "ReadDocuments" >> ReadDocuments(inputs, cfg.read)
     docs, dead = read["documents"], read["dead_letters"]
     stages = apply_stages(docs, cfg)
+    if crawl is None:
+        crawl = any(pattern.lower().endswith(WARC_SUFFIXES) for pattern in inputs)
+    if crawl:
+        stages.rejected.insert(0, read["rejected"])
+        stages.stage_ids.insert(0, WARC_STAGE)
     for name, trained in sorted(stages.models.items()):  # its facts wait for the file, so stats.json comes after it
         stages.facts[name] = trained | f"WriteModel[{name}]" >> WriteTrainedModel(output)
     stages.facts["repeated_ids"] = read["repeated_ids"]
@@ -227,10 +270,10 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     counts = (
         (
             (
-                docs | "CountRead" >> beam.Map(lambda d: (stats_lib.READ, d.source)),
+                ([docs, read["rejected"]] if crawl else [docs]) | "AllRead" >> beam.Flatten() | "CountRead" >> beam.FlatMap(_read_events),
                 dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
-                rejected | "CountRejected" >> beam.Map(lambda r: (stats_lib.REJECTED, r.stage, r.reason, r.source, r.lang)),
-                kept | "CountKept" >> beam.Map(lambda d: (stats_lib.KEPT, d.source, d.lang)),
+                rejected | "CountRejected" >> beam.FlatMap(_rejected_events),
+                kept | "CountKept" >> beam.FlatMap(_kept_events),
                 skipped | "CountSkipped" >> beam.Map(lambda s: (stats_lib.SKIPPED, *s)),
             )
             | "AllEvents" >> beam.Flatten()

@@ -37,6 +37,8 @@ class Document:
     scores: Mapping[str, float] = dataclasses.field(default_factory=FrozenMap)
     metadata: Mapping[str, str] = dataclasses.field(default_factory=FrozenMap)
     record_id: str | None = None  # the id field of the input record, as given (None: it had none)
+    # A web page's body until the extract stage turns it into `text` (then None); never written.
+    html: bytes | None = None
 
     def __post_init__(self):
         # Normalise plain dicts given by callers so every Document's maps are frozen.
@@ -85,6 +87,7 @@ class Rejection:
     reason: str
     detail: str
     text: str | None = None
+    url: str | None = None
 
     @classmethod
     def of(cls, doc: Document, stage: str, reason: Reason, detail: str, keep_text: bool) -> "Rejection":
@@ -96,6 +99,7 @@ class Rejection:
             reason=reason.value,
             detail=detail,
             text=doc.text if keep_text else None,
+            url=doc.url,
         )
 
     def to_row(self) -> dict:

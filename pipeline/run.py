@@ -12,6 +12,7 @@ import sys
 import time
 
 from pipeline.config import ConfigError, PipelineConfig, load_config
+from pipeline.stages.web import check_blocklists
 from schemas import config_sha256
 
 SAMPLE_GLOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "data", "*.jsonl.gz")
@@ -124,11 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         if "://" not in output:
             output = os.path.abspath(output)
         check_models(cfg)
+        cfg, warnings = check_blocklists(cfg)
         options = beam_options(beam_args)
         prepare_output(output, args.overwrite)
     except (ConfigError, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     for rule in unmatched_source_rules(cfg, files):
         print(f"warning: read.source_by_path: {rule!r} matches none of the {len(files):,} input files", file=sys.stderr)
     serial = unsplittable_large_inputs(cfg, files, sizes)
@@ -143,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
     import apache_beam as beam
 
     from pipeline.beam_fixes import flush_threaded_workers_between_elements
+    from pipeline.io.parse import format_of
     from pipeline.graph import build_graph, read_stats
     from pipeline.report import REPORT_FILE
     from pipeline.stats import summary
@@ -152,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     flush_threaded_workers_between_elements()
     print(f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):", flush=True)
     with beam.Pipeline(options=options) as p:
-        build_graph(p, inputs, output, cfg, run_info)
+        build_graph(p, inputs, output, cfg, run_info, crawl=any(format_of(f, cfg.read) == "warc" for f in files))
     stats = read_stats(output)
     print(summary(stats))
     print(f"report: {output}/{REPORT_FILE}")

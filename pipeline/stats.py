@@ -17,6 +17,8 @@ DEAD = "dead"  # ("dead", reason, source)
 REJECTED = "rejected"  # ("rejected", stage, reason, source, lang)
 KEPT = "kept"  # ("kept", source, lang)
 SKIPPED = "skipped"  # ("skipped", stage, rule, lang): a rule with no definition for the language
+DOMAIN = "domain"  # ("domain", site, "read" | "kept" | "rejected"): web pages per site
+TOP_DOMAINS = 100  # sites listed in stats.json, by documents read
 
 
 def build_stats(
@@ -35,6 +37,7 @@ def build_stats(
     rejected_by_source: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     rejected_by_lang: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
     skipped: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
+    domains: dict[str, dict[str, int]] = defaultdict(lambda: {"read": 0, "kept": 0, "rejected": 0})
     for key, n in counts:
         kind = key[0]
         if kind == READ:
@@ -52,6 +55,8 @@ def build_stats(
         elif kind == SKIPPED:
             _, stage, rule, lang = key
             skipped[stage][rule][lang or "unknown"] += n
+        elif kind == DOMAIN:
+            domains[key[1]][key[2]] += n
         else:
             raise ValueError(f"unknown count key {key!r}")
 
@@ -108,6 +113,9 @@ def build_stats(
             for s in sorted(set(read_by_source) | set(kept_by_source))
         },
         "kept_by_language": dict(sorted(kept_by_lang.items(), key=lambda kv: (-kv[1], kv[0]))),
+        # The sites with the most pages read (documents with an http(s) URL): read, kept, rejected.
+        "domains": dict(sorted(domains.items(), key=lambda kv: (-kv[1]["read"], kv[0]))[:TOP_DOMAINS]),
+        "domains_total": len(domains),
         "files": {name: sorted(fs, key=lambda f: f["path"]) for name, fs in sorted(files.items())},
     }
 

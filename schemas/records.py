@@ -48,6 +48,7 @@ REJECTION_SCHEMA = _with_version(
             pa.field("reason", pa.string(), nullable=False),  # a member of the stage's Reason enum
             pa.field("detail", pa.string(), nullable=False),  # short, human-readable: the measured value
             pa.field("text", pa.string()),  # only when output.rejected_text is on
+            pa.field("url", pa.string()),  # the document's URL (or input location), to trace a rejected page
         ]
     ),
     "rejection",

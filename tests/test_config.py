@@ -67,7 +67,7 @@ language:
 def test_unknown_top_level_key():
     msg = error_of("sede: 1\n")
     assert msg.startswith("sede: unknown key (known: ")
-    assert msg == "sede: unknown key (known: dedup, language, mixture, output, perplexity, quality, quality_classifier, read, seed, tokenizer, toxicity)"
+    assert msg == "sede: unknown key (known: dedup, extract, language, mixture, output, perplexity, pii, quality, quality_classifier, read, seed, tokenizer, toxicity, url_filter)"
 
 
 def test_unknown_nested_key():
@@ -165,10 +165,10 @@ def test_invalid_yaml(text):
 
 
 def test_format_literal():
-    for fmt in ("auto", "jsonl", "parquet", "text"):
+    for fmt in ("auto", "jsonl", "parquet", "text", "warc"):
         assert load_config(text=f"read:\n  format: {fmt}\n").read.format == fmt
     assert error_of("read:\n  format: csv\n") == (
-        "read.format: must be one of ['auto', 'jsonl', 'parquet', 'text'], got 'csv'"
+        "read.format: must be one of ['auto', 'jsonl', 'parquet', 'text', 'warc'], got 'csv'"
     )
     assert error_of("read:\n  format: JSONL\n").startswith("read.format: must be one of")
 

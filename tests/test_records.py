@@ -172,6 +172,7 @@ def test_rejection_of_a_document():
         "reason": "too_short",
         "detail": "3 words",
         "text": "some text",
+        "url": "http://x",  # so a rejected page can be traced
     }
     assert type(r.reason) is str
     assert Rejection.of(doc, "lang.v1", _Why.TOO_SHORT, "3 words", keep_text=False).text is None

@@ -5,6 +5,7 @@ lets the run check `read = kept + rejected + dead letters`. A file that cannot b
 or the unreadable rest of a cut-off file, counts as one record.
 """
 
+import dataclasses
 import fnmatch
 import hashlib
 import json
@@ -16,7 +17,7 @@ import pyarrow.parquet as pq
 
 from pipeline.config import ReadConfig
 from pipeline.io.decompress import READ_SIZE, CorruptStream, TruncatedStream, compression_of, decompressed_chunks
-from pipeline.records import DeadLetter, Document, Reason
+from pipeline.records import DeadLetter, Document, Reason, Rejection
 
 READER_STAGE = "read.v1"
 
@@ -66,10 +67,15 @@ def make_doc_id(rel_path: str, ordinal: int | None) -> str:
     return hashlib.blake2b(key.encode("utf-8"), digest_size=12).hexdigest()
 
 
+WARC_SUFFIXES = (".warc", ".warc.gz", ".wet.gz")  # ".warc.wet.gz" ends in ".wet.gz"
+
+
 def format_of(path: str, cfg: ReadConfig) -> str | None:
     if cfg.format != "auto":
         return cfg.format
     lower = path.lower()
+    if lower.endswith(WARC_SUFFIXES):
+        return "warc"
     for suffix in (".gz", ".gzip", ".zst", ".zstd"):
         if lower.endswith(suffix):
             lower = lower[: -len(suffix)]
@@ -105,11 +111,14 @@ def excerpt(data: bytes, limit: int) -> str:
     return data[:limit].decode("utf-8", errors="backslashreplace")
 
 
-def read_file(raw: BinaryIO, f: InputFile, cfg: ReadConfig) -> Iterator[Document | DeadLetter]:
-    """All records of one opened file (raw, still compressed bytes)."""
+def read_file(raw: BinaryIO, f: InputFile, cfg: ReadConfig) -> Iterator[Document | DeadLetter | Rejection]:
+    """All records of one opened file (raw, still compressed bytes). A Rejection is a record read
+    and refused at once (a WARC response that is not an HTML page)."""
     fmt = format_of(f.path, cfg)
     path_source = source_from_path(f.path, cfg)
-    if fmt == "jsonl":
+    if fmt == "warc":
+        yield from _read_warc(raw, f, cfg, path_source)
+    elif fmt == "jsonl":
         yield from _read_jsonl(raw, f, cfg, path_source)
     elif fmt == "parquet":
         yield from _read_parquet(raw, f, cfg, path_source)
@@ -129,7 +138,7 @@ def _dead(location: str, reason: ReadReason, detail: str, raw: bytes, source: st
 def _lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes, ReadReason | None, str]]:
     """(line number, bytes, problem, detail). Oversize lines are cut to max_bytes and skipped past."""
     line_no = 0
-    pending = b""
+    pending = pending_head = b""  # pending_head: the first max_bytes of a line known to be too large
     oversize = 0  # bytes seen so far of a line already known to be too large
     try:
         for chunk in chunks:
@@ -309,6 +318,25 @@ def _batch_rows(batch: pa.RecordBatch) -> Iterator[dict | UnicodeDecodeError]:
             yield batch.slice(i, 1).to_pylist()[0]
         except UnicodeDecodeError as e:
             yield e
+
+
+# ---------------------------------------------------------------- WARC and WET
+
+
+def _read_warc(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -> Iterator[Document | DeadLetter | Rejection]:
+    """Status-200 HTML responses (their body kept for the extract stage) and WET conversions
+    become documents with the record's id; other responses, rejections; broken records, dead letters."""
+    from pipeline.io.warc import ReadRejection, WarcDocument, read_warc  # fastwarc, only for crawl inputs
+
+    byte_range = None if f.end is None else (f.start, f.end)
+    for item in read_warc(raw, f.path, f.rel_path, cfg.warc, byte_range=byte_range):
+        if isinstance(item, WarcDocument):
+            meta = item.metadata() | ({"http_charset": item.charset} if item.charset else {})
+            yield Document(id=item.id, text=item.text or "", source=path_source, url=item.url or item.location, metadata=meta, record_id=item.id, html=item.html)
+        elif isinstance(item, ReadRejection):
+            yield item.to_rejection(path_source)
+        else:
+            yield dataclasses.replace(item, source=item.source or path_source)
 
 
 # ---------------------------------------------------------------- plain text files

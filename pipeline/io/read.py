@@ -1,5 +1,7 @@
 """ReadDocuments: input globs -> Documents and DeadLetters, through Beam's filesystems."""
 
+from typing import Any
+
 import apache_beam as beam
 from apache_beam.io import fileio
 from apache_beam.io.filesystem import CompressionTypes
@@ -10,9 +12,10 @@ from pipeline.config import ReadConfig
 from pipeline.io.unique_ids import MakeIdsUnique
 from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
 from pipeline.io.split import plan_parts
-from pipeline.records import DeadLetter
+from pipeline.records import DeadLetter, Rejection
 
 DEAD = "dead_letters"
+READ_REJECTED = "read_rejections"
 _GLOB_CHARS = "*?["
 
 
@@ -48,14 +51,20 @@ class _ReadFile(beam.DoFn):
 
     def setup(self):
         self._docs = Metrics.counter(READER_STAGE, "documents")
-        self._dead = {r.value: Metrics.counter(READER_STAGE, r.value) for r in ReadReason}
+        self._dead: dict[str, Any] = {}
+
+    def _count_dead(self, reason: str) -> None:
+        counter = self._dead.get(reason)
+        if counter is None:  # the readers' reasons (JSONL, Parquet, WARC...) as they occur
+            counter = self._dead[reason] = Metrics.counter(READER_STAGE, reason)
+        counter.inc()
 
     def process(self, f: InputFile):
         path = f.path
         try:
             raw = FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED)
         except Exception as e:  # noqa: BLE001 - a file we cannot open is bad input, not a bug
-            self._dead[ReadReason.UNREADABLE_FILE.value].inc()
+            self._count_dead(ReadReason.UNREADABLE_FILE.value)
             yield beam.pvalue.TaggedOutput(
                 DEAD,
                 DeadLetter(
@@ -70,8 +79,10 @@ class _ReadFile(beam.DoFn):
         with raw:
             for record in read_file(raw, f, self._cfg):
                 if isinstance(record, DeadLetter):
-                    self._dead[record.reason].inc()
+                    self._count_dead(record.reason)
                     yield beam.pvalue.TaggedOutput(DEAD, record)
+                elif isinstance(record, Rejection):
+                    yield beam.pvalue.TaggedOutput(READ_REJECTED, record)
                 else:
                     self._docs.inc()
                     yield record
@@ -81,7 +92,9 @@ class ReadDocuments(beam.PTransform):
     """Matches the patterns at run time, cuts large plain JSONL and Parquet files into parts
     (pipeline.io.split), and reads each part on one worker; parts spread out over workers by a
     Reshuffle. Returns {"documents": ..., "dead_letters": ..., "repeated_ids": a
-    singleton {"ids", "documents"}}; document ids are unique in the run (pipeline.io.unique_ids)."""
+    singleton {"ids", "documents"}, "rejected": records refused as they are read (WARC responses
+    that are not HTML pages, stage read.warc.v1)}; document ids are unique in the run
+    (pipeline.io.unique_ids)."""
 
     def __init__(self, patterns: list[str], cfg: ReadConfig):
         super().__init__()
@@ -99,7 +112,7 @@ class ReadDocuments(beam.PTransform):
             | "Distinct" >> beam.Distinct()
             | "Plan" >> beam.FlatMap(lambda f, cfg: plan_parts(f[0], f[1], relative_to(f[0], root), cfg), self._cfg)
             | "Spread" >> beam.Reshuffle()
-            | "Read" >> beam.ParDo(_ReadFile(self._cfg)).with_outputs(DEAD, main="documents")
+            | "Read" >> beam.ParDo(_ReadFile(self._cfg)).with_outputs(DEAD, READ_REJECTED, main="documents")
         )
         documents, repeated = out.documents | "UniqueIds" >> MakeIdsUnique()
-        return {"documents": documents, "dead_letters": out[DEAD], "repeated_ids": repeated}
+        return {"documents": documents, "dead_letters": out[DEAD], "rejected": out[READ_REJECTED], "repeated_ids": repeated}

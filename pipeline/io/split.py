@@ -7,7 +7,9 @@ counting newlines (bytes.count, ~GB/s), to give each part the number of lines be
 pass is sequential; the parsing it spreads out costs ~100x more per byte.
 Parquet: parts are runs of whole row groups of about `split_bytes`, from the footer alone.
 gzip and zstd: a stream cannot be entered in the middle; such a file is one part, whatever its
-size (pipeline.run warns about large ones).
+size (pipeline.run warns about large ones). Except .warc.gz, where every record is a gzip member
+of its own: parts are plain byte ranges, and a part reads the members that start inside it
+(pipeline.io.gzip_members).
 """
 
 from typing import Iterator
@@ -22,7 +24,10 @@ from pipeline.io.parse import InputFile, format_of
 
 
 def splittable(path: str, cfg: ReadConfig) -> bool:
-    return format_of(path, cfg) in ("jsonl", "parquet") and compression_of(path) == "none"
+    fmt = format_of(path, cfg)
+    if fmt == "warc":  # every record its own gzip member: ranges start at member boundaries
+        return path.lower().endswith(".gz")
+    return fmt in ("jsonl", "parquet") and compression_of(path) == "none"
 
 
 def plan_parts(path: str, size: int, rel_path: str, cfg: ReadConfig) -> list[InputFile]:
@@ -31,6 +36,8 @@ def plan_parts(path: str, size: int, rel_path: str, cfg: ReadConfig) -> list[Inp
     whole = [InputFile(path=path, rel_path=rel_path)]
     if size <= cfg.split_bytes or not splittable(path, cfg):
         return whole
+    if format_of(path, cfg) == "warc":  # plain byte ranges: the reader takes the members that start in its range
+        return [InputFile(path=path, rel_path=rel_path, start=a, end=min(a + cfg.split_bytes, size)) for a in range(0, size, cfg.split_bytes)]
     try:
         with FileSystems.open(path, compression_type=CompressionTypes.UNCOMPRESSED) as raw:
             if format_of(path, cfg) == "jsonl":

@@ -41,8 +41,9 @@ from urllib.parse import urlsplit
 
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-from pipeline.config import ConfigError
+from pipeline.config import WarcConfig
 from pipeline.io.gzip_members import iter_members
+from pipeline.text.domains import domain_of
 from pipeline.records import DeadLetter, Reason, Rejection
 
 WARC_STAGE = "read.warc.v1"
@@ -61,22 +62,6 @@ class WarcReason(Reason):
     CORRUPT_GZIP = "warc_corrupt_gzip"
     BAD_HEADERS = "warc_bad_headers"
     UNKNOWN_FORMAT = "warc_unknown_format"
-
-
-@dataclass(frozen=True, kw_only=True)
-class WarcConfig:
-    html_types: tuple[str, ...] = ("text/html", "application/xhtml+xml")
-    # Common Crawl cuts payloads at 1 MiB; a record above this (decompressed) is rejected unread.
-    max_record_bytes: int = 10_000_000
-    excerpt_bytes: int = 200  # how much of a broken record the dead letter keeps
-
-    def __post_init__(self):
-        if self.max_record_bytes < 1:
-            raise ConfigError("warc.max_record_bytes: must be >= 1")
-        if not 0 <= self.excerpt_bytes <= 65536:
-            raise ConfigError("warc.excerpt_bytes: must be in [0, 65536]")
-        if not self.html_types or not all(isinstance(t, str) and "/" in t for t in self.html_types):
-            raise ConfigError("warc.html_types: must be a non-empty list of MIME types like text/html")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -107,7 +92,7 @@ class ReadRejection:
     detail: str
 
     def to_rejection(self, source: str) -> Rejection:
-        return Rejection(doc_id=self.id, source=source, lang=None, stage=WARC_STAGE, reason=self.reason.value, detail=self.detail)
+        return Rejection(doc_id=self.id, source=source, lang=None, stage=WARC_STAGE, reason=self.reason.value, detail=self.detail, url=self.url or None)
 
 
 WarcItem = WarcDocument | ReadRejection | DeadLetter
@@ -125,14 +110,6 @@ def warc_format(path: str) -> Literal["warc.gz", "warc"] | None:
 def record_uuid(record_id: str) -> str:
     rid = record_id.strip().strip("<>")
     return rid.removeprefix("urn:uuid:")
-
-
-def domain_of(url: str) -> str:
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")
 
 
 def read_warc(

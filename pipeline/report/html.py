@@ -52,6 +52,7 @@ def render(stats: dict[str, Any], data: ReportData) -> str:
     sections = [
         ("funnel", "Funnel", _funnel(stats, data)),
         ("rejections", "Rejections", _rejections(stats)),
+        *([("sites", "Sites", _sites(stats))] if stats.get("domains") else []),
         ("scores", "Score distributions", _scores(data, {"config": config, "facts": facts})),
         *([("classifier", "Quality classifier", _classifier(facts["quality_classifier"]))] if facts.get("quality_classifier") else []),
         ("mixture", "Mixture", _mixture(facts, config)),
@@ -97,6 +98,15 @@ def _figure(svg_text: str, caption: str = "", note: str = "", wide: bool = False
 
 def _pct(part: float, whole: float) -> str:
     return f"{100.0 * part / whole:.1f}%" if whole else "0.0%"
+
+
+def _sites(stats: dict[str, Any]) -> str:
+    """The sites with the most pages read (documents with an http(s) URL), and what became of them."""
+    sites = stats["domains"]
+    rows = [[site, f"{v['read']:,}", f"{v['kept']:,}", f"{v['rejected']:,}", _pct(v["kept"], v["read"])] for site, v in sites.items()]
+    total = stats.get("domains_total", len(sites))
+    note = f'<p class="note">{len(sites):,} of {total:,} sites, by pages read; a page rejected at the read (a redirect, an image) counts as read.</p>'
+    return note + _table(["site", "read", "kept", "rejected", "kept share"], rows)
 
 
 def _funnel(stats: dict[str, Any], data: ReportData) -> str:

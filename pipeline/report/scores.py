@@ -26,6 +26,8 @@ from pipeline.stages.quality_classifier import SCORE as CLASSIFIER_SCORE
 from pipeline.stages.quality_classifier import SCORE_STAGE as CLASSIFIER_STAGE
 from pipeline.stages.toxicity import DENSITY, MATCHES, PROB
 from pipeline.stages.toxicity import SCORE_STAGE as TOXICITY_STAGE
+from pipeline.text.extract import EXTRACT_STAGE
+from pipeline.text.pii import PII_STAGE
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 
 LANG_SCORE = "lang_score"  # Document.lang_score, not a key of Document.scores
@@ -102,6 +104,11 @@ _GR, _GQ, _C4, _FW, _CODE = gopher_repetition.STAGE_ID, gopher_quality.STAGE_ID,
 _R, _QL, _C, _F, _K = (f"config.quality.{f}." for f in ("gopher_repetition", "gopher_quality", "c4", "fineweb", "code"))
 
 SCORES: tuple[Score, ...] = (
+    # Web pages (WARC responses): what extraction left, and what redaction replaced.
+    Score(f"{EXTRACT_STAGE}:chars", "characters extracted from the HTML", EXTRACT_STAGE, COUNT_LOG, ("config.extract.min_chars",),
+          note="pages read from WARC responses"),
+    Score(f"{PII_STAGE}:emails", "email addresses redacted", PII_STAGE, integers(0, 20), note="pii.apply sources"),
+    Score(f"{PII_STAGE}:ips", "public IP addresses redacted", PII_STAGE, integers(0, 20), note="pii.apply sources"),
     Score(LANG_SCORE, "language confidence (fastText lid.176)", IDENTIFY_STAGE, FRACTION,
           ("config.language.threshold", "config.language.thresholds.*"),
           note="every document read; code is exempt from the gate (language.exempt_sources)"),
@@ -157,6 +164,7 @@ SCORES: tuple[Score, ...] = (
 )
 
 SECTIONS = (  # heading of each group of histograms: the score key's prefix
+    ("extract.", "Web pages"),
     (LANG_SCORE, "Language identification"),
     (_GR + ":", "Quality: Gopher repetition"),
     (_GQ + ":", "Quality: Gopher quality"),

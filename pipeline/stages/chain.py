@@ -31,9 +31,10 @@ HIST, VOL, SKIP = "hist", "vol", "skip"
 
 
 class Step(NamedTuple):
-    """One link of a chain: an annotator (with the batch size of its calls) or a gate."""
+    """One link of a chain: an annotator (with the batch size of its calls), a gate, or a
+    selector: select(docs) -> [(document as kept, Verdict)], a gate that may rewrite what it keeps."""
 
-    stage: Any  # an Annotator (annotate) or a Gate (check); see pipeline.stages.base
+    stage: Any  # an Annotator (annotate), a Gate (check) or a selector (select); see pipeline.stages.base
     batch_size: int = 0  # annotators only
 
 
@@ -94,14 +95,15 @@ class _RunChain(beam.DoFn):
             stage = step.stage
             if hasattr(stage, "annotate"):
                 docs = self._annotate(step, docs, side)
-                for doc in docs:
-                    for key, n in self._histogram(doc, stage.stage_id):
-                        hist = (HIST, *key)
-                        counts[hist] = counts.get(hist, 0) + n
+                self._add_histograms(counts, docs, stage.stage_id)
                 continue
             kept, kept_chars = [], []
-            for doc in docs:
-                verdict = stage.check(doc)
+            # A gate decides one document at a time; a selector (e.g. HTML extraction) may also
+            # rewrite the documents it keeps, and works on the whole batch.
+            judged = stage.select(docs) if hasattr(stage, "select") else [(doc, stage.check(doc)) for doc in docs]
+            if len(judged) != len(docs):  # a bug in the stage, never bad input: fail the bundle
+                raise RuntimeError(f"{stage.stage_id}: select returned {len(judged)} verdicts for {len(docs)} docs")
+            for doc, verdict in judged:
                 for rule in verdict.skipped:
                     skip = (SKIP, stage.stage_id, rule, doc.lang)
                     counts[skip] = counts.get(skip, 0) + 1
@@ -111,11 +113,19 @@ class _RunChain(beam.DoFn):
                     continue
                 self._count(stage.stage_id, verdict.reason.value, 1)
                 yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, stage.stage_id, verdict.reason, verdict.detail, self._keep_text))
+            if hasattr(stage, "select"):  # a selector's scores (e.g. extracted length) describe what it kept
+                self._add_histograms(counts, kept, stage.stage_id)
             self._count(stage.stage_id, "kept", len(kept))
             counts[(VOL, stage.stage_id)] = (len(docs), sum(left), len(kept), sum(kept_chars))
             docs, left = kept, kept_chars
         yield beam.pvalue.TaggedOutput(REPORT, counts)
         yield from docs
+
+    def _add_histograms(self, counts: dict, docs: list, stage_id: str) -> None:
+        for doc in docs:
+            for key, n in self._histogram(doc, stage_id):
+                hist = (HIST, *key)
+                counts[hist] = counts.get(hist, 0) + n
 
     def _annotate(self, step: Step, docs: list, side) -> list:
         out = []

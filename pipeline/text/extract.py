@@ -40,7 +40,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
 from resiliparse.parse.html import HTMLTree
 
-from pipeline.config import ConfigError
+from pipeline.config import ExtractConfig
 from pipeline.records import Reason
 
 EXTRACT_STAGE = "extract.html.v1"
@@ -50,27 +50,6 @@ class ExtractReason(Reason):
     EMPTY = "extract_empty"
     TIMEOUT = "extract_timeout"
     TOO_LARGE = "extract_too_large"
-
-
-@dataclass(frozen=True, kw_only=True)
-class ExtractConfig:
-    method: Literal["resiliparse", "resiliparse_pruned", "trafilatura"] = "resiliparse_pruned"
-    # Common Crawl truncates payloads at 1 MiB; real pages above 2 MB are mostly data dumps.
-    max_html_bytes: int = 2_000_000
-    # datatrove's extractors default to 0.1 s per document; trafilatura averaged 75 ms a page on
-    # the Debian manuals (66 KB each, bench/bench_extract.py), so 1 s only stops pathological pages.
-    timeout_s: float = 1.0
-    min_chars: int = 1  # fewer non-space characters left is extract_empty
-
-    def __post_init__(self):
-        if self.method not in ("resiliparse", "resiliparse_pruned", "trafilatura"):
-            raise ConfigError(f"extract.method: must be resiliparse, resiliparse_pruned or trafilatura, got {self.method!r}")
-        if self.max_html_bytes < 1:
-            raise ConfigError("extract.max_html_bytes: must be >= 1")
-        if not 0 < self.timeout_s <= 600:
-            raise ConfigError(f"extract.timeout_s: must be in (0, 600], got {self.timeout_s}")
-        if self.min_chars < 1:
-            raise ConfigError("extract.min_chars: must be >= 1")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -22,7 +22,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from pipeline.config import ConfigError
+from pipeline.config import PiiConfig
 
 PII_STAGE = "extract.pii.v1"
 
@@ -41,18 +41,6 @@ _IP = re.compile(r"(?<![\w.:])(?:" + _IPV4 + r"(?!\w|\.\d)|" + _IPV6 + r"(?![\w:
 EMAIL_PLACEHOLDERS = ("email@example.com", "firstname.lastname@example.org")
 IPV4_PLACEHOLDERS = ("22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168")
 IPV6_PLACEHOLDERS = ("2001:db8::1", "2001:db8::2", "2001:db8::3")
-
-
-@dataclass(frozen=True, kw_only=True)
-class PiiConfig:
-    emails: bool = True
-    ips: bool = True
-    only_public_ips: bool = True  # FineWeb: private / loopback / link-local addresses are not PII
-
-    def __post_init__(self):
-        for key in ("emails", "ips", "only_public_ips"):
-            if not isinstance(getattr(self, key), bool):
-                raise ConfigError(f"pii.{key}: must be true or false")
 
 
 @dataclass(frozen=True)

@@ -23,16 +23,14 @@ comments. `python -m pipeline.text.url_blocklist` writes the UT1 and FineWeb lis
 
 import os
 import re
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import ahocorasick
 
-from pipeline.config import ConfigError
+from pipeline.config import ConfigError, UrlFilterConfig
 from pipeline.records import Reason
 
 URL_STAGE = "extract.url_filter.v1"
-DEFAULT_BLOCKLIST_DIR = os.path.join(os.path.expanduser("~"), ".cache", "corpusforge", "ut1")
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")
 
 
@@ -43,29 +41,6 @@ class UrlReason(Reason):
     SOFT_BANNED_WORDS = "url_soft_banned_words"
     BANNED_SUBWORD = "url_banned_subword"
     NO_URL = "url_missing"
-
-
-@dataclass(frozen=True, kw_only=True)
-class UrlFilterConfig:
-    # Folder written by `python -m pipeline.text.url_blocklist`; "" uses only the lists below.
-    blocklist_dir: str = DEFAULT_BLOCKLIST_DIR
-    domain_lists: list[str] = field(default_factory=list)  # extra files
-    url_lists: list[str] = field(default_factory=list)
-    extra_domains: list[str] = field(default_factory=list)
-    extra_urls: list[str] = field(default_factory=list)
-    banned_words: list[str] = field(default_factory=list)  # added to the folder's lists
-    soft_banned_words: list[str] = field(default_factory=list)
-    banned_subwords: list[str] = field(default_factory=list)
-    soft_word_threshold: int = 2  # FineWeb / datatrove default
-    reject_missing_url: bool = False  # a document without a URL passes unless this is set
-
-    def __post_init__(self):
-        if self.soft_word_threshold < 1:
-            raise ConfigError(f"url_filter.soft_word_threshold: must be >= 1, got {self.soft_word_threshold}")
-        for key in ("domain_lists", "url_lists", "extra_domains", "extra_urls", "banned_words", "soft_banned_words", "banned_subwords"):
-            value = getattr(self, key)
-            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-                raise ConfigError(f"url_filter.{key}: must be a list of non-empty strings")
 
 
 def normalize(text: str) -> str:

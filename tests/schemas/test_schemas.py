@@ -329,7 +329,7 @@ def test_rejection_row_builds_a_table():
         table = pa.Table.from_pylist([r.to_row()], schema=REJECTION_SCHEMA)
         assert table.schema == REJECTION_SCHEMA
         assert table.to_pylist() == [
-            {"doc_id": "d", "source": "books", "lang": "fr", "stage": "quality.v1", "reason": "too_short", "detail": "2 words", "text": text}
+            {"doc_id": "d", "source": "books", "lang": "fr", "stage": "quality.v1", "reason": "too_short", "detail": "2 words", "text": text, "url": None}
         ]
     assert list(REJECTION_SCHEMA.names) == list(r.to_row())
 

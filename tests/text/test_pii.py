@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import ConfigError
+from pipeline.config import load_config, ConfigError
 from pipeline.text.pii import EMAIL_PLACEHOLDERS, IPV4_PLACEHOLDERS, IPV6_PLACEHOLDERS, PiiConfig, redact, redact_batch
 
 CFG = PiiConfig()
@@ -46,5 +46,5 @@ def test_switches_and_scores():
     assert redact(text, PiiConfig(ips=False)).text.endswith("8.8.8.8 10.1.1.1")
     assert redact(text, PiiConfig(only_public_ips=False)).ips == 2
     assert redact(text, CFG).scores("extract.pii.v1") == {"extract.pii.v1:emails": 1.0, "extract.pii.v1:ips": 1.0}
-    with pytest.raises(ConfigError, match="pii.emails"):
-        PiiConfig(emails="yes")
+    with pytest.raises(ConfigError, match="pii.emails: expected true or false"):
+        load_config(text="pii:\n  emails: yes please\n")
