@@ -81,8 +81,19 @@ def run_pipeline(inputs: list[str], dedup: bool) -> dict:
     with open(config, "w") as f:
         f.write(CONFIG + ("" if dedup else "dedup: {methods: []}\n"))
     output = os.path.join(WORK, "run")
-    cmd = [sys.executable, "-m", "pipeline.run", "--runner=DirectRunner", "--direct_num_workers=1",
-           "--direct_running_mode=in_memory", "--output", output, "--overwrite", "--config", config]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.run",
+        "--runner=DirectRunner",
+        "--direct_num_workers=1",
+        "--direct_running_mode=in_memory",
+        "--output",
+        output,
+        "--overwrite",
+        "--config",
+        config,
+    ]
     for path in inputs:
         cmd += ["--input", path]
     log = open(os.path.join(WORK, "run.log"), "w+")
@@ -113,8 +124,11 @@ def main() -> None:
     one, one_mb = build_corpus("x1", 1, near=False)
     near, near_mb = build_corpus(f"x{args.copies}-near", args.copies, near=True)
     exact, exact_mb = build_corpus(f"x{args.exact_copies}-exact", args.exact_copies, near=False)
-    corpora = [("1x sample", one, one_mb, True), (f"{args.copies}x perturbed (near duplicates)", near, near_mb, True),
-               (f"{args.exact_copies}x verbatim (exact duplicates)", exact, exact_mb, not args.skip_exact_baseline)]
+    corpora = [
+        ("1x sample", one, one_mb, True),
+        (f"{args.copies}x perturbed (near duplicates)", near, near_mb, True),
+        (f"{args.exact_copies}x verbatim (exact duplicates)", exact, exact_mb, not args.skip_exact_baseline),
+    ]
     rows = []
     for label, folder, mb, baseline in corpora:
         with_dedup = run_pipeline([folder], dedup=True)
@@ -127,13 +141,18 @@ def main() -> None:
         "- runs: `python -m pipeline.run --runner=DirectRunner --direct_num_workers=1 --direct_running_mode=in_memory`, "
         "config: no quality family, every language kept (read + langid + dedup + write); baseline: the same with `dedup: {methods: []}`",
         "- one run per cell, each a fresh process; peak RSS = the child's ru_maxrss (os.wait4)",
-        "", "| corpus | docs | MB text | wall s, dedup | wall s, no dedup | dedup's share s | dedup MB/s | peak RSS MiB, dedup | peak RSS MiB, no dedup | dropped per stage (of docs in) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+        "",
+        "| corpus | docs | MB text | wall s, dedup | wall s, no dedup | dedup's share s | dedup MB/s | peak RSS MiB, dedup | peak RSS MiB, no dedup | dropped per stage (of docs in) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for label, mb, d, n in rows:
         share = d["seconds"] - n["seconds"] if n else None
         stages = ", ".join(f"{name} {dropped:,} of {n_in:,}" for name, (n_in, dropped) in d["counts"].items())
-        out.append(f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | {n['seconds']:.1f} | {share:.1f} | {mb / share:.2f} | "
-                   if n else f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | - | - | - | ")
+        out.append(
+            f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | {n['seconds']:.1f} | {share:.1f} | {mb / share:.2f} | "
+            if n
+            else f"| {label} | {d['read']:,} | {mb:.1f} | {d['seconds']:.1f} | - | - | - | "
+        )
         out[-1] += f"{d['rss']:,.0f} | {n['rss']:,.0f} | {stages} |" if n else f"{d['rss']:,.0f} | - | {stages} |"
     write_report(RESULTS, "\n".join(out) + "\n")
 

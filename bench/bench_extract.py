@@ -99,15 +99,27 @@ def main(argv=None) -> int:
         build(folder, args.scratch, max(args.pages, 4))
         sets["larger set"] = load(folder)
     lines = header("HTML extraction: quality and throughput", command_line("bench.bench_extract", ap, args), ("resiliparse", "trafilatura", "lxml"))
-    lines += ["", "## Quality", "", "Targets (issue 15): opening paragraph found >= 95% of pages, navigation/footer left <= 5%.", "",
-              "| pages | extractor | opening found | nav/footer left | first misses |", "|---|---|---:|---:|---|"]
+    lines += [
+        "",
+        "## Quality",
+        "",
+        "Targets (issue 15): opening paragraph found >= 95% of pages, navigation/footer left <= 5%.",
+        "",
+        "| pages | extractor | opening found | nav/footer left | first misses |",
+        "|---|---|---:|---:|---|",
+    ]
     for label, (docs, pages, _) in sets.items():
         lines += quality_rows(label, docs, pages)
     label, (docs, pages, data) = list(sets.items())[-1]
     mb = sum(len(d.html) for d in docs) / 1e6
     best = best_of_each(args.repeat, {name: (lambda fn=fn: [fn(d.html, d.charset) for d in docs]) for name, fn in EXTRACTORS.items()})
-    lines += ["", f"## Throughput ({label}: {len(docs)} pages, {mb:.1f} MB of HTML, one thread)", "",
-              "| extractor | seconds | pages/s | MB/s | vs trafilatura |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"## Throughput ({label}: {len(docs)} pages, {mb:.1f} MB of HTML, one thread)",
+        "",
+        "| extractor | seconds | pages/s | MB/s | vs trafilatura |",
+        "|---|---:|---:|---:|---:|",
+    ]
     base = best["trafilatura (FineWeb settings)"]
     for name, secs in best.items():
         lines.append(f"| {name} | {secs:.3f} | {len(docs) / secs:,.0f} | {mb / secs:.2f} | {base / secs:.1f}x |")
@@ -117,16 +129,30 @@ def main(argv=None) -> int:
             for item in read_warc(io.BytesIO(data), "crawl.warc.gz", "crawl.warc.gz", WarcConfig()):
                 if isinstance(item, WarcDocument):
                     fn(item.html, item.charset)
+
         return run
 
-    e2e = best_of_each(args.repeat, {"ours": warc_to_text(EXTRACTORS["ours (resiliparse + pruning)"]),
-                                     "fastwarc reader + trafilatura": warc_to_text(EXTRACTORS["trafilatura (FineWeb settings)"])})
-    lines += ["", f"## WARC -> text ({label}: {len(data) / 1e6:.1f} MB .warc.gz, every HTML response)", "",
-              "| pipeline | seconds | MB/s (compressed) | vs trafilatura |", "|---|---:|---:|---:|"]
+    e2e = best_of_each(
+        args.repeat,
+        {
+            "ours": warc_to_text(EXTRACTORS["ours (resiliparse + pruning)"]),
+            "fastwarc reader + trafilatura": warc_to_text(EXTRACTORS["trafilatura (FineWeb settings)"]),
+        },
+    )
+    lines += [
+        "",
+        f"## WARC -> text ({label}: {len(data) / 1e6:.1f} MB .warc.gz, every HTML response)",
+        "",
+        "| pipeline | seconds | MB/s (compressed) | vs trafilatura |",
+        "|---|---:|---:|---:|",
+    ]
     for name, secs in e2e.items():
         lines.append(f"| {name} | {secs:.3f} | {len(data) / 1e6 / secs:.2f} | {e2e['fastwarc reader + trafilatura'] / secs:.1f}x |")
-    lines += ["", "datatrove's own WarcReader + Trafilatura (bench/.venv-datatrove) was not run here; its reader is warcio,",
-              "which bench_warc measures at 0.4x fastwarc, so the trafilatura row above is an upper bound for it."]
+    lines += [
+        "",
+        "datatrove's own WarcReader + Trafilatura (bench/.venv-datatrove) was not run here; its reader is warcio,",
+        "which bench_warc measures at 0.4x fastwarc, so the trafilatura row above is an upper bound for it.",
+    ]
     write_report(os.path.join(RESULTS_DIR, "bench_extract.md"), "\n".join(lines) + "\n")
     return 0
 

@@ -155,7 +155,9 @@ def main() -> None:
         "ours: shingle_hashes + signatures (pipeline path)": lambda: run_ours(texts, a, b),
         "ours: shingle_hashes only": lambda: run_ours(texts, a, b, shingling_only=True),
         "numpy bound: word hashes + 5-gram mix + 128 permutations + min (words precomputed)": lambda: run_bound(inputs, a, b),
-        f"datatrove MinhashDedupSignature get_shingles + get_signature ({step.config.num_buckets}x{step.config.hashes_per_bucket}, {HashConfig().hash_fc})": lambda: run_datatrove(step, texts),
+        f"datatrove MinhashDedupSignature get_shingles + get_signature ({step.config.num_buckets}x{step.config.hashes_per_bucket}, {HashConfig().hash_fc})": lambda: (
+            run_datatrove(step, texts)
+        ),
         "datasketch MinHash.bulk (sha1, 128 perm), shingle strings built": lambda: run_datasketch(texts),
     }
     timings = {name: best_of(args.repeat, fn) for name, fn in variants.items()}
@@ -167,14 +169,20 @@ def main() -> None:
         f"- corpus: the built-in sample, {len(texts)} documents (all sources and languages), {mb:.2f} MB of text (UTF-8), "
         f"{n_shingles:,} word 5-grams; in memory; best of {args.repeat}; batches of {BATCH}",
         f"- ours: {CFG.num_perm} permutations, seed {CFG.seed}, word {CFG.ngram}-grams",
-        "", "| variant | seconds | MB/s | docs/s | ours / this |", "|---|---:|---:|---:|---:|"]
+        "",
+        "| variant | seconds | MB/s | docs/s | ours / this |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, (seconds, _) in timings.items():
         out.append(f"| {name} | {seconds:.3f} | {mb / seconds:.2f} | {len(texts) / seconds:,.0f} | {seconds / ours:.2f} |")
     shingling = timings[names[1]][0]
-    out += ["", f"Where ours spends its time: shingling (tokenise, word hashes, 5-gram mix) {shingling:.2f} s "
-            f"({shingling / ours:.0%}), signatures {ours - shingling:.2f} s ({(ours - shingling) / ours:.0%}).",
-            f"Target ours >= 10x datatrove: {'met' if dt / ours >= 10 else 'NOT met'} ({dt / ours:.1f}x).",
-            f"Target ours >= 0.5x the numpy bound: {'met' if bound / ours >= 0.5 else 'NOT met'} ({bound / ours:.2f}x)."]
+    out += [
+        "",
+        f"Where ours spends its time: shingling (tokenise, word hashes, 5-gram mix) {shingling:.2f} s "
+        f"({shingling / ours:.0%}), signatures {ours - shingling:.2f} s ({(ours - shingling) / ours:.0%}).",
+        f"Target ours >= 10x datatrove: {'met' if dt / ours >= 10 else 'NOT met'} ({dt / ours:.1f}x).",
+        f"Target ours >= 0.5x the numpy bound: {'met' if bound / ours >= 0.5 else 'NOT met'} ({bound / ours:.2f}x).",
+    ]
     if args.profile:
         out += ["", "## cProfile, ours, top by own time", "", "```", profile_top(lambda: run_ours(texts, a, b), 14).strip(), "```"]
     write_report(RESULTS, "\n".join(out) + "\n")

@@ -56,8 +56,7 @@ from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
-from bench.common import (RESULTS_DIR, ROOT, best_of, best_of_each, command_line, from_memory, header, peak_mib,
-                          profile_top, write_report)
+from bench.common import RESULTS_DIR, ROOT, best_of, best_of_each, command_line, from_memory, header, peak_mib, profile_top, write_report
 from pipeline.config import PerplexityConfig, ToxicityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate
@@ -127,11 +126,7 @@ def run_beam(make_annotator, docs: list[Document], size: int) -> int:
     pcoll = from_memory(p, docs)
     if make_annotator is not None:
         pcoll = pcoll | Annotate(make_annotator(), batch_size=size)
-    _ = (
-        pcoll
-        | "Count" >> beam.combiners.Count.Globally()
-        | "Report" >> beam.Map(lambda n: Metrics.counter("bench", "docs").inc(n))
-    )
+    _ = pcoll | "Count" >> beam.combiners.Count.Globally() | "Report" >> beam.Map(lambda n: Metrics.counter("bench", "docs").inc(n))
     outcome = p.run()
     outcome.wait_until_finish()
     counters = outcome.metrics().query(MetricsFilter().with_namespace("bench"))["counters"]
@@ -314,20 +309,30 @@ def toxicity_breakdown(en_docs, timings, repeat) -> dict[str, list[tuple[str, fl
     pieces = [[p for t in batch for p in ([q for q in PARAGRAPH_BREAK.split(t) if q.strip()] or [t])] for batch in batches(texts, size)]
     vectors = [pc.vectorizer.transform(b) for b in pieces]
     scores = [{MATCHES: 0.0, "toxicity_density": 0.0, "toxicity_prob": 0.5}] * len(en_docs)
-    steps = best_of_each(repeat, {
-        "word list: `WordListMatcher.matches`": lambda: [matchers["en"].matches(t) for t in texts],
-        "word list: `word_count`": lambda: [word_count(t, "en") for t in texts],
-        "`Document.with_scores`": lambda: [d.with_scores(s) for d, s in zip(en_docs, scores)],
-        "classifier: `ProfanityClassifier('document').predict_prob`": lambda: run_classifier(document, texts, size),
-        "classifier: paragraph split": lambda: [[p for p in PARAGRAPH_BREAK.split(t) if p.strip()] for t in texts],
-        "classifier: `vectorizer.transform` of the paragraphs": lambda: [pc.vectorizer.transform(b) for b in pieces],
-        "classifier: `model.predict_proba` of the paragraphs": lambda: [pc.model.predict_proba(x) for x in vectors],
-    })
+    steps = best_of_each(
+        repeat,
+        {
+            "word list: `WordListMatcher.matches`": lambda: [matchers["en"].matches(t) for t in texts],
+            "word list: `word_count`": lambda: [word_count(t, "en") for t in texts],
+            "`Document.with_scores`": lambda: [d.with_scores(s) for d, s in zip(en_docs, scores)],
+            "classifier: `ProfanityClassifier('document').predict_prob`": lambda: run_classifier(document, texts, size),
+            "classifier: paragraph split": lambda: [[p for p in PARAGRAPH_BREAK.split(t) if p.strip()] for t in texts],
+            "classifier: `vectorizer.transform` of the paragraphs": lambda: [pc.vectorizer.transform(b) for b in pieces],
+            "classifier: `model.predict_proba` of the paragraphs": lambda: [pc.model.predict_proba(x) for x in vectors],
+        },
+    )
     common = ["word list: `WordListMatcher.matches`", "word list: `word_count`", "`Document.with_scores`"]
     modes = {
         "document": (TOX_DOC, common + ["classifier: `ProfanityClassifier('document').predict_prob`"]),
-        "max_paragraph": (TOX_DEFAULT, common + ["classifier: paragraph split", "classifier: `vectorizer.transform` of the paragraphs",
-                                                 "classifier: `model.predict_proba` of the paragraphs"]),
+        "max_paragraph": (
+            TOX_DEFAULT,
+            common
+            + [
+                "classifier: paragraph split",
+                "classifier: `vectorizer.transform` of the paragraphs",
+                "classifier: `model.predict_proba` of the paragraphs",
+            ],
+        ),
     }
     out = {}
     for mode, (row, names) in modes.items():
@@ -369,7 +374,7 @@ def bench_toxicity(docs: list[Document], args) -> dict:
         }
 
     one_en, one_all = en_docs[: len(en_docs) // args.scale], docs[: len(docs) // args.scale]
-    for key, fn in variants(one_en[:300], one_all[:300]).items():  # warm-up
+    for fn in variants(one_en[:300], one_all[:300]).values():  # warm-up
         fn()
     timings = best_of_each(args.repeat, variants(en_docs, docs))
     small = variants(one_en, one_all)
@@ -406,7 +411,7 @@ def report(ppl: dict, tox: dict, args, command: str) -> str:
     out = header("Model stages vs their raw libraries, one worker", command, versions=VERSIONS)
     all_docs, all_mb = tox["sets"]["all"]
     out += [
-        f"- input: the built-in sample without source \"code\", x{args.scale}: {len(all_docs):,} documents, {all_mb:.1f} MB "
+        f'- input: the built-in sample without source "code", x{args.scale}: {len(all_docs):,} documents, {all_mb:.1f} MB '
         f"of text (UTF-8); languages read once by lid.176 (untimed); best of {args.repeat}, variants in turns",
         "- Beam rows: DirectRunner, --direct_num_workers=1, --direct_running_mode=in_memory; wall clock around building and "
         "running the pipeline (the annotator's setup() included), nothing subtracted; documents fed by "
@@ -454,8 +459,12 @@ def report(ppl: dict, tox: dict, args, command: str) -> str:
     for mode, steps in tox["breakdown"].items():
         row = TOX_DOC if mode == "document" else TOX_DEFAULT
         out += _steps(f"Where ours (in memory) spends its time on **en**, {mode} mode, each step timed alone:", steps, tt[("en", row)])
-    out += ["", "A fresh ScoreToxicity's setup() (word lists compiled, classifier unpickled; paid once by each Beam run): "
-            + ", ".join(f"{mode} {s:.3f} s" for mode, s in tox["setup"].items()) + "."]
+    out += [
+        "",
+        "A fresh ScoreToxicity's setup() (word lists compiled, classifier unpickled; paid once by each Beam run): "
+        + ", ".join(f"{mode} {s:.3f} s" for mode, s in tox["setup"].items())
+        + ".",
+    ]
 
     checks = [
         ("perplexity, ours in memory / raw A", t[PPL_RAW_A] / t[PPL_OURS]),

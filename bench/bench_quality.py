@@ -34,6 +34,7 @@ import apache_beam as beam
 from apache_beam.metrics import Metrics
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
+
 from bench.common import require_peers
 
 require_peers()  # one line naming the install, not an ImportError
@@ -94,8 +95,11 @@ def run_beam(corpus: str, n_docs: int, quality: bool = True) -> int:
             pcoll = result.kept
     rejected = (outputs or [p | "NoRejections" >> beam.Create([])]) | beam.Flatten()
     for name, out in (("kept", pcoll), ("rejected", rejected)):
-        _ = (out | f"Count{name}" >> beam.combiners.Count.Globally()
-             | f"Report{name}" >> beam.Map(lambda n, name=name: Metrics.counter("bench", name).inc(n)))
+        _ = (
+            out
+            | f"Count{name}" >> beam.combiners.Count.Globally()
+            | f"Report{name}" >> beam.Map(lambda n, name=name: Metrics.counter("bench", name).inc(n))
+        )
     outcome = p.run()
     outcome.wait_until_finish()
     counters = {c.key.metric.name: c.committed for c in outcome.metrics().query(MetricsFilter().with_namespace("bench"))["counters"]}
@@ -143,21 +147,42 @@ def main() -> None:
     out = header("Quality family throughput vs datatrove, one worker", command_line("bench.bench_quality", parser, args)) + [
         f"- corpus: {len(docs)} English documents, {mb:.2f} MB of text (UTF-8), in memory; best of {args.repeat}; batches of {BATCH}",
         f"- kept: ours {kept_ours}, datatrove {kept_dt} (of {len(docs)}, default thresholds, chained)",
-        "", "| variant | seconds | MB/s | docs/s | x datatrove (same exit policy) |", "|---|---:|---:|---:|---:|"]
+        "",
+        "| variant | seconds | MB/s | docs/s | x datatrove (same exit policy) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for name, (seconds, _) in timings.items():
         ref = "datatrove, no early exit" if "no early exit" in name else "datatrove, early exit"
         out.append(f"| {name} | {seconds:.3f} | {mb / seconds:.2f} | {len(docs) / seconds:,.0f} | {timings[ref][0] / seconds:.1f} |")
     beam_quality = beam_total[0] - beam_read  # derived: the quality steps' share of the Beam run
-    out.append(f"| ours, Beam: quality steps alone (read+quality minus read) | {beam_quality:.3f} | {mb / beam_quality:.2f} | "
-               f"{len(docs) / beam_quality:,.0f} | {timings['datatrove, early exit'][0] / beam_quality:.1f} |")
+    out.append(
+        f"| ours, Beam: quality steps alone (read+quality minus read) | {beam_quality:.3f} | {mb / beam_quality:.2f} | "
+        f"{len(docs) / beam_quality:,.0f} | {timings['datatrove, early exit'][0] / beam_quality:.1f} |"
+    )
     ratio = timings["datatrove, early exit"][0] / timings["ours, early exit"][0]
     ratio_all = timings["datatrove, no early exit"][0] / timings["ours, no early exit"][0]
-    out += ["", "Peak traced memory (tracemalloc, one untimed run): " + ", ".join(f"{k} {v:.1f} MiB" for k, v in memory.items()),
-            "", f"Target: ours >= {TARGET:g}x datatrove: {'met' if min(ratio, ratio_all) >= TARGET else 'NOT met'} "
-            f"(early exit {ratio:.1f}x, no early exit {ratio_all:.1f}x)."]
+    out += [
+        "",
+        "Peak traced memory (tracemalloc, one untimed run): " + ", ".join(f"{k} {v:.1f} MiB" for k, v in memory.items()),
+        "",
+        f"Target: ours >= {TARGET:g}x datatrove: {'met' if min(ratio, ratio_all) >= TARGET else 'NOT met'} "
+        f"(early exit {ratio:.1f}x, no early exit {ratio_all:.1f}x).",
+    ]
     if args.profile:
-        out += ["", "## cProfile, ours (early exit), top by own time", "", "```", profile_top(lambda: ours.run(docs)).strip(), "```",
-                "", "## cProfile, datatrove (early exit), top by own time", "", "```", profile_top(lambda: run_datatrove(theirs, docs)).strip(), "```"]
+        out += [
+            "",
+            "## cProfile, ours (early exit), top by own time",
+            "",
+            "```",
+            profile_top(lambda: ours.run(docs)).strip(),
+            "```",
+            "",
+            "## cProfile, datatrove (early exit), top by own time",
+            "",
+            "```",
+            profile_top(lambda: run_datatrove(theirs, docs)).strip(),
+            "```",
+        ]
     write_report(RESULTS, "\n".join(out) + "\n")
 
 

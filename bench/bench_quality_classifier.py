@@ -101,8 +101,11 @@ def main() -> None:
     mb = sum(len(t.encode("utf-8")) for t in texts) / 1e6
     raw_rate = len(texts) / timings["raw fastText predict(k=-1)"]
     h = facts["heldout"]
-    lines = header("Quality classifier: scoring throughput and held-out figures", command_line("bench.bench_quality_classifier", parser, args),
-                   versions=("fasttext", "numpy", "apache-beam"))
+    lines = header(
+        "Quality classifier: scoring throughput and held-out figures",
+        command_line("bench.bench_quality_classifier", parser, args),
+        versions=("fasttext", "numpy", "apache-beam"),
+    )
     lines += [
         (
             f"- model: trained as a run trains it (default settings: dim {cfg.train.dim}, word_ngrams {cfg.train.word_ngrams}, epoch {cfg.train.epoch}, "

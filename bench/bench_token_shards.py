@@ -79,7 +79,10 @@ def main() -> None:
     t = best_of_each(args.repeat, {"raw": lambda: raw_encode(raw, texts, cfg.batch_size), "ours": lambda: beam_tokenize(docs, cfg, tokenizer_json)})
 
     eod = tokenizer.token_to_id("<|endoftext|>")
-    rows = [ShardRow(doc_id=d.id, source=d.source, tokens=np.asarray(e.ids + [eod], np.uint16)) for d, e in zip(docs, raw.encode_batch_fast(texts, add_special_tokens=False))]
+    rows = [
+        ShardRow(doc_id=d.id, source=d.source, tokens=np.asarray(e.ids + [eod], np.uint16))
+        for d, e in zip(docs, raw.encode_batch_fast(texts, add_special_tokens=False))
+    ]
     tokens = sum(len(r.tokens) for r in rows)
     with tempfile.TemporaryDirectory() as work:
         shard = os.path.join(work, "shard-00000.arrow")
@@ -92,8 +95,14 @@ def main() -> None:
         with open(os.path.join(work, "tokenizer.json"), "w") as f:
             f.write(tokenizer_json)
         info = TokenizerInfo(file="tokenizer.json", sha256="-", vocab_size=tokenizer.get_vocab_size(), eod_id=eod, token_dtype="uint16")
-        manifest = Manifest(tokenizer=info, shards=[ShardInfo(path="shard-00000.arrow", rows=written.rows, tokens=written.tokens, sha256=written.sha256)],
-                            mixture_unit="tokens", sources={}, config={}, config_sha256=config_sha256({}))
+        manifest = Manifest(
+            tokenizer=info,
+            shards=[ShardInfo(path="shard-00000.arrow", rows=written.rows, tokens=written.tokens, sha256=written.sha256)],
+            mixture_unit="tokens",
+            sources={},
+            config={},
+            config_sha256=config_sha256({}),
+        )
         with open(os.path.join(work, "manifest.json"), "w") as f:
             f.write(manifest.to_json())
 
@@ -109,7 +118,11 @@ def main() -> None:
         size_mb = os.path.getsize(shard) / 1e6
 
     ratio = t["raw"] / t["ours"]
-    lines = header("Tokenization in the pipeline, and token shard I/O", command_line("bench.bench_token_shards", parser, args), ("tokenizers", "pyarrow", "apache-beam"))
+    lines = header(
+        "Tokenization in the pipeline, and token shard I/O",
+        command_line("bench.bench_token_shards", parser, args),
+        ("tokenizers", "pyarrow", "apache-beam"),
+    )
     lines += [
         f"- input: the built-in sample x{args.scale}: {len(docs):,} documents, {mb:.1f} MB; tokenizer: byte-level BPE, "
         f"{tokenizer.get_vocab_size():,} ids, trained here on one copy in {train_s:.1f} s; batches of {cfg.batch_size}; best of {args.repeat}",

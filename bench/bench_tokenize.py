@@ -77,12 +77,15 @@ def throughput(raw: Tokenizer, ours: Tokenizer, parts: list[list[str]], repeat: 
         for b in parts:
             token_list_array(*encode_documents(ours, b, eod))
 
-    return best_of_each(repeat, {
-        "raw encode_batch": run_raw,
-        "raw encode_batch_fast (no offsets)": run_raw_fast,
-        "ours (encode_documents)": run_ours,
-        "ours + Arrow column": run_arrow,
-    })
+    return best_of_each(
+        repeat,
+        {
+            "raw encode_batch": run_raw,
+            "raw encode_batch_fast (no offsets)": run_raw_fast,
+            "ours (encode_documents)": run_ours,
+            "ours + Arrow column": run_arrow,
+        },
+    )
 
 
 def long_document(texts: dict[str, list[str]], megabytes: float) -> str:
@@ -137,11 +140,14 @@ def arrow_building(t: Tokenizer, parts: list[list[str]], repeat: int) -> tuple[i
         for flat, offsets in flat_parts:
             token_list_array(flat, offsets)
 
-    return n_tokens, best_of_each(repeat, {
-        "Python lists -> pa.array(lists, list<uint16>)": via_lists,
-        "Python lists -> numpy flat + offsets -> ListArray (ours)": via_numpy,
-        "numpy flat + offsets -> ListArray (zero-copy)": numpy_only,
-    })
+    return n_tokens, best_of_each(
+        repeat,
+        {
+            "Python lists -> pa.array(lists, list<uint16>)": via_lists,
+            "Python lists -> numpy flat + offsets -> ListArray (ours)": via_numpy,
+            "numpy flat + offsets -> ListArray (zero-copy)": numpy_only,
+        },
+    )
 
 
 def main() -> None:

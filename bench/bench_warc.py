@@ -60,21 +60,34 @@ def main(argv=None) -> int:
         files["crawl.warc.gz"] = f.read()[: expect["records"]["crawl.warc.gz"][-1]["offset"]] * args.copies
     files["crawl.warc"] = gzip.decompress(files["crawl.warc.gz"])  # the same records, uncompressed
     lines = header("WARC reading: fastwarc vs warcio vs ours", command_line("bench.bench_warc", ap, args), ("fastwarc", "warcio", "resiliparse"))
-    lines += ["", "Every record read with its body; MB/s is of the file as stored (compressed for .gz).", "",
-              "| file | reader | records | seconds | records/s | MB/s | vs warcio |", "|---|---|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "Every record read with its body; MB/s is of the file as stored (compressed for .gz).",
+        "",
+        "| file | reader | records | seconds | records/s | MB/s | vs warcio |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
     for name, data in files.items():
         counts = {"warcio": warcio_all(data), "fastwarc": fastwarc_all(data), "ours (read_warc)": ours_all(data, name)}
-        best = best_of_each(args.repeat, {
-            "warcio": lambda d=data: warcio_all(d),
-            "fastwarc": lambda d=data: fastwarc_all(d),
-            "ours (read_warc)": lambda d=data, n=name: ours_all(d, n),
-        })
+        best = best_of_each(
+            args.repeat,
+            {
+                "warcio": lambda d=data: warcio_all(d),
+                "fastwarc": lambda d=data: fastwarc_all(d),
+                "ours (read_warc)": lambda d=data, n=name: ours_all(d, n),
+            },
+        )
         mb = len(data) / 1e6
         for reader, secs in best.items():
-            lines.append(f"| {name} ({mb:.1f} MB) | {reader} | {counts[reader]} | {secs:.3f} | {counts[reader] / secs:,.0f} | "
-                         f"{mb / secs:.1f} | {best['warcio'] / secs:.2f}x |")
-    lines += ["", "ours counts only documents, rejections and dead letters (request/warcinfo/metadata records are skipped);",
-              "the libraries count every record. Time includes parsing the HTTP headers and reading each body."]
+            lines.append(
+                f"| {name} ({mb:.1f} MB) | {reader} | {counts[reader]} | {secs:.3f} | {counts[reader] / secs:,.0f} | "
+                f"{mb / secs:.1f} | {best['warcio'] / secs:.2f}x |"
+            )
+    lines += [
+        "",
+        "ours counts only documents, rejections and dead letters (request/warcinfo/metadata records are skipped);",
+        "the libraries count every record. Time includes parsing the HTTP headers and reading each body.",
+    ]
     write_report(os.path.join(RESULTS_DIR, "bench_warc.md"), "\n".join(lines) + "\n")
     return 0
 

@@ -47,7 +47,8 @@ def header(title: str, command: str, versions=DEFAULT_VERSIONS) -> list[str]:
     """The report's title and its date, machine, versions (`versions`: distribution names, then
     our git commit) and command lines."""
     return [
-        f"# {title}", "",
+        f"# {title}",
+        "",
         f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
         f"- machine: {machine()}",
         f"- versions: {', '.join(f'{d} {_version(d)}' for d in versions)}, ours {_commit()} (+ working tree)",
@@ -135,11 +136,7 @@ def from_memory(pipeline, items: list, chunk: int = 1000):
 
     _IN_MEMORY[id(items)] = items
     slices = [(id(items), start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
-    return (
-        pipeline
-        | f"Slices{id(items)}" >> beam.Create(slices, reshuffle=False)
-        | f"FromMemory{id(items)}" >> beam.FlatMap(_memory_slice)
-    )
+    return pipeline | f"Slices{id(items)}" >> beam.Create(slices, reshuffle=False) | f"FromMemory{id(items)}" >> beam.FlatMap(_memory_slice)
 
 
 def require_peers(modules: tuple[str, ...] = ("datatrove", "spacy")) -> None:

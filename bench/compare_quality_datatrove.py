@@ -15,8 +15,6 @@ Writes bench/results/quality_agreement.md (git-ignored) and prints it.
 """
 
 import dataclasses
-import gzip
-import json
 import os
 from collections import Counter, defaultdict
 from dataclasses import replace
@@ -46,8 +44,16 @@ from pipeline.text.words import tokenize
 
 RESULTS = os.path.join(RESULTS_DIR, "quality_agreement.md")
 FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
-FAMILY_OF_STAGE = {m.STAGE_ID: f for f, m in {"gopher_repetition": gopher_repetition, "gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb, "code": code}.items()}
-DT_FILTERS = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter, "c4": C4QualityFilter, "fineweb": FineWebQualityFilter}
+FAMILY_OF_STAGE = {
+    m.STAGE_ID: f
+    for f, m in {"gopher_repetition": gopher_repetition, "gopher_quality": gopher_quality, "c4": c4, "fineweb": fineweb, "code": code}.items()
+}
+DT_FILTERS = {
+    "gopher_repetition": GopherRepetitionFilter,
+    "gopher_quality": GopherQualityFilter,
+    "c4": C4QualityFilter,
+    "fineweb": FineWebQualityFilter,
+}
 # datatrove's C4QualityFilter() keeps the paper's terminal-punctuation line rule, which our
 # default turns off (as FineWeb did): switch it on here so C4 is compared one to one.
 CFG = QualityConfig(c4=C4Config(drop_lines_without_terminal_punct=True))
@@ -75,7 +81,12 @@ def dt_gopher_repetition(text: str) -> dict[str, float]:
     f, n_chars, words = GopherRepetitionFilter(), max(len(text), 1), split_into_words(text)
     paragraphs, lines = f.paragraph_exp.split(text.strip()), f._line_splitter.split(text)
     (pd, pc), (ld, lc) = find_duplicates(paragraphs), find_duplicates(lines)
-    out = {"dup_para_frac": pd / len(paragraphs), "dup_para_char_frac": pc / n_chars, "dup_line_frac": ld / len(lines), "dup_line_char_frac": lc / n_chars}
+    out = {
+        "dup_para_frac": pd / len(paragraphs),
+        "dup_para_char_frac": pc / n_chars,
+        "dup_line_frac": ld / len(lines),
+        "dup_line_char_frac": lc / n_chars,
+    }
     for n in CFG.gopher_repetition.max_top_ngram_char_frac:
         out[f"top_{n}gram_char_frac"] = find_top_duplicate(get_n_grams(words, n)) / n_chars if len(words) >= n else 0.0
     for n in CFG.gopher_repetition.max_dup_ngram_char_frac:
@@ -107,8 +118,13 @@ def dt_c4(text: str) -> tuple[str, dict[str, float]]:
         sentences += len(split_into_sentences(line))
         kept.append(line)
     cleaned = "\n".join(kept).strip()
-    return cleaned, {"sentences": sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
-                     "lines_removed": len(lines) - len(kept), "chars_removed": len(text) - len(cleaned)}
+    return cleaned, {
+        "sentences": sentences,
+        "lorem_ipsum": lorem,
+        "curly_bracket": curly,
+        "lines_removed": len(lines) - len(kept),
+        "chars_removed": len(text) - len(cleaned),
+    }
 
 
 def dt_fineweb(text: str) -> dict[str, float]:
@@ -185,7 +201,9 @@ def cause(family: str, rule, text: str, dt_sig: dict, our_sig: dict) -> tuple[st
         return "stop words: ours lower-cased, datatrove's case-sensitive", ""
     if s == "bullet_lines":
         return "bullet set: ours 7 bullets, datatrove '•' and '-' only", ""
-    if s.startswith("top_") and fails(rule, rules_of(family)[1], ours(family, text, REP_UNREPEATED)[s]) == fails(rule, rules_of(family)[1], dt_sig[s]):
+    if s.startswith("top_") and fails(rule, rules_of(family)[1], ours(family, text, REP_UNREPEATED)[s]) == fails(
+        rule, rules_of(family)[1], dt_sig[s]
+    ):
         return "top n-gram: ours counts it only when repeated (>= 2)", ""
     if s == "sentences":
         line = next((l for l in dt_c4(text)[0].split("\n") if len(split_into_sentences(l)) != count_sentences(l)[0]), None)
@@ -204,8 +222,12 @@ def explain(family: str, text: str, dt_sig: dict, our_sig: dict, dt_keep: bool) 
     rules, th = rules_of(family)
     out = []
     for r in rules:
-        if r.signal in dt_sig and r.signal in our_sig and fails(r, th, dt_sig[r.signal]) != fails(r, th, our_sig[r.signal]) \
-                and fails(r, th, (our_sig if dt_keep else dt_sig)[r.signal]):
+        if (
+            r.signal in dt_sig
+            and r.signal in our_sig
+            and fails(r, th, dt_sig[r.signal]) != fails(r, th, our_sig[r.signal])
+            and fails(r, th, (our_sig if dt_keep else dt_sig)[r.signal])
+        ):
             out.append((r.signal, *cause(family, r, text, dt_sig, our_sig), dt_sig[r.signal], our_sig[r.signal]))
     return out or [("?", "other (no single rule differs)", "", float("nan"), float("nan"))]
 
@@ -236,11 +258,16 @@ def run_chain(doc: Document, families, cfg: QualityConfig) -> tuple[dict, dict]:
 
 
 def signal_section(docs, sig, unrep) -> list[str]:
-    out = ["## (a) Signal agreement per rule", "",
-           "within 1%: docs with |ours - theirs| <= 1% relative (or both 0); rel. diff = |ours - theirs| / max(|ours|, |theirs|); "
-           "same outcome: docs where the rule passes/fails alike on both sides (default thresholds). FineWeb: both sides on the "
-           "ORIGINAL text (standalone, not after C4 cleaning).", "",
-           "| family | rule (signal) | within 1% | median rel. diff | p95 rel. diff | same outcome |", "|---|---|---:|---:|---:|---:|"]
+    out = [
+        "## (a) Signal agreement per rule",
+        "",
+        "within 1%: docs with |ours - theirs| <= 1% relative (or both 0); rel. diff = |ours - theirs| / max(|ours|, |theirs|); "
+        "same outcome: docs where the rule passes/fails alike on both sides (default thresholds). FineWeb: both sides on the "
+        "ORIGINAL text (standalone, not after C4 cleaning).",
+        "",
+        "| family | rule (signal) | within 1% | median rel. diff | p95 rel. diff | same outcome |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for family in FAMILIES:
         rules, th = rules_of(family)
         for r in rules:
@@ -249,20 +276,35 @@ def signal_section(docs, sig, unrep) -> list[str]:
                 pairs = [(s[family][0][r.signal], m[r.signal]) for s, m in zip(sig, mine) if r.signal in m]
                 diffs = np.array([rel(a, b) for a, b in pairs])
                 same = sum(fails(r, th, a) == fails(r, th, b) for a, b in pairs)
-                out.append(f"| {family} | {r.setting} ({r.signal}){label} | {pct(int((diffs <= 0.01).sum()), len(pairs))} | "
-                           f"{np.median(diffs):.4f} | {np.percentile(diffs, 95):.4f} | {pct(same, len(pairs))} |")
+                out.append(
+                    f"| {family} | {r.setting} ({r.signal}){label} | {pct(int((diffs <= 0.01).sum()), len(pairs))} | "
+                    f"{np.median(diffs):.4f} | {np.percentile(diffs, 95):.4f} | {pct(same, len(pairs))} |"
+                )
     same_text = sum(dt_c4(d.text)[0] == c4.clean(TextView(d.text, "en"), CFG.c4)[0] for d in docs)
     return out + [f"| c4 | cleaned text identical (not a rule) | {pct(same_text, len(docs))} | | | |"]
 
 
 def decision_section(docs, sig, unrep) -> list[str]:
-    out = ["", "## (b) Decision agreement (keep/drop), default thresholds", "",
-           "Each family alone on the original text (ours: our config with apply={'*': [family]} and C4's terminal-punctuation rule on, as datatrove's default), then the four "
-           "chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use default "
-           "arguments: C4QualityFilter() drops lines without terminal punctuation (FineWeb's own pipeline set filter_no_terminal_punct=False).", "",
-           "| run | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |", "|---|---:|---:|---:|---:|---:|"]
+    out = [
+        "",
+        "## (b) Decision agreement (keep/drop), default thresholds",
+        "",
+        "Each family alone on the original text (ours: our config with apply={'*': [family]} and C4's terminal-punctuation rule on, as datatrove's default), then the four "
+        "chained in FineWeb's order (C4 rewrites the text on both sides before FineWeb). datatrove's filters use default "
+        "arguments: C4QualityFilter() drops lines without terminal punctuation (FineWeb's own pipeline set filter_no_terminal_punct=False).",
+        "",
+        "| run | agree | datatrove drops | ours drops | dt drops, ours keeps | dt keeps, ours drops |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     runs = [(f, dataclasses.replace(CFG, apply={"*": [f]}), [f]) for f in FAMILIES]
-    runs.insert(1, ("gopher_repetition (ours unrepeated=True)", dataclasses.replace(CFG, apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED), ["gopher_repetition"]))
+    runs.insert(
+        1,
+        (
+            "gopher_repetition (ours unrepeated=True)",
+            dataclasses.replace(CFG, apply={"*": ["gopher_repetition"]}, gopher_repetition=REP_UNREPEATED),
+            ["gopher_repetition"],
+        ),
+    )
     runs.append(("chain (all four)", dataclasses.replace(CFG, apply={"*": list(FAMILIES)}), list(FAMILIES)))
     classes, inconsistent = defaultdict(list), 0
     for label, cfg, families in runs:
@@ -270,7 +312,15 @@ def decision_section(docs, sig, unrep) -> list[str]:
         for i, d in enumerate(docs):
             theirs, mine = run_chain(d, families, cfg)
             keep_t, keep_o = all(theirs.get(f, False) for f in families), all(mine.get(f, False) for f in families)
-            counts.update({"agree": keep_t == keep_o, "dt": not keep_t, "ours": not keep_o, "dt_only": keep_o and not keep_t, "ours_only": keep_t and not keep_o})
+            counts.update(
+                {
+                    "agree": keep_t == keep_o,
+                    "dt": not keep_t,
+                    "ours": not keep_o,
+                    "dt_only": keep_o and not keep_t,
+                    "ours_only": keep_t and not keep_o,
+                }
+            )
             if len(families) == 1:  # datatrove's verdict must be its own signals read against the rules
                 rules, th = rules_of(families[0])
                 inconsistent += keep_t == any(fails(r, th, sig[i][families[0]][0][r.signal]) for r in rules)
@@ -282,15 +332,26 @@ def decision_section(docs, sig, unrep) -> list[str]:
                 dt_sig, our_sig, text = dt_fineweb(theirs["_text"]), fineweb.signals(TextView(mine["_text"], "en"), CFG.fineweb), mine["_text"]
             for rule, why, hint, a, b in explain(at, text, dt_sig, our_sig, keep_t):
                 classes[(label, at, rule, why, "dt drops, ours keeps" if keep_o else "dt keeps, ours drops")].append((d, a, b, hint))
-        out.append(f"| {label} | {pct(counts['agree'], len(docs))} | {counts['dt']} | {counts['ours']} | {counts['dt_only']} | {counts['ours_only']} |")
-    out += ["", f"Sanity: datatrove verdicts that differ from its own signals read against the rules: {inconsistent} (must be 0).",
-            "", "## Disagreement classes", "",
-            "Every document on which a run's decisions differ, classed by the rule(s) that failed on the dropping side only and why; "
-            "a document counts once per such rule. Example: url, theirs vs ours signal, tokens only one side has.", "",
-            "| run | family | rule | cause | direction | docs | example |", "|---|---|---|---|---|---:|---|"]
+        out.append(
+            f"| {label} | {pct(counts['agree'], len(docs))} | {counts['dt']} | {counts['ours']} | {counts['dt_only']} | {counts['ours_only']} |"
+        )
+    out += [
+        "",
+        f"Sanity: datatrove verdicts that differ from its own signals read against the rules: {inconsistent} (must be 0).",
+        "",
+        "## Disagreement classes",
+        "",
+        "Every document on which a run's decisions differ, classed by the rule(s) that failed on the dropping side only and why; "
+        "a document counts once per such rule. Example: url, theirs vs ours signal, tokens only one side has.",
+        "",
+        "| run | family | rule | cause | direction | docs | example |",
+        "|---|---|---|---|---|---:|---|",
+    ]
     for (label, at, rule, why, direction), hits in sorted(classes.items(), key=lambda kv: (kv[0][0] != "chain (all four)", -len(kv[1]))):
         d, a, b, hint = hits[0]
-        out.append(f"| {label} | {at} | {rule} | {why} | {direction} | {len(hits)} | {d.url or d.id}: {a:.4g} vs {b:.4g}{'; ' + hint if hint else ''} |")
+        out.append(
+            f"| {label} | {at} | {rule} | {why} | {direction} | {len(hits)} | {d.url or d.id}: {a:.4g} vs {b:.4g}{'; ' + hint if hint else ''} |"
+        )
     return out
 
 
@@ -301,7 +362,9 @@ def main() -> None:
     by_source = Counter(d.source for d in docs)
     out = header("Quality rules: agreement with datatrove", "python -m bench.compare_quality_datatrove") + [
         f"- corpus: {len(docs)} documents ({', '.join(f'{s} {by_source[s]}' for s in SOURCES)}), {sum(len(d.text) for d in docs) / 1e6:.2f} M chars: "
-        "the sample's web/wiki/books/curated/academic documents our language ID reads as English with score >= 0.65", ""]
+        "the sample's web/wiki/books/curated/academic documents our language ID reads as English with score >= 0.65",
+        "",
+    ]
     write_report(RESULTS, "\n".join(out + signal_section(docs, sig, unrep) + decision_section(docs, sig, unrep)) + "\n")
 
 

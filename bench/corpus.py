@@ -62,7 +62,7 @@ def _all_documents(scratch: str):
         pkg = "debian-reference-" + lang
         for num, text in curated.debref_sections(roots[pkg], lang):
             yield "curated", "debian-reference", f"deb:{pkg}/debian-reference.{lang}.txt.gz#{num}", text
-    for pkg, d, rel in curated.man_pages(roots):
+    for pkg, _, rel in curated.man_pages(roots):
         try:
             text = extract.man_to_text(read_text(os.path.join(roots[pkg], rel)))
         except Exception:  # noqa: BLE001 - a page the small roff renderer cannot read: skipped
@@ -93,8 +93,11 @@ def build_all(scratch: str = SCRATCH) -> str:
     if os.path.exists(ALL):
         return ALL
     started = time.time()
-    rows = [{"id": url, "text": text, "source": source, "origin": origin, "url": url}
-            for source, origin, url, text in _all_documents(scratch) if text.strip()]
+    rows = [
+        {"id": url, "text": text, "source": source, "origin": origin, "url": url}
+        for source, origin, url, text in _all_documents(scratch)
+        if text.strip()
+    ]
     rows.sort(key=lambda r: skey("bench-corpus", r["url"]))
     os.makedirs(CORPUS_DIR, exist_ok=True)
     tmp = ALL + ".tmp"
@@ -102,8 +105,11 @@ def build_all(scratch: str = SCRATCH) -> str:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     os.replace(tmp, ALL)
-    print(f"all sources: {len(rows)} documents, {sum(len(r['text'].encode()) for r in rows) / 1e6:.1f} MB of text "
-          f"in {time.time() - started:.0f}s -> {ALL}", file=sys.stderr)
+    print(
+        f"all sources: {len(rows)} documents, {sum(len(r['text'].encode()) for r in rows) / 1e6:.1f} MB of text "
+        f"in {time.time() - started:.0f}s -> {ALL}",
+        file=sys.stderr,
+    )
     return ALL
 
 
@@ -130,11 +136,20 @@ def build(mb: float, scratch: str = SCRATCH) -> tuple[str, dict]:
             out.write(line)
     if size < target:
         os.remove(tmp)
-        raise SystemExit(f"bench.corpus: the real sources hold {size / 1e6:.1f} MB of text, less than the "
-                         f"{mb:g} MB asked for; not padding with copies. Ask for at most {size / 1e6:.0f} MB.")
+        raise SystemExit(
+            f"bench.corpus: the real sources hold {size / 1e6:.1f} MB of text, less than the "
+            f"{mb:g} MB asked for; not padding with copies. Ask for at most {size / 1e6:.0f} MB."
+        )
     os.replace(tmp, path)
-    meta = {"path": path, "mb_asked": mb, "text_bytes": size, "docs": docs, "file_bytes": os.path.getsize(path),
-            "text_bytes_by_source": dict(by_source.most_common()), "text_bytes_by_origin": dict(by_origin.most_common())}
+    meta = {
+        "path": path,
+        "mb_asked": mb,
+        "text_bytes": size,
+        "docs": docs,
+        "file_bytes": os.path.getsize(path),
+        "text_bytes_by_source": dict(by_source.most_common()),
+        "text_bytes_by_origin": dict(by_origin.most_common()),
+    }
     with open(meta_path, "w") as f:
         json.dump(meta, f, indent=1)
     return path, meta
@@ -148,8 +163,10 @@ def available_mb() -> float:
 
 def describe(meta: dict) -> str:
     mix = ", ".join(f"{k} {v / 1e6:.1f}" for k, v in meta["text_bytes_by_origin"].items())
-    return (f"{meta['docs']} documents, {meta['text_bytes'] / 1e6:.1f} MB of UTF-8 text "
-            f"({meta['file_bytes'] / 1e6:.1f} MB gzipped JSONL); MB by origin: {mix}")
+    return (
+        f"{meta['docs']} documents, {meta['text_bytes'] / 1e6:.1f} MB of UTF-8 text "
+        f"({meta['file_bytes'] / 1e6:.1f} MB gzipped JSONL); MB by origin: {mix}"
+    )
 
 
 def main() -> None:

@@ -41,11 +41,15 @@ RATES = (0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.07, 0.10, 0.15, 0.20, 0.3
 KINDS = ("insert", "delete", "substitute", "reorder", "boilerplate", "mixed")
 BUCKETS = (("1-2%", 0.01, 0.02), ("2-3%", 0.02, 0.03), ("3-5%", 0.03, 0.05), ("5-10%", 0.05, 0.1), ("10-20%", 0.1, 0.2), ("20-40%", 0.2, 0.41))
 BOILERPLATE = [
-    "Home | About us | Contact | Privacy policy | Terms of use", "Copyright © 2024 Example Media Group. All rights reserved.",
+    "Home | About us | Contact | Privacy policy | Terms of use",
+    "Copyright © 2024 Example Media Group. All rights reserved.",
     "Subscribe to our newsletter to get the latest news and special offers straight to your inbox.",
-    "Share this article: Facebook Twitter LinkedIn Email Print", "Skip to main content", "Back to top",
+    "Share this article: Facebook Twitter LinkedIn Email Print",
+    "Skip to main content",
+    "Back to top",
     "This website uses cookies to improve your experience. By continuing you accept our use of cookies.",
-    "Related posts: You may also like these articles from our editors", "Posted in General by admin | Leave a comment",
+    "Related posts: You may also like these articles from our editors",
+    "Posted in General by admin | Leave a comment",
     "Click here to download the PDF version of this page for offline reading.",
 ]
 
@@ -221,9 +225,12 @@ def main() -> None:
     # The pipeline's default: estimate >= threshold - 3 sigma, then exact Jaccard of the shingle sets.
     loose = cfg.threshold - 3 * (cfg.threshold * (1 - cfg.threshold) / cfg.num_perm) ** 0.5
     exact_verified = {p for p in candidates if (sigs[p[0]] == sigs[p[1]]).mean() >= loose and jaccard.get(p, 0.0) >= THRESHOLD}
-    rows_out = [(f"{ours} candidates (no verification)", candidates), (f"{ours} + estimated-Jaccard verification", verified),
-                (f"**{ours} + estimate >= {loose:.3f} + exact-Jaccard verification (pipeline)**", exact_verified),
-                (f"{ours} + verification + connected components (what is dropped)", component_pairs(n, verified))]
+    rows_out = [
+        (f"{ours} candidates (no verification)", candidates),
+        (f"{ours} + estimated-Jaccard verification", verified),
+        (f"**{ours} + estimate >= {loose:.3f} + exact-Jaccard verification (pipeline)**", exact_verified),
+        (f"{ours} + verification + connected components (what is dropped)", component_pairs(n, verified)),
+    ]
     for weights in ((0.5, 0.5), (0.2, 0.8)):  # datasketch's default weights, and a middle choice
         b, r = minhash.lsh_params(THRESHOLD, 128, *weights)
         rows_out.append((f"MinHash-LSH {b}x{r} (fp/fn weights {weights[0]}/{weights[1]}) + verification", verify(sigs, lsh_candidates(sigs, b, r))))
@@ -250,16 +257,24 @@ def main() -> None:
         f"- pairs: all {n * (n - 1) // 2:,} ({in_family:,} within families); {len(jaccard):,} share a shingle; "
         f"true duplicates (exact J >= {THRESHOLD}): {len(truth):,} ({cross_dups} across families)",
         f"- MinHash: 128 permutations, bands x rows = {bands} x {rows}; SimHash: 64 bits, distinct shingles",
-        "", f"Last column: F1 over the pairs away from the threshold (exact J <= {NEAR[0]} or >= {NEAR[1]}; {len(truth - near):,} true duplicates).",
-        "", "| method | predicted pairs | precision | recall | F1 | FP | FN | F1 away from 0.8 |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        "",
+        f"Last column: F1 over the pairs away from the threshold (exact J <= {NEAR[0]} or >= {NEAR[1]}; {len(truth - near):,} true duplicates).",
+        "",
+        "| method | predicted pairs | precision | recall | F1 | FP | FN | F1 away from 0.8 |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, pred in rows_out:
         p, r, f1, fp, fn = scores[name]
         far = prf(pred - near, truth - near)[2]
         out.append(f"| {name} | {len(pred):,} | {p:.4f} | {r:.4f} | {f1:.4f} | {fp:,} | {fn:,} | {far:.4f} |")
 
-    out += ["", f"Base-variant pairs by edit (SimHash at its best k = {best_k}); F1 is '-' where a bucket has no true and no predicted duplicate:",
-            "", "| edit | rate | pairs | true dups | mean exact J | MinHash F1 | MinHash FP/FN | SimHash F1 | SimHash FP/FN |",
-            "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    out += [
+        "",
+        f"Base-variant pairs by edit (SimHash at its best k = {best_k}); F1 is '-' where a bucket has no true and no predicted duplicate:",
+        "",
+        "| edit | rate | pairs | true dups | mean exact J | MinHash F1 | MinHash FP/FN | SimHash F1 | SimHash FP/FN |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     groups = defaultdict(list)
     for d, e in enumerate(edit):
         if e:
@@ -273,15 +288,22 @@ def main() -> None:
         mean_j = np.mean([jaccard.get(p, 0.0) for p in pairs])
         m, s = prf(verified & pairs, t), prf(sim[best_k] & pairs, t)
         fmt = lambda sc, pred: "-" if not t and not pred else f"{sc[2]:.3f}"
-        out.append(f"| {label[1]} | {label[2]} | {len(pairs)} | {len(t)} | {mean_j:.3f} | {fmt(m, verified & pairs)} | {m[3]}/{m[4]} | "
-                   f"{fmt(s, sim[best_k] & pairs)} | {s[3]}/{s[4]} |")
+        out.append(
+            f"| {label[1]} | {label[2]} | {len(pairs)} | {len(t)} | {mean_j:.3f} | {fmt(m, verified & pairs)} | {m[3]}/{m[4]} | "
+            f"{fmt(s, sim[best_k] & pairs)} | {s[3]}/{s[4]} |"
+        )
 
     errors = [jaccard.get(p, 0.0) for p in (verified ^ truth)]
     f1 = scores[f"**{ours} + estimate >= {loose:.3f} + exact-Jaccard verification (pipeline)**"][2]
-    out += ["", f"MinHash errors (verified, FP + FN) lie at exact J in [{min(errors, default=0):.3f}, {max(errors, default=0):.3f}]; "
-            f"LSH candidate probability 1-(1-s^{rows})^{bands}: " + ", ".join(f"s={x:.2f} {1 - (1 - x ** rows) ** bands:.2f}" for x in (0.8, 0.85, 0.9, 0.95)) + ".",
-            f"SimHash best k = {best_k} (F1 {scores[f'SimHash k = {best_k}'][2]:.4f}).",
-            f"Target MinHash (verified) F1 >= 0.95: {'met' if f1 >= 0.95 else 'NOT met'} ({f1:.4f})."]
+    out += [
+        "",
+        f"MinHash errors (verified, FP + FN) lie at exact J in [{min(errors, default=0):.3f}, {max(errors, default=0):.3f}]; "
+        f"LSH candidate probability 1-(1-s^{rows})^{bands}: "
+        + ", ".join(f"s={x:.2f} {1 - (1 - x**rows) ** bands:.2f}" for x in (0.8, 0.85, 0.9, 0.95))
+        + ".",
+        f"SimHash best k = {best_k} (F1 {scores[f'SimHash k = {best_k}'][2]:.4f}).",
+        f"Target MinHash (verified) F1 >= 0.95: {'met' if f1 >= 0.95 else 'NOT met'} ({f1:.4f}).",
+    ]
     write_report(RESULTS, "\n".join(out) + "\n")
 
 

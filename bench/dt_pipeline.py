@@ -73,18 +73,28 @@ def main() -> None:
 
     def run(name, pipeline, tasks):
         start = time.perf_counter()
-        LocalPipelineExecutor(pipeline=pipeline, tasks=tasks, workers=min(args.workers, tasks), start_method="fork",
-                              logging_dir=os.path.join(w, "logs", name), skip_completed=False).run()
+        LocalPipelineExecutor(
+            pipeline=pipeline,
+            tasks=tasks,
+            workers=min(args.workers, tasks),
+            start_method="fork",
+            logging_dir=os.path.join(w, "logs", name),
+            skip_completed=False,
+        ).run()
         stages[name] = time.perf_counter() - start
 
     filtered = os.path.join(w, "filtered")
-    run("read + gopher quality + gopher repetition + language + write", [
-        JsonlReader(args.input, glob_pattern="*.jsonl.gz", text_key="text", id_key="id"),
-        GopherQualityFilter(),
-        GopherRepetitionFilter(),
-        LocalLanguageFilter(args.lid_model, languages=langs),
-        JsonlWriter(filtered, compression="gzip"),
-    ], args.tasks)
+    run(
+        "read + gopher quality + gopher repetition + language + write",
+        [
+            JsonlReader(args.input, glob_pattern="*.jsonl.gz", text_key="text", id_key="id"),
+            GopherQualityFilter(),
+            GopherRepetitionFilter(),
+            LocalLanguageFilter(args.lid_model, languages=langs),
+            JsonlWriter(filtered, compression="gzip"),
+        ],
+        args.tasks,
+    )
     out = {"docs_filtered": count_docs(filtered)}
     if args.mode == "full":
         from datatrove.pipeline.dedup import MinhashDedupBuckets, MinhashDedupCluster, MinhashDedupFilter, MinhashDedupSignature
@@ -96,12 +106,22 @@ def main() -> None:
         run("minhash signatures", [reader(), MinhashDedupSignature(os.path.join(w, "sigs"), config=cfg)], args.tasks)
         run("minhash buckets", [MinhashDedupBuckets(os.path.join(w, "sigs"), os.path.join(w, "buckets"), config=cfg)], cfg.num_buckets)
         run("minhash cluster", [MinhashDedupCluster(os.path.join(w, "buckets"), os.path.join(w, "remove_ids"), config=cfg)], 1)
-        run("minhash filter + tokenize", [
-            reader(), MinhashDedupFilter(os.path.join(w, "remove_ids")),
-            JsonlWriter(os.path.join(w, "deduped"), compression="gzip"),
-            DocumentTokenizer(os.path.join(w, "tokens"), tokenizer_name_or_path=args.tokenizer, eos_token="<|endoftext|>",
-                              local_working_dir=os.path.join(w, "tok-tmp"), shuffle_documents=False),
-        ], args.tasks)
+        run(
+            "minhash filter + tokenize",
+            [
+                reader(),
+                MinhashDedupFilter(os.path.join(w, "remove_ids")),
+                JsonlWriter(os.path.join(w, "deduped"), compression="gzip"),
+                DocumentTokenizer(
+                    os.path.join(w, "tokens"),
+                    tokenizer_name_or_path=args.tokenizer,
+                    eos_token="<|endoftext|>",
+                    local_working_dir=os.path.join(w, "tok-tmp"),
+                    shuffle_documents=False,
+                ),
+            ],
+            args.tasks,
+        )
         out["docs_deduped"] = count_docs(os.path.join(w, "deduped"))
     out.update(stages=stages, seconds=time.perf_counter() - t0)
     print("DT_RESULT " + json.dumps(out))

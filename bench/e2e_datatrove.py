@@ -147,8 +147,19 @@ def shard_corpus(mb: float, shards: int) -> tuple[str, dict]:
 
 
 def ours_cmd(inputs: str, output: str, workers: int, config: str | None, mode: str = "multi_processing") -> list[str]:
-    cmd = [sys.executable, "-m", "pipeline.run", "--runner=DirectRunner", "--input", inputs, "--output", output, "--overwrite",
-           f"--direct_num_workers={workers}", f"--direct_running_mode={mode}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.run",
+        "--runner=DirectRunner",
+        "--input",
+        inputs,
+        "--output",
+        output,
+        "--overwrite",
+        f"--direct_num_workers={workers}",
+        f"--direct_running_mode={mode}",
+    ]
     return cmd + (["--config", config] if config else [])
 
 
@@ -177,15 +188,29 @@ def run_dt(mode: str, folder: str, workers: int, shards: int, tokenizer: str | N
 
     work = os.path.join(WORK, f"dt-{mode}")
     shutil.rmtree(work, ignore_errors=True)
-    cmd = [DT_PYTHON, os.path.join(ROOT, "bench", "dt_pipeline.py"), "--mode", mode, "--input", folder, "--work", work,
-           "--workers", str(workers), "--tasks", str(shards), "--lid-model", default_model_path()]
+    cmd = [
+        DT_PYTHON,
+        os.path.join(ROOT, "bench", "dt_pipeline.py"),
+        "--mode",
+        mode,
+        "--input",
+        folder,
+        "--work",
+        work,
+        "--workers",
+        str(workers),
+        "--tasks",
+        str(shards),
+        "--lid-model",
+        default_model_path(),
+    ]
     if tokenizer:
         cmd += ["--tokenizer", tokenizer]
     env = dict(os.environ, DATATROVE_COLORIZE_LOGS="0", HF_HUB_OFFLINE="1")
     r = measure(cmd, os.path.join(WORK, f"dt-{mode}.log"), env=env)
     if r["rc"] == 0:
         with open(r["log"], errors="replace") as f:
-            result = next(json.loads(line[len("DT_RESULT "):]) for line in f if line.startswith("DT_RESULT "))
+            result = next(json.loads(line[len("DT_RESULT ") :]) for line in f if line.startswith("DT_RESULT "))
         r.update(result)
     return r
 
@@ -201,8 +226,8 @@ def raw_bound(corpus_path: str, bound_mb: float, tokenizer_path: str, repeat: in
 
     from bench.bench_langid import run_raw as fasttext_raw
     from bench.bench_minhash import bound_inputs, run_bound
-    from bench.quality_steps import QualitySteps
     from bench.common import best_of_each
+    from bench.quality_steps import QualitySteps
     from pipeline.config import MinHashConfig, QualityConfig
     from pipeline.records import Document
     from pipeline.stages.perplexity import shipped_models
@@ -301,8 +326,15 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
     bound = None
     if os.path.exists(tokenizer):
         bound = raw_bound(build(mb)[0], bound_mb, tokenizer, repeat)
-    dt_v = subprocess.run([DT_PYTHON, "-c", "import importlib.metadata as m; print(', '.join(d + ' ' + m.version(d) for d in ('datatrove', 'spacy', 'fasttext-numpy2-wheel', 'tokenizers')))"],
-                          capture_output=True, text=True).stdout.strip()
+    dt_v = subprocess.run(
+        [
+            DT_PYTHON,
+            "-c",
+            "import importlib.metadata as m; print(', '.join(d + ' ' + m.version(d) for d in ('datatrove', 'spacy', 'fasttext-numpy2-wheel', 'tokenizers')))",
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
 
     s = {k: mbps(text_mb, r) for k, r in runs.items()}
     e2e = s["ours_default"] / s["dt_filters"]
@@ -310,27 +342,42 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
     full = s["ours_default"] / s["dt_full"] if "dt_full" in s else None
     bound_mbps = workers / sum(bound["per_mb"].values()) if bound else float("nan")
     bound_ratio = s["ours_default"] / bound_mbps if bound else float("nan")
-    summary = {"e2e_ratio": e2e, "like_ratio": like, "full_ratio": full, "bound_ratio": bound_ratio, "bound_mbps": bound_mbps,
-               "mbps": s, "text_mb": text_mb, "workers": workers}
+    summary = {
+        "e2e_ratio": e2e,
+        "like_ratio": like,
+        "full_ratio": full,
+        "bound_ratio": bound_ratio,
+        "bound_mbps": bound_mbps,
+        "mbps": s,
+        "text_mb": text_mb,
+        "workers": workers,
+    }
     verdict = "faster" if e2e >= 1 else "slower"
-    headline = (f"**Our whole pipeline (all stages, tokenization included) ran at {s['ours_default']:.2f} MB/s, "
-                f"{e2e:.2f}x datatrove's filters-only pipeline ({s['dt_filters']:.2f} MB/s) on the same {text_mb:.0f} MB with {workers} workers: "
-                f"{verdict} than datatrove (goal: >= 2x, {'met' if e2e >= 2 else 'NOT met'}); "
-                f"{bound_ratio:.2f} of the raw-library bound ({bound_mbps:.2f} MB/s; goal >= 0.7, {'met' if bound_ratio >= 0.7 else 'NOT met'}).**")
-    lines = header("End to end: ours vs datatrove, and the raw-library bound", command,
-                   versions=("apache-beam", "fasttext", "kenlm", "tokenizers", "numpy")) + [
+    headline = (
+        f"**Our whole pipeline (all stages, tokenization included) ran at {s['ours_default']:.2f} MB/s, "
+        f"{e2e:.2f}x datatrove's filters-only pipeline ({s['dt_filters']:.2f} MB/s) on the same {text_mb:.0f} MB with {workers} workers: "
+        f"{verdict} than datatrove (goal: >= 2x, {'met' if e2e >= 2 else 'NOT met'}); "
+        f"{bound_ratio:.2f} of the raw-library bound ({bound_mbps:.2f} MB/s; goal >= 0.7, {'met' if bound_ratio >= 0.7 else 'NOT met'}).**"
+    )
+    lines = header(
+        "End to end: ours vs datatrove, and the raw-library bound", command, versions=("apache-beam", "fasttext", "kenlm", "tokenizers", "numpy")
+    ) + [
         f"- datatrove side (bench/.venv-datatrove, subprocess): {dt_v}",
         f"- corpus: {describe(meta)}; split round-robin into {shards} files read by both sides",
         f"- workers: {workers} processes on both sides; load average (1/5/15 min) before: {load_before[0]:.2f} / {load_before[1]:.2f} / {load_before[2]:.2f}, after: {os.getloadavg()[0]:.2f}",
         "- MB = 10^6 bytes of UTF-8 document text read; wall clock from process start to exit (imports, model loading, start-up included)",
-        "", headline, "",
+        "",
+        headline,
+        "",
         "| run | seconds | MB/s | docs/s (read) | docs in -> out | peak RSS, process tree (MiB) | largest process (MiB) | ratio to datatrove filters-only |",
         "|---|---:|---:|---:|---|---:|---:|---:|",
     ]
-    labels = {"dt_filters": "datatrove: read -> Gopher quality -> Gopher repetition -> language -> write (anchor)",
-              "dt_full": "datatrove: the above + MinHash dedup (4 stages) + DocumentTokenizer",
-              "ours_like": "ours: language + Gopher quality + repetition (like datatrove's filters)",
-              "ours_default": "ours: default config, every stage, tokenization included"}
+    labels = {
+        "dt_filters": "datatrove: read -> Gopher quality -> Gopher repetition -> language -> write (anchor)",
+        "dt_full": "datatrove: the above + MinHash dedup (4 stages) + DocumentTokenizer",
+        "ours_like": "ours: language + Gopher quality + repetition (like datatrove's filters)",
+        "ours_default": "ours: default config, every stage, tokenization included",
+    }
     n_docs = meta["docs"]
     for key in ("dt_filters", "dt_full", "ours_like", "ours_default"):
         if key not in runs:
@@ -340,28 +387,48 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
             lines.append(f"| {labels[key]} | FAILED rc={r['rc']} (log {os.path.relpath(r['log'], ROOT)}) | | | | | | |")
             continue
         out_docs = r.get("docs_kept", r.get("docs_deduped", r.get("docs_filtered", "?")))
-        lines.append(f"| {labels[key]} | {r['seconds']:.1f} | {s[key]:.2f} | {n_docs / r['seconds']:.0f} | {n_docs} -> {out_docs} | "
-                     f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {s[key] / s['dt_filters']:.2f} |")
+        lines.append(
+            f"| {labels[key]} | {r['seconds']:.1f} | {s[key]:.2f} | {n_docs / r['seconds']:.0f} | {n_docs} -> {out_docs} | "
+            f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {s[key] / s['dt_filters']:.2f} |"
+        )
     if "dt_full" in runs and runs["dt_full"].get("stages"):
-        lines += ["", "datatrove like-for-like, seconds per executor stage: " + "; ".join(f"{k} {v:.1f}" for k, v in runs["dt_full"]["stages"].items())
-                  + (f". **Ours (every stage) vs datatrove like-for-like: {full:.2f}x.**" if full else "")]
+        lines += [
+            "",
+            "datatrove like-for-like, seconds per executor stage: "
+            + "; ".join(f"{k} {v:.1f}" for k, v in runs["dt_full"]["stages"].items())
+            + (f". **Ours (every stage) vs datatrove like-for-like: {full:.2f}x.**" if full else ""),
+        ]
     if bound:
-        lines += ["", f"## Raw-library bound (first {bound['mb']:.1f} MB of the same corpus, {bound['docs']} docs, one process, best of {repeat})", "",
-                  "| library | seconds | s per MB | MB/s alone |", "|---|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## Raw-library bound (first {bound['mb']:.1f} MB of the same corpus, {bound['docs']} docs, one process, best of {repeat})",
+            "",
+            "| library | seconds | s per MB | MB/s alone |",
+            "|---|---:|---:|---:|",
+        ]
         for k, sec in bound["seconds"].items():
             lines.append(f"| {k} | {sec:.2f} | {bound['per_mb'][k]:.3f} | {1 / bound['per_mb'][k]:.2f} |")
         total = sum(bound["per_mb"].values())
-        lines += [f"| **sum** | | {total:.3f} | {1 / total:.2f} |", "",
-                  f"Bound with {workers} workers: {workers} / {total:.3f} = **{bound_mbps:.2f} MB/s**; ours (default) {s['ours_default']:.2f} MB/s = "
-                  f"**{bound_ratio:.2f} of the bound** (goal >= 0.7). The bound charges every library with every byte; our pipeline runs "
-                  "later stages only on what earlier ones keep, and also does exact + paragraph dedup, toxicity, mixture, BPE training, "
-                  "Parquet/Arrow writing and Beam's own shuffles, which the bound leaves out."]
+        lines += [
+            f"| **sum** | | {total:.3f} | {1 / total:.2f} |",
+            "",
+            f"Bound with {workers} workers: {workers} / {total:.3f} = **{bound_mbps:.2f} MB/s**; ours (default) {s['ours_default']:.2f} MB/s = "
+            f"**{bound_ratio:.2f} of the bound** (goal >= 0.7). The bound charges every library with every byte; our pipeline runs "
+            "later stages only on what earlier ones keep, and also does exact + paragraph dedup, toxicity, mixture, BPE training, "
+            "Parquet/Arrow writing and Beam's own shuffles, which the bound leaves out.",
+        ]
     summary["profile"] = None
     if profile_mb > 0 and (e2e < 2 or bound_ratio < 0.7):
         prof = profile_ours(build(mb)[0], profile_mb)
         summary["profile"] = prof
-        lines += ["", f"## Profile: ours, default config, 1 worker, in_memory, first {profile_mb:g} MB of the corpus (cProfile)", "",
-                  "```", prof.strip()[:12000], "```"]
+        lines += [
+            "",
+            f"## Profile: ours, default config, 1 worker, in_memory, first {profile_mb:g} MB of the corpus (cProfile)",
+            "",
+            "```",
+            prof.strip()[:12000],
+            "```",
+        ]
     return "\n".join(lines) + "\n", summary
 
 
@@ -375,8 +442,16 @@ def main() -> None:
     parser.add_argument("--profile-mb", type=float, default=5.0, help="0: no profile")
     parser.add_argument("--repeat", type=int, default=2)
     args = parser.parse_args()
-    text, _ = run(args.mb, args.workers, args.shards, args.dt_full, args.bound_mb, args.profile_mb, args.repeat,
-                  command_line("bench.e2e_datatrove", parser, args))
+    text, _ = run(
+        args.mb,
+        args.workers,
+        args.shards,
+        args.dt_full,
+        args.bound_mb,
+        args.profile_mb,
+        args.repeat,
+        command_line("bench.e2e_datatrove", parser, args),
+    )
     write_report(RESULTS, text)
 
 

@@ -45,10 +45,33 @@ def summarize(records: list[dict], warmup: int) -> dict:
 def bench(preset: str, attention: str, args, work: str) -> dict:
     out_dir = os.path.join(work, f"{preset}-{attention}")
     cmd = [
-        sys.executable, "-m", "trainer.train", "--config", os.path.join(ROOT, "trainer", "configs", f"{preset}.toml"),
-        "--data", args.data, "--out_dir", out_dir, "--max_steps", str(args.warmup + args.steps),
-        "--global_batch", "0", "--log_every", "1", "--eval_every", "0", "--val_fraction", "0",
-        "--checkpoint_every", "0", "--keep_checkpoints", "1", "--warmup_steps", "10", "--attention", attention,
+        sys.executable,
+        "-m",
+        "trainer.train",
+        "--config",
+        os.path.join(ROOT, "trainer", "configs", f"{preset}.toml"),
+        "--data",
+        args.data,
+        "--out_dir",
+        out_dir,
+        "--max_steps",
+        str(args.warmup + args.steps),
+        "--global_batch",
+        "0",
+        "--log_every",
+        "1",
+        "--eval_every",
+        "0",
+        "--val_fraction",
+        "0",
+        "--checkpoint_every",
+        "0",
+        "--keep_checkpoints",
+        "1",
+        "--warmup_steps",
+        "10",
+        "--attention",
+        attention,
     ]
     if args.micro_batch:
         cmd += ["--micro_batch", str(args.micro_batch)]
@@ -91,14 +114,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="gpu_trainer-") as work:
         for preset, attention in [(p, a) for p in args.presets.split(",") for a in args.attention.split(",")]:
             start = time.perf_counter()
-            result = {"bench": "gpu_trainer", "preset": preset, "attention": attention, "device": device, "torch": torch_version,
-                      "fsdp2_ranks": 1}
+            result = {"bench": "gpu_trainer", "preset": preset, "attention": attention, "device": device, "torch": torch_version, "fsdp2_ranks": 1}
             try:
                 from trainer.config import load_config
 
                 cfg = load_config(["--config", os.path.join(ROOT, "trainer", "configs", f"{preset}.toml"), "--data", args.data])
-                result.update(precision="bf16" if cfg.mixed_precision else "fp32", compile=cfg.compile, seq_len=cfg.seq_len,
-                              micro_batch=args.micro_batch or cfg.micro_batch, warmup_steps=args.warmup)
+                result.update(
+                    precision="bf16" if cfg.mixed_precision else "fp32",
+                    compile=cfg.compile,
+                    seq_len=cfg.seq_len,
+                    micro_batch=args.micro_batch or cfg.micro_batch,
+                    warmup_steps=args.warmup,
+                )
                 result.update(bench(preset, attention, args, work))
             except Exception as e:  # keep going: the other preset's number is still worth having
                 result["error"] = f"{type(e).__name__}: {e}"

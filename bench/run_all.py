@@ -17,7 +17,6 @@ Each benchmark also writes its own report under bench/results/ (git-ignored).
 """
 
 import argparse
-import datetime
 import os
 import re
 import subprocess
@@ -25,7 +24,7 @@ import sys
 import time
 import traceback
 
-from bench.common import RESULTS_DIR, ROOT, _version, header
+from bench.common import RESULTS_DIR, ROOT, header
 
 OUT = os.path.join(ROOT, "bench", "RESULTS.md")
 
@@ -71,8 +70,12 @@ def main() -> None:
     parser.add_argument("--skip-stages", action="store_true", help="only the end-to-end and scaling runs")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per per-stage benchmark")
     args = parser.parse_args()
-    command = "python -m bench.run_all" + (" --quick" if args.quick else "") + (f" --e2e-mb {args.e2e_mb:g}" if args.e2e_mb != 100 else "") \
+    command = (
+        "python -m bench.run_all"
+        + (" --quick" if args.quick else "")
+        + (f" --e2e-mb {args.e2e_mb:g}" if args.e2e_mb != 100 else "")
         + (" --skip-stages" if args.skip_stages else "")
+    )
     started = time.time()
     sections, timings = [], []
 
@@ -93,10 +96,10 @@ def main() -> None:
     t0 = time.time()
     base = 5.0 if args.quick else 12.5
     try:
-        scale_lines, scale = scaling.run(base, 2, 8)
+        scale_lines, _ = scaling.run(base, 2, 8)
         scale_text = "\n".join(scale_lines) + "\n"
     except Exception:  # noqa: BLE001
-        scale_text, scale = f"FAILED\n\n```\n{traceback.format_exc()[-4000:]}\n```\n", {}
+        scale_text = f"FAILED\n\n```\n{traceback.format_exc()[-4000:]}\n```\n"
     timings.append(("bench.scaling", time.time() - t0))
 
     # 1. per stage
@@ -106,26 +109,45 @@ def main() -> None:
             sections.append((module, what, text))
             timings.append((module, seconds))
 
-    lines = header("Benchmark results", command, versions=("apache-beam", "datatrove", "spacy", "fasttext", "kenlm", "tokenizers", "numpy", "pyarrow"))
-    lines[-1] = f"- command: `{command}` (from the repository root, in .venv; datatrove's side in bench/.venv-datatrove, made by `bash bench/setup_datatrove.sh`)"
+    lines = header(
+        "Benchmark results", command, versions=("apache-beam", "datatrove", "spacy", "fasttext", "kenlm", "tokenizers", "numpy", "pyarrow")
+    )
+    lines[-1] = (
+        f"- command: `{command}` (from the repository root, in .venv; datatrove's side in bench/.venv-datatrove, made by `bash bench/setup_datatrove.sh`)"
+    )
     lines[2:2] = ["", ""]  # the headline, then a blank line
     if e2e:
         ratio, full = e2e["e2e_ratio"], e2e.get("full_ratio")
-        lines[2] = (f"**End to end vs datatrove: our whole pipeline (every stage, tokenization included) ran at {e2e['mbps']['ours_default']:.2f} MB/s, "
-                    f"{ratio:.2f}x datatrove's filters-only pipeline ({e2e['mbps']['dt_filters']:.2f} MB/s) on the same {e2e['text_mb']:.0f} MB of real text "
-                    f"with 2 workers: {'faster' if ratio >= 1 else 'SLOWER'}; the goal of 2x is {'met' if ratio >= 2 else 'NOT met'}. "
-                    + (f"Against datatrove's like-for-like pipeline (filters + MinHash dedup + tokenizer) ours is {full:.2f}x. " if full else "")
-                    + f"Language + Gopher only, ours is {e2e['like_ratio']:.2f}x datatrove's filters. "
-                    f"Ours reaches {e2e['bound_ratio']:.2f} of the raw-library bound ({e2e['bound_mbps']:.2f} MB/s; goal 0.7: {'met' if e2e['bound_ratio'] >= 0.7 else 'NOT met'}).**")
+        lines[2] = (
+            f"**End to end vs datatrove: our whole pipeline (every stage, tokenization included) ran at {e2e['mbps']['ours_default']:.2f} MB/s, "
+            f"{ratio:.2f}x datatrove's filters-only pipeline ({e2e['mbps']['dt_filters']:.2f} MB/s) on the same {e2e['text_mb']:.0f} MB of real text "
+            f"with 2 workers: {'faster' if ratio >= 1 else 'SLOWER'}; the goal of 2x is {'met' if ratio >= 2 else 'NOT met'}. "
+            + (f"Against datatrove's like-for-like pipeline (filters + MinHash dedup + tokenizer) ours is {full:.2f}x. " if full else "")
+            + f"Language + Gopher only, ours is {e2e['like_ratio']:.2f}x datatrove's filters. "
+            f"Ours reaches {e2e['bound_ratio']:.2f} of the raw-library bound ({e2e['bound_mbps']:.2f} MB/s; goal 0.7: {'met' if e2e['bound_ratio'] >= 0.7 else 'NOT met'}).**"
+        )
     else:
         lines[2] = "**End to end vs datatrove: the run FAILED (see below).**"
-    lines += [f"- total time: {(time.time() - started) / 60:.1f} min; per benchmark: " + ", ".join(f"{m.split('.')[-1]} {s:.0f} s" for m, s in timings),
-              "- MB = 10^6 bytes of UTF-8 text; every ratio is against its anchor measured in the same run, on the same machine",
-              "- the machine is shared (2 cores): load averages are printed by each benchmark; figures can move by tens of percent between runs",
-              "", "## Contents", "", "1. End to end vs datatrove (and the raw-library bound, and the profile)", "2. Scaling",
-              "3. Per stage vs its raw library: " + ", ".join(m.split(".")[-1] for m, _, _ in sections), "",
-              "## 1. End to end vs datatrove", "", demote(e2e_text) if e2e_text else "", "## 2. Scaling: ours on 1x, 2x, 4x the corpus", "", scale_text,
-              "## 3. Per stage vs its raw library", ""]
+    lines += [
+        f"- total time: {(time.time() - started) / 60:.1f} min; per benchmark: " + ", ".join(f"{m.split('.')[-1]} {s:.0f} s" for m, s in timings),
+        "- MB = 10^6 bytes of UTF-8 text; every ratio is against its anchor measured in the same run, on the same machine",
+        "- the machine is shared (2 cores): load averages are printed by each benchmark; figures can move by tens of percent between runs",
+        "",
+        "## Contents",
+        "",
+        "1. End to end vs datatrove (and the raw-library bound, and the profile)",
+        "2. Scaling",
+        "3. Per stage vs its raw library: " + ", ".join(m.split(".")[-1] for m, _, _ in sections),
+        "",
+        "## 1. End to end vs datatrove",
+        "",
+        demote(e2e_text) if e2e_text else "",
+        "## 2. Scaling: ours on 1x, 2x, 4x the corpus",
+        "",
+        scale_text,
+        "## 3. Per stage vs its raw library",
+        "",
+    ]
     for module, what, text in sections:
         lines += [f"### `python -m {module}`: {what}", "", text, ""]
     with open(OUT, "w") as f:

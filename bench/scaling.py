@@ -31,16 +31,21 @@ def run(base_mb: float, workers: int, shards: int, factors=(1, 2, 4)) -> tuple[l
         r["mb"], r["docs"] = meta["text_bytes"] / 1e6, meta["docs"]
         rows[k] = r
         shutil.rmtree(out, ignore_errors=True)
-    lines = [f"- base: {base_mb:g} MB of text; {workers} workers (DirectRunner multi_processing); default config (every stage)", "",
-             "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | largest process (MiB) | memory vs 1x |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"- base: {base_mb:g} MB of text; {workers} workers (DirectRunner multi_processing); default config (every stage)",
+        "",
+        "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | largest process (MiB) | memory vs 1x |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     one = rows[factors[0]]
     for k, r in rows.items():
         if r["rc"] != 0:
             lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | FAILED rc={r['rc']} | | | | | |")
             continue
-        lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | {r['seconds']:.1f} | {r['seconds'] / r['mb']:.2f} | {r['seconds'] / one['seconds']:.2f} | "
-                     f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {r['peak_tree_mib'] / one['peak_tree_mib']:.2f} |")
+        lines.append(
+            f"| {k}x | {r['mb']:.1f} | {r['docs']} | {r['seconds']:.1f} | {r['seconds'] / r['mb']:.2f} | {r['seconds'] / one['seconds']:.2f} | "
+            f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {r['peak_tree_mib'] / one['peak_tree_mib']:.2f} |"
+        )
     summary = {}
     if all(r["rc"] == 0 for r in rows.values()):
         first, last = rows[factors[0]], rows[factors[-1]]
@@ -50,11 +55,14 @@ def run(base_mb: float, workers: int, shards: int, factors=(1, 2, 4)) -> tuple[l
         m_growth = last["peak_tree_mib"] / first["peak_tree_mib"]
         size_growth = last["mb"] / first["mb"]
         summary = {"marginal_s_per_mb": marginal, "fixed_s": fixed, "time_growth": t_growth, "mem_growth": m_growth, "size_growth": size_growth}
-        time_verdict = ("about linear" if t_growth <= size_growth * 1.15 else "worse than linear")
-        mem_verdict = ("bounded (grows much less than the input)" if m_growth < 0.5 * size_growth else "NOT bounded: it grows with the input")
-        lines += ["", f"Time: {size_growth:.0f}x the input took {t_growth:.2f}x the time ({time_verdict}); marginal cost "
-                  f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading, BPE training's floor). "
-                  f"Memory: peak tree RSS {m_growth:.2f}x for {size_growth:.0f}x the input: {mem_verdict}."]
+        time_verdict = "about linear" if t_growth <= size_growth * 1.15 else "worse than linear"
+        mem_verdict = "bounded (grows much less than the input)" if m_growth < 0.5 * size_growth else "NOT bounded: it grows with the input"
+        lines += [
+            "",
+            f"Time: {size_growth:.0f}x the input took {t_growth:.2f}x the time ({time_verdict}); marginal cost "
+            f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading, BPE training's floor). "
+            f"Memory: peak tree RSS {m_growth:.2f}x for {size_growth:.0f}x the input: {mem_verdict}.",
+        ]
     return lines, summary
 
 
@@ -65,8 +73,13 @@ def main() -> None:
     parser.add_argument("--shards", type=int, default=8)
     args = parser.parse_args()
     lines, _ = run(args.base_mb, args.workers, args.shards)
-    write_report(RESULTS, "\n".join(header("Scaling: ours on 1x, 2x, 4x the corpus", command_line("bench.scaling", parser, args),
-                                           versions=("apache-beam", "numpy")) + lines) + "\n")
+    write_report(
+        RESULTS,
+        "\n".join(
+            header("Scaling: ours on 1x, 2x, 4x the corpus", command_line("bench.scaling", parser, args), versions=("apache-beam", "numpy")) + lines
+        )
+        + "\n",
+    )
 
 
 if __name__ == "__main__":

@@ -47,13 +47,14 @@ COUNTS = (2, 3, 5)
 THRESHOLDS = (0.5, 0.7, 0.9)
 UNION = [(d, t) for d in (0.005, 0.01, 0.02) for t in THRESHOLDS]
 SPEED_SOURCES = ("books", "wiki", "web", "academic")
-CJK_SOURCES = {"zh": ("deb:manpages-zh/", "deb:debian-reference-zh-cn/", "deb:fortunes-zh/"),
-               "ja": ("deb:manpages-ja/", "deb:debian-reference-ja/")}
+CJK_SOURCES = {"zh": ("deb:manpages-zh/", "deb:debian-reference-zh-cn/", "deb:fortunes-zh/"), "ja": ("deb:manpages-ja/", "deb:debian-reference-ja/")}
 N_EMBEDDED = 500  # long texts per language
 # Neutral long prose of the sample corpus (urls) that the long texts are made of.
-HOSTS = {"en": ("deb:r-cran-janeaustenr/", "deb:debian-reference-en/"),
-         "es": ("deb:debian-reference-es/", "deb:manpages-es/"),
-         "it": ("deb:debian-reference-it/", "deb:manpages-it/")}
+HOSTS = {
+    "en": ("deb:r-cran-janeaustenr/", "deb:debian-reference-en/"),
+    "es": ("deb:debian-reference-es/", "deb:manpages-es/"),
+    "it": ("deb:debian-reference-it/", "deb:manpages-it/"),
+}
 LONG_WORDS = 1000
 SEED = 11
 
@@ -92,8 +93,9 @@ def rules(s: dict[str, np.ndarray]) -> list[tuple[str, np.ndarray]]:
     out += [(f"word list, density >= {d}", (s["matches"] >= 1) & (density >= d)) for d in DENSITIES]
     for mode in ("document", "max_paragraph", "max_line"):
         out += [(f"classifier {mode} >= {t}", s[f"p_{mode}"] >= t) for t in THRESHOLDS]
-    out += [(f"union: density >= {d} or max_paragraph >= {t}", ((s["matches"] >= 1) & (density >= d)) | (s["p_max_paragraph"] >= t))
-            for d, t in UNION]
+    out += [
+        (f"union: density >= {d} or max_paragraph >= {t}", ((s["matches"] >= 1) & (density >= d)) | (s["p_max_paragraph"] >= t)) for d, t in UNION
+    ]
     out.append(("union: any match or max_paragraph >= 0.9", (s["matches"] >= 1) | (s["p_max_paragraph"] >= 0.9)))
     return out
 
@@ -116,19 +118,28 @@ def long_documents(records: list[dict], lang: str, rng: random.Random) -> tuple[
     return hosts, embedded
 
 
-def table(labelled: list[tuple[str, np.ndarray]], y: np.ndarray, prose: np.ndarray,
-          hosts: list[tuple[str, np.ndarray]], embedded: list[tuple[str, np.ndarray]]) -> list[str]:
+def table(
+    labelled: list[tuple[str, np.ndarray]],
+    y: np.ndarray,
+    prose: np.ndarray,
+    hosts: list[tuple[str, np.ndarray]],
+    embedded: list[tuple[str, np.ndarray]],
+) -> list[str]:
     fortune_ordinary = ~y & ~prose
-    lines = ["| rule | precision | recall | F1 | ordinary fortunes flagged | benign prose flagged "
-             f"| long benign prose flagged | offensive fortune found in long prose |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| rule | precision | recall | F1 | ordinary fortunes flagged | benign prose flagged "
+        "| long benign prose flagged | offensive fortune found in long prose |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for (name, f), (_, fh), (_, fe) in zip(labelled, hosts, embedded):
         tp, fp = int((f & y).sum()), int((f & ~y).sum())
         p = tp / (tp + fp) if tp + fp else 0.0
         r = tp / int(y.sum()) if y.sum() else 0.0
         f1 = 2 * p * r / (p + r) if p + r else 0.0
-        lines.append(f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {100 * f[fortune_ordinary].mean():.1f}% | "
-                     f"{100 * f[prose].mean():.1f}% | {100 * fh.mean():.1f}% | {100 * fe.mean():.1f}% |")
+        lines.append(
+            f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {100 * f[fortune_ordinary].mean():.1f}% | "
+            f"{100 * f[prose].mean():.1f}% | {100 * fh.mean():.1f}% | {100 * fe.mean():.1f}% |"
+        )
     return lines
 
 
@@ -138,15 +149,24 @@ def speed(records: list[dict], repeat: int) -> list[str]:
         with gzip.open(os.path.join(toxicity_labels.SAMPLE, f"{name}.jsonl.gz"), "rt", encoding="utf-8") as f:
             docs += [json.loads(line)["text"] for line in f]
     mb = sum(len(d.encode()) for d in docs) / 1e6
-    lines = [f"Word-list matcher on {len(docs)} sample documents ({mb:.1f} MB: {', '.join(SPEED_SOURCES)}):", "",
-             "| list | matches() (token set, regex where needed) | regex alone | documents with a match |", "|---|---:|---:|---:|"]
+    lines = [
+        f"Word-list matcher on {len(docs)} sample documents ({mb:.1f} MB: {', '.join(SPEED_SOURCES)}):",
+        "",
+        "| list | matches() (token set, regex where needed) | regex alone | documents with a match |",
+        "|---|---:|---:|---:|",
+    ]
     for lang, matcher in load_matchers(["en", "es", "it", "de", "fr"]).items():
         t_set, counts = best_of(repeat, lambda: [matcher.matches(d) for d in docs])
         t_re, counts_re = best_of(repeat, lambda: [matcher.regex_matches(d) for d in docs])
         assert counts == counts_re, lang  # the token-set path is exact
         lines.append(f"| {lang} | {mb / t_set:.1f} MB/s | {mb / t_re:.1f} MB/s | {sum(c > 0 for c in counts)} |")
-    lines += ["", "Chinese and Japanese (substring matching, the regex alone) on the sample's texts in them:", "",
-              "| list | texts | MB | MB/s | texts with a match |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "Chinese and Japanese (substring matching, the regex alone) on the sample's texts in them:",
+        "",
+        "| list | texts | MB | MB/s | texts with a match |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for lang, urls in CJK_SOURCES.items():
         texts = []
         for name in ("curated", "web"):
@@ -158,11 +178,16 @@ def speed(records: list[dict], repeat: int) -> list[str]:
         lines.append(f"| {lang} | {len(texts)} | {cmb:.2f} | {cmb / t:.1f} | {sum(c > 0 for c in counts)} |")
     texts = [r["text"] for r in records]
     tmb = sum(len(t.encode()) for t in texts) / 1e6
-    lines += ["", f"Classifier on the labelled set ({len(texts)} texts, {tmb:.1f} MB), one predict_prob call per 256 texts:", "",
-              "| mode | texts/s | MB/s |", "|---|---:|---:|"]
+    lines += [
+        "",
+        f"Classifier on the labelled set ({len(texts)} texts, {tmb:.1f} MB), one predict_prob call per 256 texts:",
+        "",
+        "| mode | texts/s | MB/s |",
+        "|---|---:|---:|",
+    ]
     for mode in ("document", "max_paragraph"):
         clf = ProfanityClassifier(mode)
-        t, _ = best_of(repeat, lambda: [clf.predict_prob(texts[i:i + 256]) for i in range(0, len(texts), 256)])
+        t, _ = best_of(repeat, lambda: [clf.predict_prob(texts[i : i + 256]) for i in range(0, len(texts), 256)])
         lines.append(f"| {mode} | {len(texts) / t:.0f} | {tmb / t:.2f} |")
     return lines
 
@@ -176,16 +201,23 @@ def main() -> None:
     records = toxicity_labels.load()
     scorer = Scorer()
     rng = random.Random(SEED)
-    out = header("Toxicity signals: word lists and classifier on labelled fortunes and prose",
-                 command_line("bench.toxicity_eval", parser, args), versions=("alt-profanity-check", "scikit-learn", "numpy"))
+    out = header(
+        "Toxicity signals: word lists and classifier on labelled fortunes and prose",
+        command_line("bench.toxicity_eval", parser, args),
+        versions=("alt-profanity-check", "scikit-learn", "numpy"),
+    )
     for lang in LANGS:
         mine = [r for r in records if r["lang"] == lang]
         y = np.array([r["offensive"] for r in mine])
         prose = np.array([r["kind"] == "prose" for r in mine])
         labelled = rules(scorer([r["text"] for r in mine], [lang] * len(mine)))
         hosts, embedded = long_documents(records, lang, rng)
-        out += ["", f"## {lang}: {int(y.sum())} offensive fortunes, {int((~y & ~prose).sum())} ordinary fortunes, "
-                    f"{int(prose.sum())} benign prose texts; {len(hosts)} long texts", ""]
+        out += [
+            "",
+            f"## {lang}: {int(y.sum())} offensive fortunes, {int((~y & ~prose).sum())} ordinary fortunes, "
+            f"{int(prose.sum())} benign prose texts; {len(hosts)} long texts",
+            "",
+        ]
         out += table(labelled, y, prose, rules(scorer(hosts, [lang] * len(hosts))), rules(scorer(embedded, [lang] * len(embedded))))
     out += ["", "## Speed", ""] + speed(records, args.repeat)
     write_report(RESULTS, "\n".join(out) + "\n")

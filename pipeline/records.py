@@ -7,8 +7,8 @@ retried bundle or a fused stage can never see a half-updated element.
 
 import dataclasses
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 
 class FrozenMap(dict):

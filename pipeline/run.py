@@ -25,8 +25,7 @@ class UsageError(Exception):
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser = argparse.ArgumentParser(
         prog="python -m pipeline.run",
-        description="Turn raw documents into training-ready data. Unknown flags go to Apache Beam "
-        "(--runner, --direct_num_workers, --project, ...).",
+        description="Turn raw documents into training-ready data. Unknown flags go to Apache Beam (--runner, --direct_num_workers, --project, ...).",
     )
     parser.add_argument("--input", action="append", help="file, folder or glob; repeatable (default: the built-in sample)")
     parser.add_argument("--output", help="run folder (default: runs/<UTC time>)")
@@ -66,7 +65,11 @@ def unsplittable_large_inputs(cfg: PipelineConfig, files: list[str], sizes: list
     """Compressed inputs larger than read.split_bytes: one worker reads each, whatever the workers."""
     from pipeline.io.split import splittable
 
-    return [(f, n) for f, n in zip(files, sizes) if n > cfg.read.split_bytes and not splittable(f, cfg.read) and f.lower().endswith((".gz", ".gzip", ".zst", ".zstd"))]
+    return [
+        (f, n)
+        for f, n in zip(files, sizes)
+        if n > cfg.read.split_bytes and not splittable(f, cfg.read) and f.lower().endswith((".gz", ".gzip", ".zst", ".zstd"))
+    ]
 
 
 def unmatched_source_rules(cfg: PipelineConfig, files: list[str]) -> list[str]:
@@ -147,15 +150,18 @@ def main(argv: list[str] | None = None) -> int:
     import apache_beam as beam
 
     from pipeline.beam_fixes import flush_threaded_workers_between_elements
-    from pipeline.io.parse import format_of
     from pipeline.graph import build_graph, read_stats
+    from pipeline.io.parse import format_of
     from pipeline.report import REPORT_FILE
     from pipeline.stats import summary
 
     run_info = {"inputs": inputs, "config": cfg.to_dict(), "config_sha256": config_sha256(cfg.to_dict())}
     started = time.monotonic()
     flush_threaded_workers_between_elements()
-    print(f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):", flush=True)
+    print(
+        f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):",
+        flush=True,
+    )
     with beam.Pipeline(options=options) as p:
         build_graph(p, inputs, output, cfg, run_info, crawl=any(format_of(f, cfg.read) == "warc" for f in files))
     stats = read_stats(output)

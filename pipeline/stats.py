@@ -7,7 +7,8 @@ document without a Rejection breaks the identity and fails the run.
 """
 
 from collections import defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 STATS_SCHEMA_VERSION = 1
 
@@ -104,13 +105,11 @@ def build_stats(
         "rejections_by_source": _nested(rejected_by_source),
         "rejections_by_language": _nested(rejected_by_lang),
         "skipped_rules": {
-            stage: {rule: dict(sorted(langs.items())) for rule, langs in sorted(rules.items())}
-            for stage, rules in sorted(skipped.items())
+            stage: {rule: dict(sorted(langs.items())) for rule, langs in sorted(rules.items())} for stage, rules in sorted(skipped.items())
         },
         "dead_letters": dict(sorted(dead_by_reason.items())),
         "sources": {
-            s: {"read": read_by_source.get(s, 0), "kept": kept_by_source.get(s, 0)}
-            for s in sorted(set(read_by_source) | set(kept_by_source))
+            s: {"read": read_by_source.get(s, 0), "kept": kept_by_source.get(s, 0)} for s in sorted(set(read_by_source) | set(kept_by_source))
         },
         "kept_by_language": dict(sorted(kept_by_lang.items(), key=lambda kv: (-kv[1], kv[0]))),
         # The sites with the most pages read (documents with an http(s) URL): read, kept, rejected.
@@ -129,8 +128,7 @@ def accounting_line(stats: dict[str, Any]) -> str:
     a = stats["accounting"]
     verdict = "holds" if a["holds"] else "DOES NOT HOLD: " + ", ".join(k for k, ok in a["checks"].items() if not ok)
     return (
-        f"accounting: read {a['records_read']:,} = kept {a['kept']:,} + rejected {a['rejected']:,}"
-        f" + dead letters {a['dead_letters']:,} ({verdict})"
+        f"accounting: read {a['records_read']:,} = kept {a['kept']:,} + rejected {a['rejected']:,} + dead letters {a['dead_letters']:,} ({verdict})"
     )
 
 

@@ -79,9 +79,7 @@ class Manifest:
         if raw.get("format") != MANIFEST_FORMAT:
             raise ManifestError(f"not a token manifest: format={raw.get('format')!r}")
         if raw.get("schema_version") != MANIFEST_SCHEMA_VERSION:
-            raise ManifestError(
-                f"manifest schema_version {raw.get('schema_version')!r}; this code reads {MANIFEST_SCHEMA_VERSION}"
-            )
+            raise ManifestError(f"manifest schema_version {raw.get('schema_version')!r}; this code reads {MANIFEST_SCHEMA_VERSION}")
         manifest = _build(cls, raw, "manifest")
         validate_paths(manifest)
         if config_sha256(manifest.config) != manifest.config_sha256:

@@ -78,8 +78,19 @@ def corpus(tmp_path_factory):
 
 def _run(corpus, name: str, *runner: str) -> tuple[dict[str, str], list[str]]:
     out = corpus / name
-    cmd = [sys.executable, "-m", "pipeline.run", "--runner=DirectRunner", *runner,
-           "--input", str(corpus / "in.jsonl.gz"), "--config", str(corpus / "config.yaml"), "--output", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pipeline.run",
+        "--runner=DirectRunner",
+        *runner,
+        "--input",
+        str(corpus / "in.jsonl.gz"),
+        "--config",
+        str(corpus / "config.yaml"),
+        "--output",
+        str(out),
+    ]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(runner)}: exit {done.returncode}\n{done.stderr[-3000:]}"
     assert "(holds)" in done.stdout

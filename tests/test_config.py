@@ -67,7 +67,10 @@ language:
 def test_unknown_top_level_key():
     msg = error_of("sede: 1\n")
     assert msg.startswith("sede: unknown key (known: ")
-    assert msg == "sede: unknown key (known: dedup, extract, language, mixture, output, perplexity, pii, quality, quality_classifier, read, seed, tokenizer, toxicity, url_filter)"
+    assert (
+        msg
+        == "sede: unknown key (known: dedup, extract, language, mixture, output, perplexity, pii, quality, quality_classifier, read, seed, tokenizer, toxicity, url_filter)"
+    )
 
 
 def test_unknown_nested_key():
@@ -134,9 +137,7 @@ def test_out_of_range(text, prefix):
 
 
 def test_range_edges_are_accepted():
-    cfg = load_config(
-        text="language:\n  threshold: 0\n  thresholds: {en: 1.0}\nread:\n  max_record_bytes: 1\n  excerpt_bytes: 0\n"
-    )
+    cfg = load_config(text="language:\n  threshold: 0\n  thresholds: {en: 1.0}\nread:\n  max_record_bytes: 1\n  excerpt_bytes: 0\n")
     assert (cfg.language.threshold, cfg.language.thresholds, cfg.read.max_record_bytes, cfg.read.excerpt_bytes) == (
         0.0,
         {"en": 1.0},
@@ -167,9 +168,7 @@ def test_invalid_yaml(text):
 def test_format_literal():
     for fmt in ("auto", "jsonl", "parquet", "text", "warc"):
         assert load_config(text=f"read:\n  format: {fmt}\n").read.format == fmt
-    assert error_of("read:\n  format: csv\n") == (
-        "read.format: must be one of ['auto', 'jsonl', 'parquet', 'text', 'warc'], got 'csv'"
-    )
+    assert error_of("read:\n  format: csv\n") == ("read.format: must be one of ['auto', 'jsonl', 'parquet', 'text', 'warc'], got 'csv'")
     assert error_of("read:\n  format: JSONL\n").startswith("read.format: must be one of")
 
 

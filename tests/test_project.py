@@ -57,7 +57,9 @@ def test_every_entry_point_answers_help_and_does_nothing_else():
 
     modules = _entry_points()
     assert {"pipeline.run", "trainer.train", "trainer.plan", "pipeline.lm.train", "pipeline.text.tokenize.gpt2"} <= set(modules)
-    running = {m: subprocess.Popen([sys.executable, "-m", m, "--help"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for m in modules}
+    running = {
+        m: subprocess.Popen([sys.executable, "-m", m, "--help"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for m in modules
+    }
     for module, proc in running.items():
         out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, f"{module} --help: exit {proc.returncode}: {err[-500:]}"

@@ -36,7 +36,10 @@ def runs(tmp_path_factory):
     (root / "qc.yaml").write_text(CONFIG)
     outs = []
     for name in ("a", "b"):
-        assert run.main(["--runner=DirectRunner", "--input", str(root / "in.jsonl"), "--output", str(root / name), "--config", str(root / "qc.yaml")]) == 0
+        assert (
+            run.main(["--runner=DirectRunner", "--input", str(root / "in.jsonl"), "--output", str(root / name), "--config", str(root / "qc.yaml")])
+            == 0
+        )
         outs.append(root / name)
     return outs
 

@@ -28,7 +28,17 @@ from pipeline.text.quality.rules import score_key
 
 XSS_ID = "0000-<i>xss</i>"  # sorts before the sample's hex ids: always one of a reason's examples
 XSS_TEXT = "</pre><script>alert(1)</script><img src=x onerror=alert(2)> The committee published its report."
-ALWAYS = {"funnel-documents", "funnel-characters", "sources", "rejections-by-source", "rejections-by-language", "mixture-shares", "mixture-epochs", "tokens-per-word", "hist:lang_score"}
+ALWAYS = {
+    "funnel-documents",
+    "funnel-characters",
+    "sources",
+    "rejections-by-source",
+    "rejections-by-language",
+    "mixture-shares",
+    "mixture-epochs",
+    "tokens-per-word",
+    "hist:lang_score",
+}
 NOT_HISTOGRAMMED = {"perplexity_bucket", "dedup.paragraphs.v1:lines_removed", "dedup.paragraphs.v1:chars_removed"}
 SVG = re.compile(r'<svg\b[^>]*\bdata-plot="([^"]*)"[^>]*>(.*?)</svg>', re.S)
 

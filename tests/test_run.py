@@ -170,5 +170,11 @@ def test_a_file_read_in_parts_gives_the_records_of_a_file_read_whole(messy_dir, 
         cfg = tmp_path / f"{name}.yaml"
         cfg.write_text(f"read:\n  split_bytes: {split}\ndedup:\n  methods: [exact]\ntokenizer:\n  vocab_size: 400\n")
         assert _run(["--input", str(messy_dir), "--output", str(tmp_path / name), "--config", str(cfg)]) == 0
-        digests.append({k: v for k, v in _tree_digest(tmp_path / name).items() if k.split("/")[0] in ("documents", "rejections", "dead_letters") or "shard-" in k})
+        digests.append(
+            {
+                k: v
+                for k, v in _tree_digest(tmp_path / name).items()
+                if k.split("/")[0] in ("documents", "rejections", "dead_letters") or "shard-" in k
+            }
+        )
     assert digests[0] == digests[1] and any(k.startswith("dead_letters/") for k in digests[0])

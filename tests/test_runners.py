@@ -12,7 +12,7 @@ from apache_beam.internal import pickler
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.pipeline import PipelineVisitor
 
-from pipeline.config import PipelineConfig, load_config
+from pipeline.config import load_config
 from pipeline.graph import build_graph
 
 RUNNERS = {
@@ -21,8 +21,11 @@ RUNNERS = {
     "spark": ["--runner=SparkRunner", "--spark_master_url=spark://localhost:7077", "--environment_type=LOOPBACK"],
     # Dataflow validates these at construction (bucket and project names), not the service.
     "dataflow": [
-        "--runner=DataflowRunner", "--project=my-project-123", "--region=us-central1",
-        "--temp_location=gs://my-bucket-123/tmp", "--staging_location=gs://my-bucket-123/staging",
+        "--runner=DataflowRunner",
+        "--project=my-project-123",
+        "--region=us-central1",
+        "--temp_location=gs://my-bucket-123/tmp",
+        "--staging_location=gs://my-bucket-123/staging",
     ],
 }
 # Every optional stage on, so every DoFn is in the graph.
@@ -93,7 +96,17 @@ def _file_calls(path: str) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = ast.unparse(node.func)
-            pure = name in ("os.path.join", "os.path.basename", "os.path.dirname", "os.path.normpath", "os.path.relpath", "os.environ.get", "os.cpu_count", "os.path.commonpath", "os.path.abspath")
+            pure = name in (
+                "os.path.join",
+                "os.path.basename",
+                "os.path.dirname",
+                "os.path.normpath",
+                "os.path.relpath",
+                "os.environ.get",
+                "os.cpu_count",
+                "os.path.commonpath",
+                "os.path.abspath",
+            )
             if name == "open" or (name.startswith(_FILE_MODULES) and not pure):
                 found.append(f"{path}:{node.lineno} {name}()")
     return found
@@ -120,11 +133,11 @@ def test_modules_the_graph_runs_use_beams_filesystems():
 def test_default_models_are_found_on_the_worker_not_baked_into_the_job():
     """With the shipped defaults, the pickled stages name no path of the launching machine: a
     worker resolves them in setup() inside its own install."""
+    import pickle
+
     from pipeline.config import LanguageConfig, PerplexityConfig
     from pipeline.stages.language import IdentifyLanguage
     from pipeline.stages.perplexity import ScorePerplexity
-
-    import pickle
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for stage in (IdentifyLanguage(LanguageConfig()), ScorePerplexity(PerplexityConfig())):

@@ -88,10 +88,7 @@ def test_lost_document_fails_the_identity():
     assert (a["records_read"], a["kept"], a["rejected"], a["dead_letters"]) == (10, 8, 1, 0)
     assert a["holds"] is False
     assert a["checks"] == {IDENTITY: False, "funnel ends at kept": False}
-    assert accounting_line(stats) == (
-        "accounting: read 10 = kept 8 + rejected 1 + dead letters 0"
-        f" (DOES NOT HOLD: {IDENTITY}, funnel ends at kept)"
-    )
+    assert accounting_line(stats) == (f"accounting: read 10 = kept 8 + rejected 1 + dead letters 0 (DOES NOT HOLD: {IDENTITY}, funnel ends at kept)")
 
 
 def test_written_files_that_disagree_fail_their_check():
@@ -144,9 +141,7 @@ def test_accounting_line_holds():
     counts = [(("read", "web"), 1_234_567), (("kept", "web", "en"), 1_234_000), (("dead", "invalid_json", "web"), 3)]
     counts.append((("rejected", "language.fasttext.v1", "low_confidence", "web", "en"), 567))
     stats = build_stats(counts, STAGES, {}, {})
-    assert accounting_line(stats) == (
-        "accounting: read 1,234,570 = kept 1,234,000 + rejected 567 + dead letters 3 (holds)"
-    )
+    assert accounting_line(stats) == ("accounting: read 1,234,570 = kept 1,234,000 + rejected 567 + dead letters 3 (holds)")
 
 
 def test_summary_contains_the_numbers():

@@ -63,7 +63,9 @@ class TrainConfig:
     log_every: int = opt(10, "steps between log lines (log.jsonl and stdout)")
     checkpoint_every: int = opt(500, "steps between checkpoints (0: only the final one)")
     keep_checkpoints: int = opt(2, "newest complete checkpoints kept")
-    resume: bool = opt(False, "continue from out_dir's newest complete checkpoint, on any number of ranks that split global_batch (an error if there is none)")
+    resume: bool = opt(
+        False, "continue from out_dir's newest complete checkpoint, on any number of ranks that split global_batch (an error if there is none)"
+    )
     seed: int = opt(0, "seeds the weights' init and the data order")
     mixed_precision: bool = opt(True, "bf16 parameters/activations, fp32 reductions (GPU only; CPU is fp32)")
     compile: bool = opt(False, "torch.compile each block and the loss")
@@ -78,11 +80,16 @@ class TrainConfig:
         global_batch = global_batch or self.global_batch or per_pass
         if global_batch % per_pass:
             works = [w for w in range(1, global_batch // self.micro_batch + 1) if global_batch % (self.micro_batch * w) == 0]
-            hint = (f"with micro_batch {self.micro_batch} it splits over {_or(works)} ranks" if works
-                    else f"micro_batch {self.micro_batch} does not divide it")
+            hint = (
+                f"with micro_batch {self.micro_batch} it splits over {_or(works)} ranks"
+                if works
+                else f"micro_batch {self.micro_batch} does not divide it"
+            )
             if global_batch % world_size == 0:
                 hint += f"; on {world_size} ranks, pick a micro_batch that divides {global_batch // world_size}"
-            raise ValueError(f"global_batch {global_batch} is not a multiple of micro_batch {self.micro_batch} x {world_size} ranks = {per_pass}: {hint}")
+            raise ValueError(
+                f"global_batch {global_batch} is not a multiple of micro_batch {self.micro_batch} x {world_size} ranks = {per_pass}: {hint}"
+            )
         return global_batch // per_pass
 
     def validate(self) -> None:
@@ -93,8 +100,18 @@ class TrainConfig:
         for name in ("seq_len", "micro_batch", "max_steps", "log_every", "keep_checkpoints"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name}: must be >= 1, got {getattr(self, name)}")
-        for name in ("global_batch", "warmup_steps", "eval_every", "eval_batches", "checkpoint_every",
-                     "n_layer", "n_head", "d_model", "grad_clip", "weight_decay"):
+        for name in (
+            "global_batch",
+            "warmup_steps",
+            "eval_every",
+            "eval_batches",
+            "checkpoint_every",
+            "n_layer",
+            "n_head",
+            "d_model",
+            "grad_clip",
+            "weight_decay",
+        ):
             if getattr(self, name) < 0:
                 raise ConfigError(f"{name}: must be >= 0, got {getattr(self, name)}")
         if not 0.0 <= self.val_fraction < 1.0:
@@ -168,8 +185,7 @@ def _coerce(key: str, kind, value, from_cli: bool):
         if from_cli:
             text = str(value)
             try:
-                value = json.loads(text) if text.lstrip().startswith("{") else dict(
-                    part.split("=", 1) for part in text.split(",") if part.strip())
+                value = json.loads(text) if text.lstrip().startswith("{") else dict(part.split("=", 1) for part in text.split(",") if part.strip())
             except ValueError:
                 raise bad from None
         if not isinstance(value, dict):

@@ -525,8 +525,10 @@ class TokenStream:
         if position % self.global_batch:  # inside a global batch: its remaining windows are already cut over the saved ranks
             moved = [f"{k} (saved {state.get(k)!r}, now {v!r})" for k, v in self._layout().items() if state.get(k) != v]
             if moved:
-                raise ValueError(f"cannot resume the data stream inside a global batch with another {', '.join(moved)}: "
-                                 "resume from a state taken between global batches (a checkpoint's), or with the same ranks")
+                raise ValueError(
+                    f"cannot resume the data stream inside a global batch with another {', '.join(moved)}: "
+                    "resume from a state taken between global batches (a checkpoint's), or with the same ranks"
+                )
         if epoch < 0 or position < 0 or position % (self.micro_batch * self.world_size) or position >= self._epoch_windows(epoch):
             raise ValueError(f"data state position {position} is not a batch start inside epoch {epoch}")
         self.close()

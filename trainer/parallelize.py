@@ -80,6 +80,8 @@ def force_mean_gradients(model: nn.Module) -> None:
     for module in model.modules():
         if isinstance(module, FSDPModule):
             if not hasattr(module, "set_force_sum_reduction_for_comms"):  # not in every FSDP2 version
-                raise RuntimeError("gloo's AVG does not average here and this torch's FSDP2 cannot be told to SUM and divide: "
-                                   "use a newer torch (2.13 has it) for multi-rank CPU runs")
+                raise RuntimeError(
+                    "gloo's AVG does not average here and this torch's FSDP2 cannot be told to SUM and divide: "
+                    "use a newer torch (2.13 has it) for multi-rank CPU runs"
+                )
             module.set_force_sum_reduction_for_comms(True)

@@ -71,9 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     peak = peak_flops(args.gpu)
     problem = (
-        f"unknown GPU {args.gpu!r}: no bf16 peak for it in trainer/flops.py" if peak is None
-        else "--mfu must be in (0, 1]" if not 0 < args.mfu <= 1
-        else "--gpus and --seq-len must be >= 1" if args.gpus < 1 or args.seq_len < 1
+        f"unknown GPU {args.gpu!r}: no bf16 peak for it in trainer/flops.py"
+        if peak is None
+        else "--mfu must be in (0, 1]"
+        if not 0 < args.mfu <= 1
+        else "--gpus and --seq-len must be >= 1"
+        if args.gpus < 1 or args.seq_len < 1
         else None
     )
     if problem is None:

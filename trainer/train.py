@@ -62,8 +62,7 @@ def seed_everything(seed: int) -> None:
 
 def build_model(cfg: TrainConfig, vocab_size: int, eod_id: int, device: torch.device, mesh):
     overrides = {k: getattr(cfg, k) for k in ("n_layer", "n_head", "d_model") if getattr(cfg, k)}
-    mcfg = model_config(cfg.preset, vocab_size, cfg.seq_len, tie_embeddings=cfg.tie_embeddings, attention=cfg.attention, eod_id=eod_id,
-                        **overrides)
+    mcfg = model_config(cfg.preset, vocab_size, cfg.seq_len, tie_embeddings=cfg.tie_embeddings, attention=cfg.attention, eod_id=eod_id, **overrides)
     with torch.device("meta"):
         model = GPT(mcfg)  # no memory and no random numbers spent on a throwaway init
     model.to_empty(device=device)
@@ -135,8 +134,16 @@ def build_streams(cfg: TrainConfig, rank: int, world: int, global_batch: int, re
     on, its val stream. Building them hashes every shard: a corrupt shard, a split too small for
     one global batch or a checkpoint from other data settings is a SetupError, before any process
     group exists."""
-    stream_args = {"seq_len": cfg.seq_len, "micro_batch": cfg.micro_batch, "global_batch": global_batch, "rank": rank,
-                   "world_size": world, "seed": cfg.seed, "val_fraction": cfg.val_fraction, "source_weights": cfg.source_weights}
+    stream_args = {
+        "seq_len": cfg.seq_len,
+        "micro_batch": cfg.micro_batch,
+        "global_batch": global_batch,
+        "rank": rank,
+        "world_size": world,
+        "seed": cfg.seed,
+        "val_fraction": cfg.val_fraction,
+        "source_weights": cfg.source_weights,
+    }
     try:
         train_stream = TokenStream(cfg.data, split="train", **stream_args)
     except (ManifestError, ValueError) as e:
@@ -173,8 +180,16 @@ def main(argv: list[str] | None = None) -> None:
         dist.destroy_process_group()
 
 
-def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accum: int, resume: preflight.Resume | None,
-          streams: tuple[TokenStream, TokenStream | None]) -> None:
+def train(
+    cfg: TrainConfig,
+    rank: int,
+    world: int,
+    device: torch.device,
+    *,
+    accum: int,
+    resume: preflight.Resume | None,
+    streams: tuple[TokenStream, TokenStream | None],
+) -> None:
     master = rank == 0
     if device.type == "cuda":
         torch.set_float32_matmul_precision("high")
@@ -192,9 +207,11 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accu
     fpt = flops_per_token(mcfg, cfg.seq_len)
     peak = peak_flops(torch.cuda.get_device_name(device)) if device.type == "cuda" else None
     if master:
-        print(f"model {cfg.preset}: {mcfg.n_layer} layers, d_model {mcfg.d_model}, {model.num_params() / 1e6:.2f}M parameters, {cfg.attention} attention; "
-              f"{world} ranks x {cfg.micro_batch} x {accum} accumulation = {cfg.micro_batch * world * accum} sequences of {cfg.seq_len} per step",
-              flush=True)
+        print(
+            f"model {cfg.preset}: {mcfg.n_layer} layers, d_model {mcfg.d_model}, {model.num_params() / 1e6:.2f}M parameters, {cfg.attention} attention; "
+            f"{world} ranks x {cfg.micro_batch} x {accum} accumulation = {cfg.micro_batch * world * accum} sequences of {cfg.seq_len} per step",
+            flush=True,
+        )
 
     # ---- resume: the newest complete checkpoint in out_dir (preflight found it and placed the data stream)
     os.makedirs(cfg.out_dir, exist_ok=True)
@@ -224,8 +241,12 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accu
             print(line, flush=True)
 
     def save_checkpoint(at: int) -> None:
-        meta = {"schedule": {k: getattr(cfg, k) for k in ("lr", "min_lr_ratio", "warmup_steps", "max_steps")}, "config": cfg.to_dict(),
-                "global_batch": train_stream.global_batch, "data": train_stream.state_dict()}
+        meta = {
+            "schedule": {k: getattr(cfg, k) for k in ("lr", "min_lr_ratio", "warmup_steps", "max_steps")},
+            "config": cfg.to_dict(),
+            "global_batch": train_stream.global_batch,
+            "data": train_stream.state_dict(),
+        }
         folder = checkpoint.save(cfg.out_dir, at, model, optimizer, meta=meta, keep=cfg.keep_checkpoints)
         if master:
             print(f"saved {folder}", flush=True)
@@ -282,16 +303,26 @@ def train(cfg: TrainConfig, rank: int, world: int, device: torch.device, *, accu
             elapsed = time.perf_counter() - interval_start
             tok_s = tokens_per_step * interval_steps / elapsed
             record = {
-                "step": step, "loss": loss_value, "lr": lr, "grad_norm": grad_norm.item(),
-                "tok_s": tok_s, "mfu": fpt * tok_s / (peak * world) if peak else None,
-                "step_s": elapsed / interval_steps, "data_wait_s": data_wait / interval_steps, "data_share": data_wait / elapsed,
-                "tokens": train_stream.tokens_consumed, "epoch": train_stream.epoch,
+                "step": step,
+                "loss": loss_value,
+                "lr": lr,
+                "grad_norm": grad_norm.item(),
+                "tok_s": tok_s,
+                "mfu": fpt * tok_s / (peak * world) if peak else None,
+                "step_s": elapsed / interval_steps,
+                "data_wait_s": data_wait / interval_steps,
+                "data_share": data_wait / elapsed,
+                "tokens": train_stream.tokens_consumed,
+                "epoch": train_stream.epoch,
             }
             if device.type == "cuda":
                 record["max_mem_gb"] = torch.cuda.max_memory_allocated(device) / 2**30
             mfu = f" mfu {record['mfu']:.1%}" if peak else ""
-            log(record, f"step {step}/{cfg.max_steps} loss {loss_value:.4f} lr {lr:.2e} norm {record['grad_norm']:.3f} "
-                        f"{tok_s:,.0f} tok/s{mfu} data {record['data_share']:.1%} epoch {train_stream.epoch}")
+            log(
+                record,
+                f"step {step}/{cfg.max_steps} loss {loss_value:.4f} lr {lr:.2e} norm {record['grad_norm']:.3f} "
+                f"{tok_s:,.0f} tok/s{mfu} data {record['data_share']:.1%} epoch {train_stream.epoch}",
+            )
             loss_sum.zero_()
             interval_start, interval_steps, data_wait = time.perf_counter(), 0, 0.0
 

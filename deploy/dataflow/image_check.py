@@ -65,8 +65,10 @@ def main() -> int:
         for p in problems:
             print(f"image check: {p}", file=sys.stderr)
         return 1
-    print(f"image check: ok (apache-beam {md.version('apache-beam')}, corpusforge {md.version('corpusforge')} at {root}, "
-          f"python {sys.version.split()[0]}, models: lid.176.ftz + kenlm {', '.join(sorted(shipped_models()))})")
+    print(
+        f"image check: ok (apache-beam {md.version('apache-beam')}, corpusforge {md.version('corpusforge')} at {root}, "
+        f"python {sys.version.split()[0]}, models: lid.176.ftz + kenlm {', '.join(sorted(shipped_models()))})"
+    )
     return 0
 
 

@@ -7,7 +7,8 @@ decompresses and still know, at the end, whether the stream stopped where it sho
 """
 
 import zlib
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import zstandard
 

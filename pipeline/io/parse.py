@@ -9,8 +9,9 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -151,8 +152,11 @@ def _lines(chunks: Iterator[bytes], max_bytes: int) -> Iterator[tuple[int, bytes
                     yield line_no, pending_head, ReadReason.RECORD_TOO_LARGE, f"{size} bytes > read.max_record_bytes={max_bytes}"
                     oversize = 0
                 elif nl - start > max_bytes:
-                    yield line_no, data[start : start + max_bytes], ReadReason.RECORD_TOO_LARGE, (
-                        f"{nl - start} bytes > read.max_record_bytes={max_bytes}"
+                    yield (
+                        line_no,
+                        data[start : start + max_bytes],
+                        ReadReason.RECORD_TOO_LARGE,
+                        (f"{nl - start} bytes > read.max_record_bytes={max_bytes}"),
                     )
                 else:
                     yield line_no, data[start:nl], None, ""
@@ -250,9 +254,7 @@ def _to_document(record: dict, rel_path: str, ordinal: int, location: str, cfg: 
         raise BadRecord(ReadReason.EMPTY_TEXT, f"field {cfg.text_field!r} is empty or whitespace")
     _valid_str(text, cfg.text_field)
     # A character is 1 to 4 UTF-8 bytes: encode only when the character count cannot decide it.
-    if len(text) > cfg.max_record_bytes or (
-        4 * len(text) > cfg.max_record_bytes and len(text.encode("utf-8")) > cfg.max_record_bytes
-    ):
+    if len(text) > cfg.max_record_bytes or (4 * len(text) > cfg.max_record_bytes and len(text.encode("utf-8")) > cfg.max_record_bytes):
         raise BadRecord(ReadReason.RECORD_TOO_LARGE, f"text > read.max_record_bytes={cfg.max_record_bytes}")
 
     rec_id = record.get(cfg.id_field)
@@ -332,7 +334,9 @@ def _read_warc(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -
     for item in read_warc(raw, f.path, f.rel_path, cfg.warc, byte_range=byte_range):
         if isinstance(item, WarcDocument):
             meta = item.metadata() | ({"http_charset": item.charset} if item.charset else {})
-            yield Document(id=item.id, text=item.text or "", source=path_source, url=item.url or item.location, metadata=meta, record_id=item.id, html=item.html)
+            yield Document(
+                id=item.id, text=item.text or "", source=path_source, url=item.url or item.location, metadata=meta, record_id=item.id, html=item.html
+            )
         elif isinstance(item, ReadRejection):
             yield item.to_rejection(path_source)
         else:
@@ -350,7 +354,14 @@ def _read_text(raw: BinaryIO, f: InputFile, cfg: ReadConfig, path_source: str) -
             size += len(chunk)
             if size > cfg.max_record_bytes:
                 head = b"".join([*parts, chunk])[: cfg.excerpt_bytes]
-                yield _dead(f.rel_path, ReadReason.RECORD_TOO_LARGE, f"file > read.max_record_bytes={cfg.max_record_bytes}", head, path_source, cfg.excerpt_bytes)
+                yield _dead(
+                    f.rel_path,
+                    ReadReason.RECORD_TOO_LARGE,
+                    f"file > read.max_record_bytes={cfg.max_record_bytes}",
+                    head,
+                    path_source,
+                    cfg.excerpt_bytes,
+                )
                 return
             parts.append(chunk)
     except (TruncatedStream, CorruptStream) as e:

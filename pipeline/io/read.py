@@ -9,9 +9,9 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
 from pipeline.config import ReadConfig
-from pipeline.io.unique_ids import MakeIdsUnique
 from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
 from pipeline.io.split import plan_parts
+from pipeline.io.unique_ids import MakeIdsUnique
 from pipeline.records import DeadLetter, Rejection
 
 DEAD = "dead_letters"

@@ -1,10 +1,10 @@
 """Token shards and manifest.json: the files the trainer reads.
 
-    rows -> GroupByKey(shard) -> one Arrow IPC file per shard, rows sorted by their hash key,
-            written under a temporary name (tokens/.tmp-shard-NNNNN.arrow)
-         -> Finalize (once, after every shard): temporary names renamed into place, then
-            tokens/tokenizer.json, then tokens/manifest.json, last: a manifest that exists
-            describes complete shards.
+rows -> GroupByKey(shard) -> one Arrow IPC file per shard, rows sorted by their hash key,
+        written under a temporary name (tokens/.tmp-shard-NNNNN.arrow)
+     -> Finalize (once, after every shard): temporary names renamed into place, then
+        tokens/tokenizer.json, then tokens/manifest.json, last: a manifest that exists
+        describes complete shards.
 """
 
 import hashlib
@@ -108,7 +108,10 @@ class _Finalize(beam.DoFn):
             ),
             shards=[
                 ShardInfo(
-                    path=shard_name(s.index), rows=s.written.rows, tokens=s.written.tokens, sha256=s.written.sha256,
+                    path=shard_name(s.index),
+                    rows=s.written.rows,
+                    tokens=s.written.tokens,
+                    sha256=s.written.sha256,
                     tokens_by_source=dict(sorted(s.written.tokens_by_source.items())),
                 )
                 for s in shards
@@ -124,7 +127,10 @@ class _Finalize(beam.DoFn):
             "shards": len(shards),
             "tokens": manifest.total_tokens,
             "rows": sum(s.rows for s in manifest.shards),
-            "sources": {name: {"target": m.target_share, "achieved": m.achieved_share, "epochs": m.epochs, "warning": m.warning} for name, m in manifest.sources.items()},
+            "sources": {
+                name: {"target": m.target_share, "achieved": m.achieved_share, "epochs": m.epochs, "warning": m.warning}
+                for name, m in manifest.sources.items()
+            },
         }
 
 
@@ -175,7 +181,8 @@ class WriteTokenShards(beam.PTransform):
         return (
             rows.pipeline
             | "FinalizeOnce" >> beam.Create([None])
-            | "Finalize" >> beam.ParDo(
+            | "Finalize"
+            >> beam.ParDo(
                 _Finalize(self._out_dir, self._config, self._eod_token, self._specials),
                 beam.pvalue.AsList(shards),
                 tokenizer,

@@ -12,7 +12,7 @@ of its own: parts are plain byte ranges, and a part reads the members that start
 (pipeline.io.gzip_members).
 """
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import pyarrow.parquet as pq
 from apache_beam.io.filesystem import CompressionTypes

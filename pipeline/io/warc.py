@@ -43,8 +43,8 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from pipeline.config import WarcConfig
 from pipeline.io.gzip_members import iter_members
-from pipeline.text.domains import domain_of
 from pipeline.records import DeadLetter, Reason, Rejection
+from pipeline.text.domains import domain_of
 
 WARC_STAGE = "read.warc.v1"
 _WANTED = WarcRecordType.response | WarcRecordType.conversion
@@ -92,7 +92,9 @@ class ReadRejection:
     detail: str
 
     def to_rejection(self, source: str) -> Rejection:
-        return Rejection(doc_id=self.id, source=source, lang=None, stage=WARC_STAGE, reason=self.reason.value, detail=self.detail, url=self.url or None)
+        return Rejection(
+            doc_id=self.id, source=source, lang=None, stage=WARC_STAGE, reason=self.reason.value, detail=self.detail, url=self.url or None
+        )
 
 
 WarcItem = WarcDocument | ReadRejection | DeadLetter
@@ -112,9 +114,7 @@ def record_uuid(record_id: str) -> str:
     return rid.removeprefix("urn:uuid:")
 
 
-def read_warc(
-    raw: BinaryIO, path: str, rel_path: str, cfg: WarcConfig, byte_range: tuple[int, int | None] | None = None
-) -> Iterator[WarcItem]:
+def read_warc(raw: BinaryIO, path: str, rel_path: str, cfg: WarcConfig, byte_range: tuple[int, int | None] | None = None) -> Iterator[WarcItem]:
     """Every counted record of one opened file (raw bytes, seekable for .gz), in file order.
     byte_range=(start, end): only the records whose gzip member starts in [start, end)."""
     fmt = warc_format(path)
@@ -155,7 +155,13 @@ def _classify(rec, location: str, offset: int, cfg: WarcConfig) -> WarcItem:
     rid = record_uuid(headers.get("WARC-Record-ID", "") or "") or location
     claimed = rec.content_length  # the payload length after the HTTP headers were parsed
     if claimed > cfg.max_record_bytes:  # plain .warc only: a .gz member that large never gets here
-        return ReadRejection(id=rid, url=url, location=location, reason=WarcReason.TOO_LARGE, detail=f"body_bytes={claimed} > warc.max_record_bytes={cfg.max_record_bytes}")
+        return ReadRejection(
+            id=rid,
+            url=url,
+            location=location,
+            reason=WarcReason.TOO_LARGE,
+            detail=f"body_bytes={claimed} > warc.max_record_bytes={cfg.max_record_bytes}",
+        )
     body = rec.reader.read()
     if len(body) < claimed:
         return _dead(location, WarcReason.TRUNCATED, f"body has {len(body)} of {claimed} bytes", body, cfg)
@@ -180,8 +186,16 @@ def _classify(rec, location: str, offset: int, cfg: WarcConfig) -> WarcItem:
 
 def _document(rid, url, headers, location, offset, kind, charset, html=None, text=None) -> WarcDocument:
     return WarcDocument(
-        id=rid, url=url, domain=domain_of(url), date=headers.get("WARC-Date", "") or "", location=location,
-        offset=offset, kind=kind, charset=charset, html=html, text=text,
+        id=rid,
+        url=url,
+        domain=domain_of(url),
+        date=headers.get("WARC-Date", "") or "",
+        location=location,
+        offset=offset,
+        kind=kind,
+        charset=charset,
+        html=html,
+        text=text,
     )
 
 
@@ -195,8 +209,11 @@ def _too_large(head: bytes, location: str, cfg: WarcConfig) -> WarcItem:
     if not head.startswith(b"WARC/") or "warc-record-id" not in found:
         return _dead(location, WarcReason.BAD_HEADERS, "no WARC header in a record over max_record_bytes", head, cfg)
     return ReadRejection(
-        id=record_uuid(found["warc-record-id"]), url=found.get("warc-target-uri", ""), location=location,
-        reason=WarcReason.TOO_LARGE, detail=f"record_bytes > warc.max_record_bytes={cfg.max_record_bytes}",
+        id=record_uuid(found["warc-record-id"]),
+        url=found.get("warc-target-uri", ""),
+        location=location,
+        reason=WarcReason.TOO_LARGE,
+        detail=f"record_bytes > warc.max_record_bytes={cfg.max_record_bytes}",
     )
 
 

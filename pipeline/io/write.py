@@ -9,8 +9,8 @@ files, which nothing reads as finished.
 
 import hashlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import apache_beam as beam
 import pyarrow as pa

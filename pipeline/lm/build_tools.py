@@ -24,8 +24,7 @@ TOOLS = ("lmplz", "build_binary", "query")
 MAX_ORDER = 6  # models up to 6-grams; KenLM's default build stops at 6 as well
 BIN_ENV = "CORPUSFORGE_KENLM_BIN"
 DEBIAN_PACKAGES = (
-    "cmake g++ make libboost-program-options-dev libboost-system-dev libboost-thread-dev "
-    "libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev"
+    "cmake g++ make libboost-program-options-dev libboost-system-dev libboost-thread-dev libboost-test-dev zlib1g-dev libbz2-dev liblzma-dev"
 )
 
 

@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
             for v in VARIANTS:
                 out = os.path.join(work, "variant.binary")
                 meta = train([texts["en"]], out, tools=tools, order=v["order"], prune=v["prune"], quantize=v["quantize"])
-                name = f"{v['order']}-gram, prune {' '.join(map(str, v['prune'])) or 'none'}, {'q' + str(v['quantize']) if v['quantize'] else 'float'}"
+                name = (
+                    f"{v['order']}-gram, prune {' '.join(map(str, v['prune'])) or 'none'}, {'q' + str(v['quantize']) if v['quantize'] else 'float'}"
+                )
                 print(_row(name, meta, medians(LanguageModel(out), fixtures, "en")), flush=True)
         print(header.replace("| model |", "| shipped |"))
         for lang in LM_LANGS:

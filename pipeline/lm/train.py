@@ -125,7 +125,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentencepiece", default=None, help="a SentencePiece model: train on CCNet-normalized pieces, as CCNet's models are")
     args = parser.parse_args(argv)
     try:
-        meta = train(args.text, args.out, order=args.order, prune=args.prune, quantize=args.quantize, memory=args.memory, sentencepiece=args.sentencepiece)
+        meta = train(
+            args.text, args.out, order=args.order, prune=args.prune, quantize=args.quantize, memory=args.memory, sentencepiece=args.sentencepiece
+        )
     except (ToolsMissing, ValueError, RuntimeError, OSError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -1,9 +1,9 @@
 """The run report: OUT/report.html, written by the run's last step just before stats.json.
 
-    scores.py   the score table: bins per score and the config thresholds drawn on it
-    collect.py  the Beam side: histograms, examples per reason, per-stage volumes and progress
-    svg.py      small deterministic inline-SVG plots
-    html.py     the page
+scores.py   the score table: bins per score and the config thresholds drawn on it
+collect.py  the Beam side: histograms, examples per reason, per-stage volumes and progress
+svg.py      small deterministic inline-SVG plots
+html.py     the page
 """
 
 import logging

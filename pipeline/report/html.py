@@ -69,7 +69,7 @@ def render(stats: dict[str, Any], data: ReportData) -> str:
         f"<style>{CSS}</style></head><body><main>",
         "<h1>Run report</h1>",
         f'<p class="meta">inputs: {clean(inputs)}<br>config sha256: <code>{clean(str(stats["run"].get("config_sha256", "")))}</code>'
-        f' &middot; stats.json schema {stats.get("stats_schema_version", "")}</p>',
+        f" &middot; stats.json schema {stats.get('stats_schema_version', '')}</p>",
         f'<div class="accounting {"ok" if holds else "bad"}">{clean(accounting_line(stats))}</div>',
         "<nav>" + "".join(f'<a href="#{sid}">{clean(title)}</a>' for sid, title, _ in sections) + "</nav>",
     ]
@@ -81,7 +81,7 @@ def _table(header: list[str], rows: list[list[Any]], left: tuple[int, ...] = (0,
     """Cells are escaped here; the columns in `left` are left-aligned, the others (numbers) right."""
 
     def cells(tag, values):
-        return "".join(f'<{tag}{" class=l" if i in left else ""}>{clean(str(v))}</{tag}>' for i, v in enumerate(values))
+        return "".join(f"<{tag}{' class=l' if i in left else ''}>{clean(str(v))}</{tag}>" for i, v in enumerate(values))
 
     return "<table><tr>" + cells("th", header) + "</tr>" + "".join(f"<tr>{cells('td', r)}</tr>" for r in rows) + "</table>"
 
@@ -93,7 +93,7 @@ def _details(summary: str, content: str) -> str:
 def _figure(svg_text: str, caption: str = "", note: str = "", wide: bool = False) -> str:
     cap = f"<figcaption>{caption}</figcaption>" if caption else ""
     n = f'<p class="note">{note}</p>' if note else ""
-    return f'<figure{" class=wide" if wide else ""}>{cap}{svg_text}{n}</figure>'
+    return f"<figure{' class=wide' if wide else ''}>{cap}{svg_text}{n}</figure>"
 
 
 def _pct(part: float, whole: float) -> str:
@@ -114,8 +114,16 @@ def _funnel(stats: dict[str, Any], data: ReportData) -> str:
     read_note = f"{a['records_read']:,} records, {a['dead_letters']:,} dead letters"
     rows = [("read", [a["documents_read"], a["dead_letters"]], read_note, ["documents", "dead letters"])]
     for step in stats["funnel"]:
-        rows.append((step["stage"], [step["out"], step["rejected"]], f"{step['in']:,} → {step['out']:,} (−{step['rejected']:,}, {_pct(step['rejected'], step['in'])})"))
-    docs = svg.stacked_hbars("funnel-documents", "Documents in and out per stage", rows, [("out", svg.KEPT), ("rejected (at read: dead letters)", svg.REMOVED)])
+        rows.append(
+            (
+                step["stage"],
+                [step["out"], step["rejected"]],
+                f"{step['in']:,} → {step['out']:,} (−{step['rejected']:,}, {_pct(step['rejected'], step['in'])})",
+            )
+        )
+    docs = svg.stacked_hbars(
+        "funnel-documents", "Documents in and out per stage", rows, [("out", svg.KEPT), ("rejected (at read: dead letters)", svg.REMOVED)]
+    )
     out = [_figure(docs, "<h4>Documents per stage</h4>", "Each bar is what reached the stage; its red part is what the stage rejected.", wide=True)]
 
     volumes = {v[0]: v[1:] for v in data.volumes}
@@ -126,21 +134,28 @@ def _funnel(stats: dict[str, Any], data: ReportData) -> str:
         table.append([step["stage"], f"{d_in:,}", f"{d_in - d_out:,}", f"{d_out:,}", f"{c_in:,}", f"{c_out:,}", _pct(c_in - c_out, c_in)])
     if vrows:
         chars = svg.stacked_hbars("funnel-characters", "Characters in and out per stage", vrows, [("out", svg.KEPT), ("removed", svg.REMOVED)])
-        out.append(_figure(
-            chars,
-            "<h4>Characters per stage</h4>",
-            "Unicode characters of the documents' text, not tokens: tokens exist only after tokenization (below). "
-            "Removed = rejected documents plus text cut from the kept ones (C4's line cleaning, counted at quality.c4.v1, "
-            "and repeated-paragraph removal at dedup.paragraphs.v1). The mixture counts each kept document once, not its copies.",
-            wide=True,
-        ))
-        out.append(_details("Table: documents and characters per stage", _table(["stage", "documents in", "rejected", "out", "characters in", "characters out", "removed"], table)))
+        out.append(
+            _figure(
+                chars,
+                "<h4>Characters per stage</h4>",
+                "Unicode characters of the documents' text, not tokens: tokens exist only after tokenization (below). "
+                "Removed = rejected documents plus text cut from the kept ones (C4's line cleaning, counted at quality.c4.v1, "
+                "and repeated-paragraph removal at dedup.paragraphs.v1). The mixture counts each kept document once, not its copies.",
+                wide=True,
+            )
+        )
+        out.append(
+            _details(
+                "Table: documents and characters per stage",
+                _table(["stage", "documents in", "rejected", "out", "characters in", "characters out", "removed"], table),
+            )
+        )
     tokens, tpw = stats.get("facts", {}).get("tokens"), stats.get("facts", {}).get("tokens_per_word")
     if tokens:
         t_in = sum(e["tokens"] for by_source in (tpw or {}).values() for e in by_source.values())
         w_in = sum(e["words"] for by_source in (tpw or {}).values() for e in by_source.values())
         out.append(
-            f'<p>Tokens (real, from the tokenizer): the mixture\'s input is <b>{t_in:,.0f}</b> tokens for {w_in:,.0f} words; '
+            f"<p>Tokens (real, from the tokenizer): the mixture's input is <b>{t_in:,.0f}</b> tokens for {w_in:,.0f} words; "
             f"the shards hold <b>{tokens['tokens']:,}</b> tokens (copies and end-of-document tokens included) in "
             f"{tokens['rows']:,} rows and {tokens['shards']:,} shards.</p>"
         )
@@ -175,8 +190,12 @@ def _rejections(stats: dict[str, Any]) -> str:
             groups.setdefault(", ".join(f"{l} {n:,}" for l, n in langs.items()), []).append(rule)
         rows += [[step["stage"], ", ".join(rules), by_lang] for by_lang, rules in groups.items()]
     if rows:
-        out.append(_details("Rules skipped: no definition for the document's language (neither passed nor failed)",
-                            _table(["stage", "rules", "documents by language"], rows, left=(0, 1, 2))))
+        out.append(
+            _details(
+                "Rules skipped: no definition for the document's language (neither passed nor failed)",
+                _table(["stage", "rules", "documents by language"], rows, left=(0, 1, 2)),
+            )
+        )
     return "".join(out)
 
 
@@ -191,22 +210,37 @@ def _rejection_charts(stats: dict[str, Any]) -> list[str]:
     top, other = langs[:MAX_LANGUAGES], len(langs) > MAX_LANGUAGES
     src = stats["sources"]
     per_source = svg.stacked_hbars(
-        "sources", "Documents kept and rejected per source",
+        "sources",
+        "Documents kept and rejected per source",
         [(s, [v["kept"], v["read"] - v["kept"]], f"{v['read']:,} → {v['kept']:,} ({_pct(v['kept'], v['read'])} kept)") for s, v in src.items()],
         [("kept", svg.KEPT), ("rejected", svg.REMOVED)],
     )
     out = [
-        _figure(per_source, "<h4>Per source: read and kept</h4>", "Kept: documents with at least one copy in the shards (or past the last stage).", wide=True),
-        _figure(_stacked_by(stats, "rejections_by_source", "rejections-by-source", "Rejections per reason and source", sources, False),
-                "<h4>Rejections per reason, by source</h4>", "Reasons in stage order.", wide=True),
-        _figure(_stacked_by(stats, "rejections_by_language", "rejections-by-language", "Rejections per reason and language", top, other),
-                "<h4>Rejections per reason, by language</h4>",
-                f"The {len(top)} languages with the most rejections{', the rest as other' if other else ''}; the language is fastText's label.", wide=True),
+        _figure(
+            per_source,
+            "<h4>Per source: read and kept</h4>",
+            "Kept: documents with at least one copy in the shards (or past the last stage).",
+            wide=True,
+        ),
+        _figure(
+            _stacked_by(stats, "rejections_by_source", "rejections-by-source", "Rejections per reason and source", sources, False),
+            "<h4>Rejections per reason, by source</h4>",
+            "Reasons in stage order.",
+            wide=True,
+        ),
+        _figure(
+            _stacked_by(stats, "rejections_by_language", "rejections-by-language", "Rejections per reason and language", top, other),
+            "<h4>Rejections per reason, by language</h4>",
+            f"The {len(top)} languages with the most rejections{', the rest as other' if other else ''}; the language is fastText's label.",
+            wide=True,
+        ),
     ]
     rows = []
     for step in stats["funnel"]:
         for reason, n in stats["rejections"].get(step["stage"], {}).items():
-            by_source = ", ".join(f"{s} {k:,}" for s, k in sorted(stats["rejections_by_source"][step["stage"]][reason].items(), key=lambda kv: (-kv[1], kv[0])))
+            by_source = ", ".join(
+                f"{s} {k:,}" for s, k in sorted(stats["rejections_by_source"][step["stage"]][reason].items(), key=lambda kv: (-kv[1], kv[0]))
+            )
             rows.append([step["stage"], reason, f"{n:,}", _pct(n, step["in"]), by_source])
     out.append(_details("Table: rejections per reason", _table(["stage", "reason", "rejected", "of stage input", "by source"], rows, left=(0, 1, 4))))
     return out
@@ -255,8 +289,11 @@ def _classifier(qc: dict[str, Any]) -> str:
     """The model used and, when trained in the run, its figures on the held-out hash split."""
     if not qc.get("trained"):
         return f"<p>Model: <code>{clean(str(qc.get('model')))}</code>" + (f" &middot; {clean(qc['reason'])}" if qc.get("reason") else "") + "</p>"
-    head = f"<p>Trained in this run: <code>{clean(str(qc.get('model')))}</code>, {qc.get('train_per_class', 0):,} documents per class (" + clean(
-        ", ".join(qc.get("positive_sources", [])) + " vs " + ", ".join(qc.get("negative_sources", []))) + ")</p>"
+    head = (
+        f"<p>Trained in this run: <code>{clean(str(qc.get('model')))}</code>, {qc.get('train_per_class', 0):,} documents per class ("
+        + clean(", ".join(qc.get("positive_sources", [])) + " vs " + ", ".join(qc.get("negative_sources", [])))
+        + ")</p>"
+    )
     h = qc.get("heldout")
     if not h:
         return head + "<p>No held-out documents of both classes: no validation figures.</p>"
@@ -272,16 +309,32 @@ def _mixture(facts: dict[str, Any], config: dict[str, Any]) -> str:
     mix = tokens["sources"]
     names = list(mix)
     shares = svg.grouped_bars(
-        "mixture-shares", "Target vs achieved share per source", names, [("target", "#bab0ac"), ("achieved", svg.KEPT)],
-        [[mix[s]["target"], mix[s]["achieved"]] for s in names], "share of " + config["mixture"]["unit"], "{:.3f}", width=520,
+        "mixture-shares",
+        "Target vs achieved share per source",
+        names,
+        [("target", "#bab0ac"), ("achieved", svg.KEPT)],
+        [[mix[s]["target"], mix[s]["achieved"]] for s in names],
+        "share of " + config["mixture"]["unit"],
+        "{:.3f}",
+        width=520,
     )
     by_source = config["mixture"].get("max_epochs_by_source", {})
     max_epochs = config["mixture"]["max_epochs"]
     epochs = svg.grouped_bars(
-        "mixture-epochs", "Epochs per source", names, [("epochs", svg.PALETTE[1])], [[mix[s]["epochs"]] for s in names],
-        "epochs", "{:.2f}", reference=(max_epochs, f"max_epochs {max_epochs:g}"), width=520,
+        "mixture-epochs",
+        "Epochs per source",
+        names,
+        [("epochs", svg.PALETTE[1])],
+        [[mix[s]["epochs"]] for s in names],
+        "epochs",
+        "{:.2f}",
+        reference=(max_epochs, f"max_epochs {max_epochs:g}"),
+        width=520,
     )
-    rows = [[s, f"{m['target']:.3f}", f"{m['achieved']:.3f}", f"{m['epochs']:.3f}", f"{by_source.get(s, max_epochs):g}", m["warning"]] for s, m in mix.items()]
+    rows = [
+        [s, f"{m['target']:.3f}", f"{m['achieved']:.3f}", f"{m['epochs']:.3f}", f"{by_source.get(s, max_epochs):g}", m["warning"]]
+        for s, m in mix.items()
+    ]
     note = "Epochs: copies of each kept document of the source, on average (below 1: down-sampled)."
     if by_source:
         note += " Per-source caps: " + ", ".join(f"{s} {v:g}" for s, v in sorted(by_source.items())) + "."
@@ -304,7 +357,9 @@ def _tokenization(facts: dict[str, Any]) -> str:
     sources = sorted({s for by in tpw.values() for s in by})
     series = [(s, svg.PALETTE[i % len(svg.PALETTE)]) for i, s in enumerate(sources)]
     values = [[tpw[l][s]["tokens_per_word"] if s in tpw[l] else None for s in sources] for l in langs]
-    plot = svg.grouped_bars("tokens-per-word", "Tokens per word by language and source", langs, series, values, "tokens per word", "{:.2f}", width=1080, height=280)
+    plot = svg.grouped_bars(
+        "tokens-per-word", "Tokens per word by language and source", langs, series, values, "tokens per word", "{:.2f}", width=1080, height=280
+    )
     rows = []
     for l in langs:
         tokens, words = sum(e["tokens"] for e in tpw[l].values()), sum(e["words"] for e in tpw[l].values())
@@ -339,9 +394,7 @@ def _examples(stats: dict[str, Any], data: ReportData, config: dict[str, Any]) -
             size = f", {chars:,} characters" if chars >= 0 else ""
             out.append(
                 f'<div class="example"><div class="head"><code>{clean(doc_id)}</code> ({clean(where)}{size})'
-                f' &middot; <span class="detail">{clean(detail)}</span></div>'
-                + (f"<pre>{clean(text)}</pre>" if text is not None else "")
-                + "</div>"
+                f' &middot; <span class="detail">{clean(detail)}</span></div>' + (f"<pre>{clean(text)}</pre>" if text is not None else "") + "</div>"
             )
         out.append("</details>")
     return "".join(out)

@@ -15,8 +15,9 @@ rule is off) draws nothing. tests/test_report.py checks that every quality rule'
 import functools
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Literal
+from typing import Any, Literal
 
 from pipeline.stages.language import IDENTIFY_STAGE
 from pipeline.stages.perplexity import PERPLEXITY
@@ -105,23 +106,42 @@ _R, _QL, _C, _F, _K = (f"config.quality.{f}." for f in ("gopher_repetition", "go
 
 SCORES: tuple[Score, ...] = (
     # Web pages (WARC responses): what extraction left, and what redaction replaced.
-    Score(f"{EXTRACT_STAGE}:chars", "characters extracted from the HTML", EXTRACT_STAGE, COUNT_LOG, ("config.extract.min_chars",),
-          note="pages read from WARC responses"),
+    Score(
+        f"{EXTRACT_STAGE}:chars",
+        "characters extracted from the HTML",
+        EXTRACT_STAGE,
+        COUNT_LOG,
+        ("config.extract.min_chars",),
+        note="pages read from WARC responses",
+    ),
     Score(f"{PII_STAGE}:emails", "email addresses redacted", PII_STAGE, integers(0, 20), note="pii.apply sources"),
     Score(f"{PII_STAGE}:ips", "public IP addresses redacted", PII_STAGE, integers(0, 20), note="pii.apply sources"),
-    Score(LANG_SCORE, "language confidence (fastText lid.176)", IDENTIFY_STAGE, FRACTION,
-          ("config.language.threshold", "config.language.thresholds.*"),
-          note="every document read; code is exempt from the gate (language.exempt_sources)"),
+    Score(
+        LANG_SCORE,
+        "language confidence (fastText lid.176)",
+        IDENTIFY_STAGE,
+        FRACTION,
+        ("config.language.threshold", "config.language.thresholds.*"),
+        note="every document read; code is exempt from the gate (language.exempt_sources)",
+    ),
     # Gopher repetition (Rae et al. 2021, Table A1): shares of the text in repeated units.
     Score(_q(_GR, "dup_para_frac"), "duplicate paragraphs (share of paragraphs)", SIGNALS_STAGE, FRACTION, (_R + "max_dup_para_frac",)),
     Score(_q(_GR, "dup_para_char_frac"), "characters in duplicate paragraphs", SIGNALS_STAGE, FRACTION, (_R + "max_dup_para_char_frac",)),
     Score(_q(_GR, "dup_line_frac"), "duplicate lines (share of lines)", SIGNALS_STAGE, FRACTION, (_R + "max_dup_line_frac",)),
     Score(_q(_GR, "dup_line_char_frac"), "characters in duplicate lines", SIGNALS_STAGE, FRACTION, (_R + "max_dup_line_char_frac",)),
-    Score(_q(_GR, "top_{n}gram_char_frac"), "characters in the most frequent {n}-gram", SIGNALS_STAGE, FRACTION, (_R + "max_top_ngram_char_frac.{n}",)),
+    Score(
+        _q(_GR, "top_{n}gram_char_frac"), "characters in the most frequent {n}-gram", SIGNALS_STAGE, FRACTION, (_R + "max_top_ngram_char_frac.{n}",)
+    ),
     Score(_q(_GR, "dup_{n}gram_char_frac"), "characters in repeated {n}-grams", SIGNALS_STAGE, FRACTION, (_R + "max_dup_ngram_char_frac.{n}",)),
     # Gopher quality.
     Score(_q(_GQ, "word_count"), "words", SIGNALS_STAGE, COUNT_LOG, (_QL + "min_words", _QL + "max_words")),
-    Score(_q(_GQ, "mean_word_length"), "mean word length (characters)", SIGNALS_STAGE, linear(0.0, 20.0, 40), (_QL + "min_mean_word_length", _QL + "max_mean_word_length")),
+    Score(
+        _q(_GQ, "mean_word_length"),
+        "mean word length (characters)",
+        SIGNALS_STAGE,
+        linear(0.0, 20.0, 40),
+        (_QL + "min_mean_word_length", _QL + "max_mean_word_length"),
+    ),
     Score(_q(_GQ, "hash_ratio"), "'#' per word", SIGNALS_STAGE, linear(0.0, 0.5, 50), (_QL + "max_hash_ratio",)),
     Score(_q(_GQ, "ellipsis_ratio"), "ellipses per word", SIGNALS_STAGE, linear(0.0, 0.5, 50), (_QL + "max_ellipsis_ratio",)),
     Score(_q(_GQ, "bullet_lines"), "lines starting with a bullet", SIGNALS_STAGE, FRACTION, (_QL + "max_bullet_lines",)),
@@ -148,19 +168,42 @@ SCORES: tuple[Score, ...] = (
     Score(_q(_CODE, "encoded_fraction"), "characters in encoded runs", SIGNALS_STAGE, FRACTION, (_K + "max_encoded_fraction",)),
     # Toxicity.
     Score(MATCHES, "word-list matches", TOXICITY_STAGE, integers(0, 30), ("config.toxicity.count_threshold",)),
-    Score(DENSITY, "word-list matches per word", TOXICITY_STAGE, linear(0.0, 0.1, 50), ("config.toxicity.density_threshold",),
-          note="documents in a language with a word list"),
-    Score(PROB, "classifier probability (max over paragraphs)", TOXICITY_STAGE, FRACTION, ("config.toxicity.classifier_threshold",),
-          note="documents in toxicity.classifier_languages"),
+    Score(
+        DENSITY,
+        "word-list matches per word",
+        TOXICITY_STAGE,
+        linear(0.0, 0.1, 50),
+        ("config.toxicity.density_threshold",),
+        note="documents in a language with a word list",
+    ),
+    Score(
+        PROB,
+        "classifier probability (max over paragraphs)",
+        TOXICITY_STAGE,
+        FRACTION,
+        ("config.toxicity.classifier_threshold",),
+        note="documents in toxicity.classifier_languages",
+    ),
     # Perplexity: per language, against this run's head | middle | tail cutoffs.
-    Score(PERPLEXITY, "KenLM perplexity", PERPLEXITY_STAGE, log(1.0, 1e6, 60),
-          ("facts.perplexity_cutoffs.{lang}.cutoffs", "config.perplexity.max_perplexity.*"),
-          per_language=True,
-          note="every scored document; the head | middle | tail cutoffs come from, and gate, perplexity.gate_sources only"),
+    Score(
+        PERPLEXITY,
+        "KenLM perplexity",
+        PERPLEXITY_STAGE,
+        log(1.0, 1e6, 60),
+        ("facts.perplexity_cutoffs.{lang}.cutoffs", "config.perplexity.max_perplexity.*"),
+        per_language=True,
+        note="every scored document; the head | middle | tail cutoffs come from, and gate, perplexity.gate_sources only",
+    ),
     # Quality classifier: per source, against the threshold or this run's top_fraction cutoff per language.
-    Score(CLASSIFIER_SCORE, "quality classifier score (fastText)", CLASSIFIER_STAGE, FRACTION,
-          ("facts.quality_classifier_cutoffs.cutoffs.{source}.*",), per_source=True,
-          note="quality_classifier.apply sources; lines: the threshold, or the top_fraction cutoff per language (pareto draws none)"),
+    Score(
+        CLASSIFIER_SCORE,
+        "quality classifier score (fastText)",
+        CLASSIFIER_STAGE,
+        FRACTION,
+        ("facts.quality_classifier_cutoffs.cutoffs.{source}.*",),
+        per_source=True,
+        note="quality_classifier.apply sources; lines: the threshold, or the top_fraction cutoff per language (pareto draws none)",
+    ),
 )
 
 SECTIONS = (  # heading of each group of histograms: the score key's prefix

@@ -3,8 +3,8 @@ grouped vertical bars. Strings in, strings out; every number is written with a f
 every text escaped, so the same data always gives the same bytes."""
 
 import math
+from collections.abc import Sequence
 from html import escape
-from typing import Sequence
 
 from pipeline.report.scores import Bins
 
@@ -47,9 +47,7 @@ def line(x1: float, y1: float, x2: float, y2: float, stroke: str = AXIS, width: 
 def svg(plot_id: str, width: float, height: float, title: str, body: list[str]) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="plot" data-plot="{escape(plot_id)}" width="{f(width)}" height="{f(height)}"'
-        f' viewBox="0 0 {f(width)} {f(height)}" role="img" font-family="sans-serif"><title>{escape(title)}</title>'
-        + "".join(body)
-        + "</svg>"
+        f' viewBox="0 0 {f(width)} {f(height)}" role="img" font-family="sans-serif"><title>{escape(title)}</title>' + "".join(body) + "</svg>"
     )
 
 
@@ -80,7 +78,9 @@ def legend(x: float, y: float, series: Sequence[tuple[str, str]]) -> list[str]:
     return out
 
 
-def stacked_hbars(plot_id: str, title: str, rows: Sequence[tuple[str, Sequence[float], str]], series: Sequence[tuple[str, str]], width: float = 1100, unit: str = "") -> str:
+def stacked_hbars(
+    plot_id: str, title: str, rows: Sequence[tuple[str, Sequence[float], str]], series: Sequence[tuple[str, str]], width: float = 1100, unit: str = ""
+) -> str:
     """One horizontal bar per row, its segments stacked left to right (series: (name, colour)).
     rows: (label, a value per series, text written after the bar[, the segments' names in this
     row's tooltips, where they differ from the legend's])."""
@@ -108,7 +108,9 @@ def stacked_hbars(plot_id: str, title: str, rows: Sequence[tuple[str, Sequence[f
     return svg(plot_id, width, height, title, body)
 
 
-def histogram(plot_id: str, title: str, bins: Bins, counts: Sequence[int], thresholds: Sequence[tuple[float, str]], width: float = 360, height: float = 190) -> str:
+def histogram(
+    plot_id: str, title: str, bins: Bins, counts: Sequence[int], thresholds: Sequence[tuple[float, str]], width: float = 360, height: float = 190
+) -> str:
     """Bars of `counts` over `bins` on a log-count axis (the tails near a threshold are visible next
     to a tall mode), a dashed line per threshold with its label."""
     left, right, top, bottom = 44, 10, 14 + 12 * len(thresholds), 34
@@ -179,8 +181,18 @@ def _x_ticks(bins: Bins) -> list[tuple[float, str]]:
     return [(bins.lo + (bins.hi - bins.lo) * k / 5, f"{bins.lo + (bins.hi - bins.lo) * k / 5:g}") for k in range(6)]
 
 
-def grouped_bars(plot_id: str, title: str, groups: Sequence[str], series: Sequence[tuple[str, str]], values: Sequence[Sequence[float | None]], y_label: str,
-                 value_fmt: str = "{:.2f}", reference: tuple[float, str] | None = None, width: float | None = None, height: float = 240) -> str:
+def grouped_bars(
+    plot_id: str,
+    title: str,
+    groups: Sequence[str],
+    series: Sequence[tuple[str, str]],
+    values: Sequence[Sequence[float | None]],
+    y_label: str,
+    value_fmt: str = "{:.2f}",
+    reference: tuple[float, str] | None = None,
+    width: float | None = None,
+    height: float = 240,
+) -> str:
     """Vertical bars, one group per label, one bar per series that has a value (None: no bar;
     the colours say which series); `reference` draws a dashed horizontal line (value, label)."""
     left, right, top, bottom = 52, 16, 30, 40
@@ -208,6 +220,9 @@ def grouped_bars(plot_id: str, title: str, groups: Sequence[str], series: Sequen
     body += [line(left, top + ph, left + pw, top + ph), line(left, top, left, top + ph)]
     if reference is not None:
         y = top + ph - reference[0] * scale
-        body += [line(left, y, left + pw, y, THRESHOLD, 1.5, "4 3", "threshold"), text(left + pw, y - 4, reference[1], "end", 10, THRESHOLD, cls="threshold-label")]
+        body += [
+            line(left, y, left + pw, y, THRESHOLD, 1.5, "4 3", "threshold"),
+            text(left + pw, y - 4, reference[1], "end", 10, THRESHOLD, cls="threshold-label"),
+        ]
     body.append(text(14, top + ph / 2, y_label, "middle", 10, "#777").replace("<text ", f'<text transform="rotate(-90 14 {f(top + ph / 2)})" ', 1))
     return svg(plot_id, width, height, title, body)

@@ -17,8 +17,7 @@ def rnw_body(src):
     # Title and abstract of JSS-style articles live in the preamble: keep them.
     front = []
     for cmd in ("title", "Plaintitle", "Abstract"):
-        mm = re.search(r"\\%s\{(.*?)\}\s*(?=\\[A-Za-z]|$)" % cmd, src[:m.start()] if m else "",
-                       re.S)
+        mm = re.search(r"\\%s\{(.*?)\}\s*(?=\\[A-Za-z]|$)" % cmd, src[: m.start()] if m else "", re.S)
         if mm and cmd != "Plaintitle":
             front.append("\\%s{%s}" % (cmd, mm.group(1).strip()))
     body = re.sub(r"\\bibliography(style)?\{[^}]*\}", "", body)
@@ -34,7 +33,7 @@ def build_academic(roots):
             if not rel.endswith(".Rnw") or "/doc/" not in rel:
                 continue
             text = rnw_body(read_text(os.path.join(root, rel)))
-            if len(text) < 3000:      # stubs that only point to a PDF
+            if len(text) < 3000:  # stubs that only point to a PDF
                 continue
             docs.append(doc(text, "academic", "deb:%s/%s" % (pkg, rel), "en"))
     # About 40 of the ~60 articles keep the sample small; two 100 kB+ papers stay in.

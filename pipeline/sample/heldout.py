@@ -18,7 +18,6 @@ from .fetch import DEBREF_LANGS, read_text
 from .web import HB, HB_TRANSLATED, handbook_pages, handbook_selection
 from .wiki import wiki_selection
 
-
 RE_CODEY = re.compile(r"(?:^|\s)[-+*]\w|[{}<>$=_|@#\\]|/\w|\w/|--|\.\w{2,4}\b(?<!\.\s)|\(\d\)|https?:|::|\w\(\)")
 RE_SENT = re.compile(r"(?<=[.!?])\s+(?=[^\s])|(?<=[。！？])")
 
@@ -94,15 +93,12 @@ def heldout_candidates(roots, wheel):
             if num in keep:
                 continue
             blocks = re.split(r"\n\s*\n", text)[1:]
-            pars = [reflow(b.split("\n")) for b in blocks
-                    if b.startswith("    ") and not b.startswith("     ")
-                    and not re.match(r"\s*[*+#$]", b)]
+            pars = [reflow(b.split("\n")) for b in blocks if b.startswith("    ") and not b.startswith("     ") and not re.match(r"\s*[*+#$]", b)]
             add(debref_lang(lang), "deb:%s/debian-reference.%s.txt.gz#%s" % (pkg, lang, num), pars)
     # Handbook: pages of translated editions not used in the sample.
     hb = roots["debian-handbook"]
     sel = handbook_selection(hb)
-    editions = dict(HB_TRANSLATED, **{"en-US": "en", "id-ID": "id", "vi-VN": "vi",
-                                      "ca-ES": "ca"})
+    editions = dict(HB_TRANSLATED, **{"en-US": "en", "id-ID": "id", "vi-VN": "vi", "ca-ES": "ca"})
     for ed, lang in sorted(editions.items()):
         for p in handbook_pages(hb):
             if p in sel.get(ed, []):
@@ -114,8 +110,7 @@ def heldout_candidates(roots, wheel):
     for pkg, d, rel in pages:
         if (pkg, d, rel) in chosen:
             continue
-        add(d.split("_")[0], "deb:%s/%s" % (pkg, rel),
-            man_paragraphs(read_text(os.path.join(roots[pkg], rel))))
+        add(d.split("_")[0], "deb:%s/%s" % (pkg, rel), man_paragraphs(read_text(os.path.join(roots[pkg], rel))))
     # Wikipedia lead sections not in the sample.
     arts, chosen_w = wiki_selection(wheel)
     chosen_w = {(a[0], a[1]) for a in chosen_w}

@@ -47,7 +47,10 @@ PACKAGES = {
 RULES = {
     "python3.11-doc": ("//div[@role='main']", "//div[@class='footer'] | //div[@class='related']"),
     "diffutils-doc": ("//body", "//div[@class='header']"),
-    "debian-reference-en": ("//div[@class='appendix' or @class='chapter' or @class='preface']", "//div[@class='navfooter'] | //div[@class='navheader']"),
+    "debian-reference-en": (
+        "//div[@class='appendix' or @class='chapter' or @class='preface']",
+        "//div[@class='navfooter'] | //div[@class='navheader']",
+    ),
 }
 # Pages whose main text has Latin-1 letters: re-encoded for the two legacy-charset cases.
 LEGACY_PAGES = ("whatsnew/3.1.html", "library/email.examples.html")
@@ -128,10 +131,7 @@ def choose_pages(roots: dict, versions: dict, n: int) -> list[dict]:
     pages = []
     for pkg, (sub, licence) in PACKAGES.items():
         base = os.path.join(roots[pkg], sub)
-        files = sorted(
-            os.path.relpath(os.path.join(d, f), base)
-            for d, _, fs in os.walk(base) for f in fs if f.endswith(".html")
-        )
+        files = sorted(os.path.relpath(os.path.join(d, f), base) for d, _, fs in os.walk(base) for f in fs if f.endswith(".html"))
         want = max(1, round(n * shares[pkg]))
         # Spread the choice over the manual (sorted paths, fixed stride), skipping huge pages.
         stride = max(1, len(files) // (want * 3))
@@ -188,8 +188,13 @@ class WarcOut:
         if ctype:
             http += f"Content-Type: {ctype}\r\n"
         http += extra_http + f"Content-Length: {len(body)}\r\n\r\n"
-        self.write("request", url, f"GET {url} HTTP/1.1\r\nHost: docs.example.org\r\n\r\n".encode(), "req " + url,
-                   {"Content-Type": "application/http; msgtype=request"})
+        self.write(
+            "request",
+            url,
+            f"GET {url} HTTP/1.1\r\nHost: docs.example.org\r\n\r\n".encode(),
+            "req " + url,
+            {"Content-Type": "application/http; msgtype=request"},
+        )
         self.write("response", url, http.encode() + body, "resp " + url, {"Content-Type": "application/http; msgtype=response"}, outcome)
 
 
@@ -207,18 +212,53 @@ def write_warc(pages: list[dict], legacy_pages: list[dict], gz: bool, png: bytes
     for p in pages:
         out.response(p["url"], 200, "text/html; charset=utf-8", p["html"], {"kind": "document"})
     meta_page, header_page = legacy_pages
-    out.response(meta_page["url"] + "?cp1252", 200, "text/html", legacy(meta_page, "windows-1252", "meta"), {"kind": "document", "charset_case": "meta"})
-    out.response(header_page["url"] + "?latin1", 200, "text/html; charset=iso-8859-1", legacy(header_page, "iso-8859-1", "header"), {"kind": "document", "charset_case": "header"})
-    out.response("https://docs.example.org/logo.png", 200, "image/png", png, {"kind": "rejection", "reason": "warc_not_html", "detail": "content_type=image/png"})
+    out.response(
+        meta_page["url"] + "?cp1252", 200, "text/html", legacy(meta_page, "windows-1252", "meta"), {"kind": "document", "charset_case": "meta"}
+    )
+    out.response(
+        header_page["url"] + "?latin1",
+        200,
+        "text/html; charset=iso-8859-1",
+        legacy(header_page, "iso-8859-1", "header"),
+        {"kind": "document", "charset_case": "header"},
+    )
+    out.response(
+        "https://docs.example.org/logo.png",
+        200,
+        "image/png",
+        png,
+        {"kind": "rejection", "reason": "warc_not_html", "detail": "content_type=image/png"},
+    )
     for status in (301, 302):
-        out.response(f"https://docs.example.org/moved{status}", status, "text/html", b"<a href='/new'>moved</a>",
-                     {"kind": "rejection", "reason": "warc_status_not_200", "detail": f"status={status}"}, "Location: https://docs.example.org/new\r\n")
-    out.response("https://docs.example.org/missing", 404, "text/html", b"<h1>Not Found</h1>", {"kind": "rejection", "reason": "warc_status_not_200", "detail": "status=404"})
-    out.response("https://docs.example.org/empty", 200, "text/html", b"", {"kind": "rejection", "reason": "warc_empty_body", "detail": "body_bytes=0"})
+        out.response(
+            f"https://docs.example.org/moved{status}",
+            status,
+            "text/html",
+            b"<a href='/new'>moved</a>",
+            {"kind": "rejection", "reason": "warc_status_not_200", "detail": f"status={status}"},
+            "Location: https://docs.example.org/new\r\n",
+        )
+    out.response(
+        "https://docs.example.org/missing",
+        404,
+        "text/html",
+        b"<h1>Not Found</h1>",
+        {"kind": "rejection", "reason": "warc_status_not_200", "detail": "status=404"},
+    )
+    out.response(
+        "https://docs.example.org/empty", 200, "text/html", b"", {"kind": "rejection", "reason": "warc_empty_body", "detail": "body_bytes=0"}
+    )
     out.write("metadata", pages[0]["url"], b"fetchTimeMs: 12\r\n", "meta", {"Content-Type": "application/warc-fields"})
     last = pages[0]
-    out.write("response", last["url"] + "?truncated", b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + last["html"],
-              "trunc", {"Content-Type": "application/http; msgtype=response"}, {"kind": "dead", "reason": "warc_truncated"}, cut=300)
+    out.write(
+        "response",
+        last["url"] + "?truncated",
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + last["html"],
+        "trunc",
+        {"Content-Type": "application/http; msgtype=response"},
+        {"kind": "dead", "reason": "warc_truncated"},
+        cut=300,
+    )
     return out
 
 
@@ -231,8 +271,14 @@ def write_wet(pages: list[dict]) -> WarcOut:
             bad.getparent().remove(bad)
         text = "\n".join(line.strip() for line in tree.text_content().splitlines() if line.strip())
         out.write("conversion", p["url"], text.encode("utf-8"), "wet " + p["url"], {"Content-Type": "text/plain"}, {"kind": "document"})
-    out.write("conversion", "https://docs.example.org/empty", b"", "wet empty", {"Content-Type": "text/plain"},
-              {"kind": "rejection", "reason": "warc_empty_body", "detail": "conversion_bytes=0"})
+    out.write(
+        "conversion",
+        "https://docs.example.org/empty",
+        b"",
+        "wet empty",
+        {"Content-Type": "text/plain"},
+        {"kind": "rejection", "reason": "warc_empty_body", "detail": "conversion_bytes=0"},
+    )
     return out
 
 
@@ -246,8 +292,15 @@ def build(out_dir: str, scratch: str, n_pages: int) -> dict:
         exp = expectation(data, "python3.11-doc")
         if exp is None or not exp["latin1_word"]:
             raise SystemExit(f"warc_corpus: {rel} has no opening/nav/Latin-1 word; pick another legacy page")
-        page = {"url": f"https://docs.example.org/python3.11-doc/{rel}", "package": "python3.11-doc", "version": versions["python3.11-doc"],
-                "licence": PACKAGES["python3.11-doc"][1], "path": rel, "html": data, **exp}
+        page = {
+            "url": f"https://docs.example.org/python3.11-doc/{rel}",
+            "package": "python3.11-doc",
+            "version": versions["python3.11-doc"],
+            "licence": PACKAGES["python3.11-doc"][1],
+            "path": rel,
+            "html": data,
+            **exp,
+        }
         legacy_pages.append(page)
         if all(p["path"] != rel for p in pages):
             pages.append(page)
@@ -274,11 +327,16 @@ def build(out_dir: str, scratch: str, n_pages: int) -> dict:
 
 
 def write_sources(out_dir: str, pages: list[dict], versions: dict) -> None:
-    lines = ["# Sources of the WARC test fixtures", "",
-             "Built by `python -m pipeline.sample.warc_corpus --out tests/data/crawl` from Debian bookworm packages.",
-             "URLs under https://docs.example.org/ are invented; the page bytes are the packages' files",
-             "(two re-encoded to windows-1252 / iso-8859-1). `file.png` is Sphinx's icon from python3.11-doc.", "",
-             "| package | version | licence | pages |", "|---|---|---|---|"]
+    lines = [
+        "# Sources of the WARC test fixtures",
+        "",
+        "Built by `python -m pipeline.sample.warc_corpus --out tests/data/crawl` from Debian bookworm packages.",
+        "URLs under https://docs.example.org/ are invented; the page bytes are the packages' files",
+        "(two re-encoded to windows-1252 / iso-8859-1). `file.png` is Sphinx's icon from python3.11-doc.",
+        "",
+        "| package | version | licence | pages |",
+        "|---|---|---|---|",
+    ]
     for pkg, (_, licence) in PACKAGES.items():
         n = sum(p["package"] == pkg for p in pages)
         lines.append(f"| {pkg} | {versions[pkg]} | {licence} | {n} |")

@@ -10,9 +10,7 @@ import zipfile
 
 from .common import doc, pick
 
-
-WIKI_FILES = {"en": "summaries_en-us.json", "fr": "summaries_fr-fr.json",
-              "es": "summaries_es-es.json"}
+WIKI_FILES = {"en": "summaries_en-us.json", "fr": "summaries_fr-fr.json", "es": "summaries_es-es.json"}
 WIKI_COUNT = {"en": 900, "fr": 550, "es": 550}
 
 
@@ -31,8 +29,7 @@ def wiki_selection(wheel):
     arts = list(wiki_articles(wheel))
     chosen = []
     for lang in sorted(WIKI_COUNT):
-        chosen += pick([a for a in arts if a[0] == lang], WIKI_COUNT[lang],
-                       lambda a: "wiki" + a[0] + a[1])
+        chosen += pick([a for a in arts if a[0] == lang], WIKI_COUNT[lang], lambda a: "wiki" + a[0] + a[1])
     return arts, chosen
 
 

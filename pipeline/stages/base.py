@@ -117,9 +117,7 @@ class _ApplyGate(beam.DoFn):
             yield doc
             return
         self._count(verdict.reason.value)
-        yield beam.pvalue.TaggedOutput(
-            REJECTED, Rejection.of(doc, self._gate.stage_id, verdict.reason, verdict.detail, self._settings.keep_text)
-        )
+        yield beam.pvalue.TaggedOutput(REJECTED, Rejection.of(doc, self._gate.stage_id, verdict.reason, verdict.detail, self._settings.keep_text))
 
 
 class FilterResult(NamedTuple):

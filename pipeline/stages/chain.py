@@ -18,7 +18,8 @@ Report keys (values are ints, summed across batches; a volume is a 4-tuple summe
     ("skip", gate stage id, rule, language) -> documents
 """
 
-from typing import Any, Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics

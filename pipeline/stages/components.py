@@ -73,8 +73,7 @@ class _CheckStars(beam.DoFn):
     def process(self, bad: int):
         if bad:
             raise RuntimeError(
-                f"connected components did not converge in {self._max_rounds} rounds "
-                f"({bad} nodes still chained): raise dedup.minhash.max_rounds"
+                f"connected components did not converge in {self._max_rounds} rounds ({bad} nodes still chained): raise dedup.minhash.max_rounds"
             )
         yield bad
 
@@ -99,7 +98,4 @@ class ConnectedComponents(beam.PTransform):
             | "Check" >> beam.ParDo(_CheckStars(self._max_rounds))
         )
         # The labels wait for the check, so a run that did not converge writes no result.
-        return (
-            current
-            | "Label" >> beam.Map(lambda e, _: (e[1], e[0]), beam.pvalue.AsSingleton(check))
-        )
+        return current | "Label" >> beam.Map(lambda e, _: (e[1], e[0]), beam.pvalue.AsSingleton(check))

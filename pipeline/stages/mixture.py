@@ -1,9 +1,9 @@
 """Mixture weighting in Beam: plan the per-source rates once, then give every document its copies.
 
-    tokenized -> PlanMixture    a singleton MixturePlan: per-source SourcePlan (pipeline/mixture.py),
-                                expected tokens and the number of shards
-    tokenized -> AssignCopies   rows (shard, order key, ShardRow) for every copy; the documents
-                                with at least one copy (kept); Rejections for those with none
+tokenized -> PlanMixture    a singleton MixturePlan: per-source SourcePlan (pipeline/mixture.py),
+                            expected tokens and the number of shards
+tokenized -> AssignCopies   rows (shard, order key, ShardRow) for every copy; the documents
+                            with at least one copy (kept); Rejections for those with none
 """
 
 import math
@@ -55,7 +55,12 @@ class PlanMixture(beam.PTransform):
         unit = cfg.unit
 
         def by_source(pairs_label, fn):
-            return tokenized | f"{pairs_label}Pairs" >> beam.Map(fn) | f"Sum{pairs_label}" >> beam.CombinePerKey(sum) | f"{pairs_label}Dict" >> beam.combiners.ToDict()
+            return (
+                tokenized
+                | f"{pairs_label}Pairs" >> beam.Map(fn)
+                | f"Sum{pairs_label}" >> beam.CombinePerKey(sum)
+                | f"{pairs_label}Dict" >> beam.combiners.ToDict()
+            )
 
         available = by_source("Units", lambda t: (t.doc.source, units(t, unit)))
         tokens = by_source("Tokens", lambda t: (t.doc.source, len(t.ids)))

@@ -49,10 +49,7 @@ class MinHashSketch:
         sigs = minhash.signatures(shingles, self._a, self._b)
         keys = minhash.band_keys(sigs, self._bands, self._rows)
         exact = self.cfg.verify_exact
-        return [
-            (sig.tobytes(), k.tolist(), _shingle_set(sh) if exact else None) if len(sh) else None
-            for sig, k, sh in zip(sigs, keys, shingles)
-        ]
+        return [(sig.tobytes(), k.tolist(), _shingle_set(sh) if exact else None) if len(sh) else None for sig, k, sh in zip(sigs, keys, shingles)]
 
     def estimate_threshold(self) -> float:
         """The estimate a pair must reach. With exact verification after it, three standard
@@ -176,9 +173,7 @@ class VerifyExactJaccard(beam.PTransform):
         return (
             {"set": self._shingles, "edge": first_end}
             | "JoinSecond" >> beam.CoGroupByKey()
-            | "Keep" >> beam.FlatMap(
-                lambda kv: [(a, kv[0]) for s in kv[1]["set"] for a, sa in kv[1]["edge"] if _jaccard(sa, s) >= threshold]
-            )
+            | "Keep" >> beam.FlatMap(lambda kv: [(a, kv[0]) for s in kv[1]["set"] for a, sa in kv[1]["edge"] if _jaccard(sa, s) >= threshold])
         )
 
 
@@ -197,11 +192,7 @@ class DropNearDuplicates(beam.PTransform):
         edges = sketched.buckets | "GroupByBucket" >> beam.GroupByKey() | "VerifiedEdges" >> beam.FlatMap(_bucket_edges(self._sketcher))
         if getattr(self._sketcher.cfg, "verify_exact", False):
             edges = edges | "ExactJaccard" >> VerifyExactJaccard(sketched[SHINGLES], self._sketcher.cfg.threshold)
-        drops = (
-            edges
-            | "Components" >> ConnectedComponents(self._max_rounds)
-            | "NotRepresentative" >> beam.Filter(lambda nc: nc[0] != nc[1])
-        )
+        drops = edges | "Components" >> ConnectedComponents(self._max_rounds) | "NotRepresentative" >> beam.Filter(lambda nc: nc[0] != nc[1])
         return docs | DropByIds(self._sketcher.stage_id, DedupReason.NEAR_DUPLICATE, drops, self._keep_text)
 
 

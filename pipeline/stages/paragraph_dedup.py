@@ -56,7 +56,9 @@ class _RemoveBoilerplate(beam.DoFn):
                 yield doc
                 continue
             text, lines, chars = remove_paragraphs(doc.text, drop)
-            doc = doc.with_scores({score_key(PARAGRAPHS_STAGE, "lines_removed"): float(lines), score_key(PARAGRAPHS_STAGE, "chars_removed"): float(chars)})
+            doc = doc.with_scores(
+                {score_key(PARAGRAPHS_STAGE, "lines_removed"): float(lines), score_key(PARAGRAPHS_STAGE, "chars_removed"): float(chars)}
+            )
             self._cleaned.inc()
             left = len(text.strip())
             if left < self._min_chars:

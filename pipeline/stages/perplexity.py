@@ -86,7 +86,9 @@ def check_models(cfg: PerplexityConfig) -> None:
         with FileSystems.open(meta_path, compression_type=CompressionTypes.UNCOMPRESSED) as f:
             meta = json.loads(f.read().decode("utf-8"))
         if meta.get("normalization", expected) != expected:
-            raise ConfigError(f"{key}: {path} was trained on {meta['normalization']} text; this version scores {expected} text for it: retrain it or fix perplexity.sentencepiece")
+            raise ConfigError(
+                f"{key}: {path} was trained on {meta['normalization']} text; this version scores {expected} text for it: retrain it or fix perplexity.sentencepiece"
+            )
 
 
 class _Models:
@@ -136,7 +138,7 @@ class ScorePerplexity:
 
 def reference_key(seed: int, doc_id: str) -> int:
     """The document's rank in the reference sample: smallest keys are sampled first."""
-    return int.from_bytes(hashlib.blake2b(f"{seed}\x00{doc_id}".encode("utf-8"), digest_size=8).digest(), "big")
+    return int.from_bytes(hashlib.blake2b(f"{seed}\x00{doc_id}".encode(), digest_size=8).digest(), "big")
 
 
 def cutoffs_from_sample(values: list[float], percentiles: list[float]) -> list[float]:

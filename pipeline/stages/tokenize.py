@@ -89,7 +89,9 @@ class TokenizerJson(beam.PTransform):
             if h < rate * 2**64:
                 yield h, doc.text
 
-        sizes = docs | "SourceBytes" >> beam.FlatMap(text_bytes) | "SumSourceBytes" >> beam.CombinePerKey(sum) | "SizesByDict" >> beam.combiners.ToDict()
+        sizes = (
+            docs | "SourceBytes" >> beam.FlatMap(text_bytes) | "SumSourceBytes" >> beam.CombinePerKey(sum) | "SizesByDict" >> beam.combiners.ToDict()
+        )
         return (
             docs
             | "TrainingSample" >> beam.FlatMap(sample, beam.pvalue.AsSingleton(sizes))

@@ -1,8 +1,8 @@
 """Toxicity: score with the LDNOOBW word lists and an English classifier, then gate.
 
-    docs -> Annotate[ScoreToxicity]   scores: toxicity_matches, toxicity_density (documents in a
-                                      language with a list), toxicity_prob (classifier languages)
-         -> Filter[ToxicityGate]      rejects at or above the configured thresholds
+docs -> Annotate[ScoreToxicity]   scores: toxicity_matches, toxicity_density (documents in a
+                                  language with a list), toxicity_prob (classifier languages)
+     -> Filter[ToxicityGate]      rejects at or above the configured thresholds
 """
 
 from pipeline.config import ToxicityConfig

@@ -130,7 +130,9 @@ def check_blocklists(cfg: PipelineConfig) -> tuple[PipelineConfig, list[str]]:
     if not missing:
         return cfg, []
     if url.blocklist_dir != DEFAULT_BLOCKLIST_DIR:
-        raise ConfigError(f"url_filter.blocklist_dir: no {missing[0]} in {url.blocklist_dir}; run python -m pipeline.text.url_blocklist --out {url.blocklist_dir}")
+        raise ConfigError(
+            f"url_filter.blocklist_dir: no {missing[0]} in {url.blocklist_dir}; run python -m pipeline.text.url_blocklist --out {url.blocklist_dir}"
+        )
     warning = (
         f"url_filter: no blocklists in {DEFAULT_BLOCKLIST_DIR} (python -m pipeline.text.url_blocklist fetches UT1 and FineWeb's"
         " word lists); filtering URLs by the configured lists only"

@@ -170,7 +170,7 @@ def _trafilatura(text_html: str) -> tuple[str, str]:
     import trafilatura  # imported on first use: it is optional and slow to import
 
     out = trafilatura.extract(text_html, favor_precision=True, include_comments=False, deduplicate=True, with_metadata=False)
-    title_m = re.search(r"<title[^>]*>(.*?)</title>", text_html[:_PRESCAN_BYTES * 4], re.IGNORECASE | re.DOTALL)
+    title_m = re.search(r"<title[^>]*>(.*?)</title>", text_html[: _PRESCAN_BYTES * 4], re.IGNORECASE | re.DOTALL)
     return out or "", " ".join(title_m.group(1).split()) if title_m else ""
 
 

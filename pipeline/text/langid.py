@@ -80,4 +80,4 @@ class LanguageIdentifier:
 
 
 def _pair(label, prob) -> tuple[str, float]:
-    return (label[0][len(_LABEL):] if label else "unknown", float(np.clip(prob[0], 0.0, 1.0)) if len(prob) else 0.0)
+    return (label[0][len(_LABEL) :] if label else "unknown", float(np.clip(prob[0], 0.0, 1.0)) if len(prob) else 0.0)

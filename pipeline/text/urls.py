@@ -65,7 +65,7 @@ def _host_and_path(url: str) -> tuple[str, str]:
         return "", ""
     host = host.removeprefix("www.")
     rest = url.split("://", 1)[-1]
-    rest = rest[rest.find("/"):] if "/" in rest else ""
+    rest = rest[rest.find("/") :] if "/" in rest else ""
     return host, host + rest
 
 
@@ -129,7 +129,10 @@ class UrlFilter:
             return UrlReason.BANNED_WORD, f"word={hard[0]}"
         soft = sorted(words & self.soft)
         if len(soft) >= self.cfg.soft_word_threshold:
-            return UrlReason.SOFT_BANNED_WORDS, f"words={','.join(soft)} ({len(soft)} >= url_filter.soft_word_threshold={self.cfg.soft_word_threshold})"
+            return (
+                UrlReason.SOFT_BANNED_WORDS,
+                f"words={','.join(soft)} ({len(soft)} >= url_filter.soft_word_threshold={self.cfg.soft_word_threshold})",
+            )
         if self._subwords is not None:
             for _, word in self._subwords.iter(normalize(url)):
                 return UrlReason.BANNED_SUBWORD, f"subword={word}"

@@ -94,9 +94,7 @@ def test_null_text():
     assert (d.reason, d.detail) == ("null_text", "field 'text' is null")
 
 
-@pytest.mark.parametrize(
-    "value, typename", [(42, "int"), (1.5, "float"), (["a", "b"], "list"), ({"a": 1}, "dict"), (True, "bool")]
-)
+@pytest.mark.parametrize("value, typename", [(42, "int"), (1.5, "float"), (["a", "b"], "list"), ({"a": 1}, "dict"), (True, "bool")])
 def test_text_not_string(value, typename):
     d = _one_bad(json.dumps({"text": value}).encode())
     assert (d.reason, d.detail) == ("text_not_string", f"field 'text' is {typename}")
@@ -203,22 +201,25 @@ def test_long_line_in_gzip_spanning_chunks(monkeypatch):
     assert out[1].detail == f"{len(big)} bytes > read.max_record_bytes=100"
 
 
-MESSY = jl(
-    {"text": "one", "id": "r1"},
-    b"",
-    b"not json",
-    {"text": "x" * 140},
-    b"   ",
-    {"text": None},
-    {"text": "two"},
-    b'{"text": "caf\xe9"}',
-    {"no_text": 1},
-    {"text": "three " * 30},
-    [1],
-    {"text": "  "},
-    b'{"text": "\\udfff"}',
-    {"text": 7},
-) + json.dumps({"text": "last, no newline"}).encode()
+MESSY = (
+    jl(
+        {"text": "one", "id": "r1"},
+        b"",
+        b"not json",
+        {"text": "x" * 140},
+        b"   ",
+        {"text": None},
+        {"text": "two"},
+        b'{"text": "caf\xe9"}',
+        {"no_text": 1},
+        {"text": "three " * 30},
+        [1],
+        {"text": "  "},
+        b'{"text": "\\udfff"}',
+        {"text": 7},
+    )
+    + json.dumps({"text": "last, no newline"}).encode()
+)
 
 
 def test_output_is_the_same_whatever_the_read_size(monkeypatch):
@@ -389,9 +390,9 @@ def test_truncated_zstd():
     plain = _text_lines(100)
     cobj = zstandard.ZstdCompressor().compressobj()
     lines = plain.splitlines(keepends=True)
-    packed = b"".join(
-        cobj.compress(b"".join(lines[i : i + 10])) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) for i in range(0, 100, 10)
-    ) + cobj.flush()
+    packed = (
+        b"".join(cobj.compress(b"".join(lines[i : i + 10])) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK) for i in range(0, 100, 10)) + cobj.flush()
+    )
     assert zstandard.ZstdDecompressor().decompressobj().decompress(packed) == plain
     cut = packed[: len(packed) // 2]
     recovered = zstandard.ZstdDecompressor().decompressobj().decompress(cut)
@@ -488,9 +489,7 @@ def test_cut_parquet_is_unreadable_file():
 
 
 def test_parquet_custom_field_names():
-    cfg = ReadConfig(
-        text_field="content", id_field="doc_id", source_field="src", url_field="link", carry_fields=["lic", "n"]
-    )
+    cfg = ReadConfig(text_field="content", id_field="doc_id", source_field="src", url_field="link", carry_fields=["lic", "n"])
     table = pa.table(
         {
             "content": ["hello", "world"],
@@ -590,9 +589,7 @@ def test_jsonl_extensions(rel_path):
 
 def test_format_override():
     assert kinds(read(jl({"text": "a"}), rel_path="a.txt", cfg=ReadConfig(format="jsonl"))) == [("doc", "a")]
-    assert kinds(read(jl({"text": "a"}), rel_path="a.jsonl", cfg=ReadConfig(format="text"))) == [
-        ("doc", '{"text": "a"}\n')
-    ]
+    assert kinds(read(jl({"text": "a"}), rel_path="a.jsonl", cfg=ReadConfig(format="text"))) == [("doc", '{"text": "a"}\n')]
 
 
 # ---------------------------------------------------------------- source labels

@@ -45,9 +45,7 @@ def _write(tmp_path, rows, vocab_size, name="shard.arrow"):
     return path, written
 
 
-@pytest.mark.parametrize(
-    "vocab_size, dtype", [(1, np.uint16), (50_000, np.uint16), (65_536, np.uint16), (65_537, np.uint32), (200_000, np.uint32)]
-)
+@pytest.mark.parametrize("vocab_size, dtype", [(1, np.uint16), (50_000, np.uint16), (65_536, np.uint16), (65_537, np.uint32), (200_000, np.uint32)])
 def test_token_dtype(vocab_size, dtype):
     assert token_dtype(vocab_size) == np.dtype(dtype)
 
@@ -106,9 +104,7 @@ def test_shard_accepts_numpy_tokens(tmp_path):
     assert read_token_shard(str(path)).column("tokens").to_pylist() == [[5, 6, 0]]
 
 
-@pytest.mark.parametrize(
-    "tokens, vocab_size", [([0, 65_536], 65_536), ([-1], 100), ([100], 100), ([2**32], 70_000), ([70_000], 70_000)]
-)
+@pytest.mark.parametrize("tokens, vocab_size", [([0, 65_536], 65_536), ([-1], 100), ([100], 100), ([2**32], 70_000), ([70_000], 70_000)])
 def test_shard_out_of_range_ids_raise(tokens, vocab_size):
     buf = io.BytesIO()
     with pytest.raises(ValueError, match=rf"token id out of range \[0, {vocab_size}\) in shard"):
@@ -195,19 +191,13 @@ def test_manifest_rejects_invalid_json():
 
 
 def test_manifest_rejects_wrong_format():
-    assert _manifest_error(_edited(lambda r: r.update(format="something-else"))) == (
-        "not a token manifest: format='something-else'"
-    )
+    assert _manifest_error(_edited(lambda r: r.update(format="something-else"))) == ("not a token manifest: format='something-else'")
     assert _manifest_error(_edited(lambda r: r.pop("format"))) == "not a token manifest: format=None"
 
 
 def test_manifest_rejects_wrong_schema_version():
-    assert _manifest_error(_edited(lambda r: r.update(schema_version=2))) == (
-        "manifest schema_version 2; this code reads 1"
-    )
-    assert _manifest_error(_edited(lambda r: r.update(schema_version="1"))) == (
-        "manifest schema_version '1'; this code reads 1"
-    )
+    assert _manifest_error(_edited(lambda r: r.update(schema_version=2))) == ("manifest schema_version 2; this code reads 1")
+    assert _manifest_error(_edited(lambda r: r.update(schema_version="1"))) == ("manifest schema_version '1'; this code reads 1")
 
 
 @pytest.mark.parametrize(
@@ -245,12 +235,8 @@ def test_manifest_optional_fields_default():
 
 
 def test_manifest_rejects_mismatched_config_sha256():
-    assert _manifest_error(_edited(lambda r: r.update(config_sha256="0" * 64))) == (
-        "manifest config_sha256 does not match its config"
-    )
-    assert _manifest_error(_edited(lambda r: r["config"].update(seed=2))) == (
-        "manifest config_sha256 does not match its config"
-    )
+    assert _manifest_error(_edited(lambda r: r.update(config_sha256="0" * 64))) == ("manifest config_sha256 does not match its config")
+    assert _manifest_error(_edited(lambda r: r["config"].update(seed=2))) == ("manifest config_sha256 does not match its config")
 
 
 @pytest.mark.parametrize(
@@ -274,9 +260,7 @@ def test_manifest_that_is_not_an_object(text):
 # ---------------------------------------------------------------- Arrow record schemas
 
 
-@pytest.mark.parametrize(
-    "schema, kind", [(DOCUMENT_SCHEMA, b"document"), (REJECTION_SCHEMA, b"rejection"), (DEAD_LETTER_SCHEMA, b"dead_letter")]
-)
+@pytest.mark.parametrize("schema, kind", [(DOCUMENT_SCHEMA, b"document"), (REJECTION_SCHEMA, b"rejection"), (DEAD_LETTER_SCHEMA, b"dead_letter")])
 def test_record_schemas_carry_their_version(schema, kind):
     assert schema.metadata == {b"schema": kind, b"schema_version": str(RECORDS_SCHEMA_VERSION).encode()}
     assert RECORDS_SCHEMA_VERSION == 1
@@ -329,7 +313,16 @@ def test_rejection_row_builds_a_table():
         table = pa.Table.from_pylist([r.to_row()], schema=REJECTION_SCHEMA)
         assert table.schema == REJECTION_SCHEMA
         assert table.to_pylist() == [
-            {"doc_id": "d", "source": "books", "lang": "fr", "stage": "quality.v1", "reason": "too_short", "detail": "2 words", "text": text, "url": None}
+            {
+                "doc_id": "d",
+                "source": "books",
+                "lang": "fr",
+                "stage": "quality.v1",
+                "reason": "too_short",
+                "detail": "2 words",
+                "text": text,
+                "url": None,
+            }
         ]
     assert list(REJECTION_SCHEMA.names) == list(r.to_row())
 
@@ -338,8 +331,6 @@ def test_dead_letter_row_builds_a_table():
     dl = DeadLetter(location="a.jsonl:3", reason="invalid_json", detail="bad", raw_excerpt="{x", source=None)
     table = pa.Table.from_pylist([dl.to_row()], schema=DEAD_LETTER_SCHEMA)
     assert table.schema == DEAD_LETTER_SCHEMA
-    assert table.to_pylist() == [
-        {"location": "a.jsonl:3", "reason": "invalid_json", "detail": "bad", "raw_excerpt": "{x", "source": None}
-    ]
+    assert table.to_pylist() == [{"location": "a.jsonl:3", "reason": "invalid_json", "detail": "bad", "raw_excerpt": "{x", "source": None}]
     assert list(DEAD_LETTER_SCHEMA.names) == list(dl.to_row())
     assert list(DOCUMENT_SCHEMA.names) == list(Document(id="d", text="t", source="s").to_row())

@@ -10,7 +10,6 @@ from pathlib import Path
 import apache_beam as beam
 import numpy as np
 import pyarrow.parquet as pq
-import pytest
 from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
@@ -88,8 +87,9 @@ def counters(outcome, stage: str) -> dict[str, int]:
     return {c.key.metric.name: c.committed for c in found}
 
 
-def minhash_view(a: str, b: str, cfg: MinHashConfig = MinHashConfig()) -> tuple[float, bool]:
+def minhash_view(a: str, b: str, cfg: MinHashConfig | None = None) -> tuple[float, bool]:
     """(estimated Jaccard, shares an LSH band) of two texts, as DropNearDuplicates sees them."""
+    cfg = cfg or MinHashConfig()
     shingles = minhash.shingle_hashes([a, b], minhash.Shingling(unit=cfg.shingle, n=cfg.ngram))
     sigs = minhash.signatures(shingles, *minhash.permutations(cfg.num_perm, cfg.seed))
     keys = minhash.band_keys(sigs, *minhash.lsh_params(cfg.threshold, cfg.num_perm))
@@ -130,7 +130,12 @@ def test_exact_case_and_whitespace_variants_keep_the_smallest_id():
 def test_exact_is_case_sensitive_when_lowercase_is_off():
     docs = docs_of({"a": NOTICE, "b": NOTICE.upper(), "c": NOTICE + "  "})
     cfg = DedupConfig(exact=ExactDedupConfig(lowercase=False))
-    run_stage(DropExactDuplicates(cfg, keep_text=False), docs, ["a", "b"], [rejection(docs[2], EXACT_STAGE, DedupReason.EXACT_DUPLICATE, "a", keep_text=False)])
+    run_stage(
+        DropExactDuplicates(cfg, keep_text=False),
+        docs,
+        ["a", "b"],
+        [rejection(docs[2], EXACT_STAGE, DedupReason.EXACT_DUPLICATE, "a", keep_text=False)],
+    )
 
 
 def test_exact_strip_punctuation_makes_punctuation_variants_duplicates():
@@ -241,6 +246,7 @@ quality:
 dedup:
   methods: [exact, minhash]
 """
+
 
 def _sample_paragraphs(limit: int) -> list[dict]:
     """Web and curated sample documents of 60-400 words that are no near duplicates of each

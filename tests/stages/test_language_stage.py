@@ -45,9 +45,7 @@ def test_language_stage_kept_and_rejected_are_exact():
     ]
     if low_lang in cfg.keep:
         threshold = cfg.thresholds.get(low_lang, cfg.threshold)
-        expected_rejected.append(
-            rejection("low", LanguageReason.LANGUAGE_LOW_CONFIDENCE, f"lang={low_lang} score={low_score:.3f} < {threshold}")
-        )
+        expected_rejected.append(rejection("low", LanguageReason.LANGUAGE_LOW_CONFIDENCE, f"lang={low_lang} score={low_score:.3f} < {threshold}"))
     else:
         expected_rejected.append(rejection("low", LanguageReason.LANGUAGE_NOT_KEPT, f"lang={low_lang} score={low_score:.3f}"))
 
@@ -79,7 +77,9 @@ def test_code_is_exempt_but_still_annotated():
     with TestPipeline() as p:
         out = p | beam.Create([Document(id="c", text=TEXTS["code"][1], source="code")]) | Annotate(IdentifyLanguage(cfg), 8)
         result = out | Filter(KeepLanguages(cfg), keep_rejected_text=False)
-        assert_that(result.kept | beam.Map(lambda d: (d.id, d.lang is not None, d.lang_score is not None)), equal_to([("c", True, True)]), label="kept")
+        assert_that(
+            result.kept | beam.Map(lambda d: (d.id, d.lang is not None, d.lang_score is not None)), equal_to([("c", True, True)]), label="kept"
+        )
         assert_that(result.rejected, equal_to([]), label="rejected")
 
 

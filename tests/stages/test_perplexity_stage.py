@@ -20,8 +20,8 @@ from pipeline.stages.perplexity import (
     PerplexityGate,
     ScorePerplexity,
     check_models,
-    reference_key,
     model_paths,
+    reference_key,
     shipped_models,
 )
 from pipeline.text.perplexity.model import LanguageModel
@@ -63,8 +63,11 @@ def test_run_cutoffs_come_from_a_hash_sample_and_gate_exactly(web_docs, english)
     _, bucket = _expected_buckets(web_docs, english, cuts)
     assert sorted(bucket.values()).count(2) > 50  # the fixture exercises every bucket
     p, result, cutoffs = _run(web_docs, cfg)
-    assert_that(cutoffs | beam.Map(lambda c: (sorted(c), [round(x, 6) for x in c["en"]["cutoffs"]], c["en"]["sample"])),
-                equal_to([(["en"], [round(x, 6) for x in cuts], 100)]), label="cutoffs")
+    assert_that(
+        cutoffs | beam.Map(lambda c: (sorted(c), [round(x, 6) for x in c["en"]["cutoffs"]], c["en"]["sample"])),
+        equal_to([(["en"], [round(x, 6) for x in cuts], 100)]),
+        label="cutoffs",
+    )
     assert_that(
         result.kept | "K" >> beam.Map(lambda d: (d.id, round(d.scores["perplexity"], 6), d.scores["perplexity_bucket"])),
         equal_to([(i, round(ppl[i], 6), float(b)) for i, b in bucket.items() if b < 2]),
@@ -88,10 +91,17 @@ def test_unscored_documents_pass_and_are_counted(english):
         Document(id="es", text="El comité publicó su informe anual.", source="web", lang="es"),  # 1 < min_reference
     ]
     p, result, cutoffs = _run(docs, cfg)
-    assert_that(result.kept | "K" >> beam.Map(lambda d: (d.id, "perplexity" in d.scores, "perplexity_bucket" in d.scores)),
-                equal_to([("code", False, False), ("de", False, False), ("punct", False, False), ("wiki", True, False), ("es", True, False)]), label="kept")
+    assert_that(
+        result.kept | "K" >> beam.Map(lambda d: (d.id, "perplexity" in d.scores, "perplexity_bucket" in d.scores)),
+        equal_to([("code", False, False), ("de", False, False), ("punct", False, False), ("wiki", True, False), ("es", True, False)]),
+        label="kept",
+    )
     assert_that(result.rejected, equal_to([]), label="rejected")
-    assert_that(result.skipped, equal_to([(FILTER_STAGE, "no_model", "de"), (FILTER_STAGE, "no_words", "en"), (FILTER_STAGE, "no_cutoffs", "es")]), label="skipped")
+    assert_that(
+        result.skipped,
+        equal_to([(FILTER_STAGE, "no_model", "de"), (FILTER_STAGE, "no_words", "en"), (FILTER_STAGE, "no_cutoffs", "es")]),
+        label="skipped",
+    )
     assert_that(cutoffs, equal_to([{}]), label="cutoffs")
     p.run()
 
@@ -106,7 +116,9 @@ def test_fixed_cutoffs_and_hard_maximum(web_docs, english):
     assert {"perplexity_above_max", "perplexity_middle", "perplexity_tail", None} == set(expected.values())
     p, result, _ = _run(web_docs, cfg)
     assert_that(result.kept | "K" >> beam.Map(lambda d: d.id), equal_to([i for i, r in expected.items() if r is None]), label="kept")
-    assert_that(result.rejected | "R" >> beam.Map(lambda r: (r.doc_id, r.reason)), equal_to([(i, r) for i, r in expected.items() if r]), label="rejected")
+    assert_that(
+        result.rejected | "R" >> beam.Map(lambda r: (r.doc_id, r.reason)), equal_to([(i, r) for i, r in expected.items() if r]), label="rejected"
+    )
     p.run()
 
 

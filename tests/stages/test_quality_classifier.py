@@ -66,7 +66,9 @@ def model_path(tmp_path_factory):
 
 
 def _cfg(model: str = "", **select) -> QualityClassifierConfig:
-    return QualityClassifierConfig(enabled=True, model=model, batch_size=32, select=ClassifierSelectConfig(**select), train=ClassifierTrainConfig(**TINY))
+    return QualityClassifierConfig(
+        enabled=True, model=model, batch_size=32, select=ClassifierSelectConfig(**select), train=ClassifierTrainConfig(**TINY)
+    )
 
 
 def _predict_hq(model_path: str, texts: list[str]) -> list[float]:
@@ -135,7 +137,9 @@ def test_top_fraction_keeps_the_top_f_of_each_source_and_language(docs, model_pa
         assert abs(len(group_kept) / len(members) - 0.25) < 0.05, lang
         kept |= set(group_kept)
     p, result, cutoffs = _select(docs, cfg)
-    assert_that(cutoffs | beam.Map(lambda c: (c["cutoffs"], c["samples"])), equal_to([({"web": cuts}, {"web": {"en": 300, "xx": 200}})]), label="cutoffs")
+    assert_that(
+        cutoffs | beam.Map(lambda c: (c["cutoffs"], c["samples"])), equal_to([({"web": cuts}, {"web": {"en": 300, "xx": 200}})]), label="cutoffs"
+    )
     assert_that(_ids(result.kept, "K"), equal_to(sorted(kept)), label="kept")
     some = next(d for d in groups["xx"] if expected_scores[d.id] < cuts["xx"])
     assert_that(
@@ -212,10 +216,16 @@ def test_roc_auc_is_the_pairwise_probability_with_ties_half():
 @pytest.mark.parametrize(
     "text, message",
     [
-        ("quality_classifier:\n  select:\n    mode: best\n", "quality_classifier.select.mode: unknown mode 'best' (known: threshold, top_fraction, pareto)"),
+        (
+            "quality_classifier:\n  select:\n    mode: best\n",
+            "quality_classifier.select.mode: unknown mode 'best' (known: threshold, top_fraction, pareto)",
+        ),
         ("quality_classifier:\n  select:\n    fraction: 0\n", "quality_classifier.select.fraction: must be in (0, 1], got 0.0"),
         ("quality_classifier:\n  select:\n    fraction: 1.5\n", "quality_classifier.select.fraction: must be in (0, 1], got 1.5"),
-        ("quality_classifier:\n  preprocess: nfkc\n", "quality_classifier.preprocess: unknown preprocessing 'nfkc' (known: newlines_to_spaces, dclm, lowercase)"),
+        (
+            "quality_classifier:\n  preprocess: nfkc\n",
+            "quality_classifier.preprocess: unknown preprocessing 'nfkc' (known: newlines_to_spaces, dclm, lowercase)",
+        ),
         ("quality_classifier:\n  train:\n    negative_sources: [wiki]\n", "quality_classifier.train.negative_sources: wiki also in positive_sources"),
     ],
 )

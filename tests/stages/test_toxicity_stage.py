@@ -46,13 +46,15 @@ def test_scores_are_recorded_for_kept_documents():
     p, result = _run(ToxicityConfig())
     assert_that(
         result.kept | "S" >> beam.Map(lambda d: (d.id, d.scores.get("toxicity_matches"), "toxicity_prob" in d.scores)),
-        equal_to([
-            ("one_in_many", 1.0, True),
-            ("scunthorpe", 0.0, True),  # "Scunthorpe", "class", "assistant": no match
-            ("medical", 3.0, True),  # "clitoris", "sex", "sexual": scored even where not gated
-            ("code", None, False),
-            ("swahili", None, False),
-        ]),
+        equal_to(
+            [
+                ("one_in_many", 1.0, True),
+                ("scunthorpe", 0.0, True),  # "Scunthorpe", "class", "assistant": no match
+                ("medical", 3.0, True),  # "clitoris", "sex", "sexual": scored even where not gated
+                ("code", None, False),
+                ("swahili", None, False),
+            ]
+        ),
         label="scores",
     )
     p.run()

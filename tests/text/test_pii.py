@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.config import load_config, ConfigError
+from pipeline.config import ConfigError, load_config
 from pipeline.text.pii import EMAIL_PLACEHOLDERS, IPV4_PLACEHOLDERS, IPV6_PLACEHOLDERS, PiiConfig, redact, redact_batch
 
 CFG = PiiConfig()

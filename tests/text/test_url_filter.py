@@ -47,7 +47,13 @@ def test_each_rule_rejects_with_its_reason(uf, url, reason, detail):
 
 @pytest.mark.parametrize(
     "url",
-    ["https://good-site.com/", "https://bad-site.com.example.org/", "https://host.example.net/private/other", "https://example.com/hot-news", "https://example.com/essex"],
+    [
+        "https://good-site.com/",
+        "https://bad-site.com.example.org/",
+        "https://host.example.net/private/other",
+        "https://example.com/hot-news",
+        "https://example.com/essex",
+    ],
 )
 def test_clean_urls_pass(uf, url):
     assert uf.check(url) is None
@@ -62,7 +68,9 @@ def test_missing_url_passes_unless_configured(lists):
 def test_extra_lists_and_files_without_the_folder(tmp_path):
     extra = tmp_path / "mine.txt"
     extra.write_text("mine.example\n")
-    f = UrlFilter.load(UrlFilterConfig(blocklist_dir="", domain_lists=[str(extra)], banned_subwords=["evil"], soft_word_threshold=1, soft_banned_words=["casino"]))
+    f = UrlFilter.load(
+        UrlFilterConfig(blocklist_dir="", domain_lists=[str(extra)], banned_subwords=["evil"], soft_word_threshold=1, soft_banned_words=["casino"])
+    )
     assert f.check("https://a.mine.example/")[0] == UrlReason.BLOCKED_DOMAIN
     assert f.check("https://x.org/devilish")[0] == UrlReason.BANNED_SUBWORD
     assert f.check("https://x.org/casino")[0] == UrlReason.SOFT_BANNED_WORDS

@@ -93,7 +93,10 @@ def write_test_shards(
             written = write_token_shard(sink, rows[begin : begin + rows_per_shard], vocab_size)
         shard_infos.append(
             ShardInfo(
-                path=name, rows=written.rows, tokens=written.tokens, sha256=written.sha256,
+                path=name,
+                rows=written.rows,
+                tokens=written.tokens,
+                sha256=written.sha256,
                 tokens_by_source=dict(sorted(written.tokens_by_source.items())),
             )
         )
@@ -110,15 +113,23 @@ def write_test_shards(
         available = sum(len(r.tokens) for r in mine if r.copy == 0)
         share = written_tokens / total if total else 0.0
         mixture[name] = SourceMixture(
-            target_share=share, achieved_share=share, available_tokens=available,
-            rate=written_tokens / available if available else 0.0, epochs=written_tokens / available if available else 0.0,
-            tokens_written=written_tokens, documents_written=len(mine),
+            target_share=share,
+            achieved_share=share,
+            available_tokens=available,
+            rate=written_tokens / available if available else 0.0,
+            epochs=written_tokens / available if available else 0.0,
+            tokens_written=written_tokens,
+            documents_written=len(mine),
         )
     config = {"test_shards": {"docs": docs, "seed": seed, "copies": copies, "identifiable": identifiable}}
     manifest = Manifest(
         tokenizer=TokenizerInfo(
-            file="tokenizer.json", sha256=hashlib.sha256(tokenizer).hexdigest(), vocab_size=vocab_size, eod_id=eod_id,
-            token_dtype=token_dtype(vocab_size).name, special_tokens={"<|endoftext|>": eod_id},
+            file="tokenizer.json",
+            sha256=hashlib.sha256(tokenizer).hexdigest(),
+            vocab_size=vocab_size,
+            eod_id=eod_id,
+            token_dtype=token_dtype(vocab_size).name,
+            special_tokens={"<|endoftext|>": eod_id},
         ),
         shards=shard_infos,
         mixture_unit="tokens",

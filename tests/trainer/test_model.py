@@ -74,8 +74,14 @@ def test_gpt2_init_scales_residual_projections():
     model = GPT(ModelConfig(vocab_size=V, n_layer=8, n_head=4, d_model=256, seq_len=T))
     block = model.blocks[3]
     resid = 0.02 / math.sqrt(2 * 8)
-    for weight, std in [(block.proj.weight, resid), (block.w2.weight, resid), (block.qkv.weight, 0.02),
-                        (block.w1.weight, 0.02), (model.tok_emb.weight, 0.02), (model.head.weight, 0.02)]:
+    for weight, std in [
+        (block.proj.weight, resid),
+        (block.w2.weight, resid),
+        (block.qkv.weight, 0.02),
+        (block.w1.weight, 0.02),
+        (model.tok_emb.weight, 0.02),
+        (model.head.weight, 0.02),
+    ]:
         assert weight.mean().abs().item() < 3 * std / math.sqrt(weight.numel()) + 1e-6
         assert weight.std().item() == pytest.approx(std, rel=0.03)  # 65k+ samples: ~0.3% noise
     assert torch.equal(block.attn_norm.weight, torch.ones(256)) and torch.equal(model.norm.weight, torch.ones(256))
@@ -106,8 +112,9 @@ def test_rope_tables_rotate_by_position():
     assert torch.allclose(cos**2 + sin**2, torch.ones(()), atol=1e-6)
     # Attention scores depend on relative positions only: q at p, k at p - 3 gives the same dot product for any p.
     q, k = torch.randn(1, 1, 1, cfg.head_dim), torch.randn(1, 1, 1, cfg.head_dim)
-    dots = [(apply_rope(q, cos[:, p:p + 1], sin[:, p:p + 1]) * apply_rope(k, cos[:, p - 3:p - 2], sin[:, p - 3:p - 2])).sum()
-            for p in (3, 10, 30)]
+    dots = [
+        (apply_rope(q, cos[:, p : p + 1], sin[:, p : p + 1]) * apply_rope(k, cos[:, p - 3 : p - 2], sin[:, p - 3 : p - 2])).sum() for p in (3, 10, 30)
+    ]
     assert torch.allclose(torch.stack(dots), dots[0].expand(3), atol=1e-5)
 
 

@@ -21,8 +21,15 @@ V = 256
 
 
 def _mixture(tokens: int, share: float) -> SourceMixture:
-    return SourceMixture(target_share=share, achieved_share=share, available_tokens=tokens, rate=1.0, epochs=1.0,
-                         tokens_written=tokens, documents_written=tokens // 100)
+    return SourceMixture(
+        target_share=share,
+        achieved_share=share,
+        available_tokens=tokens,
+        rate=1.0,
+        epochs=1.0,
+        tokens_written=tokens,
+        documents_written=tokens // 100,
+    )
 
 
 @pytest.fixture
@@ -34,8 +41,11 @@ def manifest_path(tmp_path):
         written = write_token_shard(f, rows, V)
     manifest = Manifest(
         tokenizer=TokenizerInfo(file="tokenizer.json", sha256="0" * 64, vocab_size=V, eod_id=0, token_dtype="uint16"),
-        shards=[ShardInfo(path="shard-00000.arrow", rows=written.rows, tokens=written.tokens, sha256=written.sha256,
-                          tokens_by_source=written.tokens_by_source)],
+        shards=[
+            ShardInfo(
+                path="shard-00000.arrow", rows=written.rows, tokens=written.tokens, sha256=written.sha256, tokens_by_source=written.tokens_by_source
+            )
+        ],
         mixture_unit="tokens",
         sources={"web": _mixture(1500, 0.75), "books": _mixture(500, 0.25)},
         config={"run": "test"},
@@ -79,11 +89,14 @@ def test_plan_with_a_named_preset_tied(manifest_path, capsys):
     assert "on 1 x NVIDIA H200 (989 TFLOP/s" in out
 
 
-@pytest.mark.parametrize("make_bad", [
-    lambda tmp: str(tmp / "missing.json"),
-    lambda tmp: (tmp / "m.json").write_text("{not json") and str(tmp / "m.json"),
-    lambda tmp: (tmp / "m.json").write_text('{"format": "something else"}') and str(tmp / "m.json"),
-])
+@pytest.mark.parametrize(
+    "make_bad",
+    [
+        lambda tmp: str(tmp / "missing.json"),
+        lambda tmp: (tmp / "m.json").write_text("{not json") and str(tmp / "m.json"),
+        lambda tmp: (tmp / "m.json").write_text('{"format": "something else"}') and str(tmp / "m.json"),
+    ],
+)
 def test_bad_manifest_exits_2_with_one_line(tmp_path, capsys, make_bad):
     assert main(["--data", make_bad(tmp_path), "--params", "124M"]) == 2
     captured = capsys.readouterr()
@@ -96,13 +109,16 @@ def test_unknown_gpu_exits_2(manifest_path, capsys):
 
 
 def test_module_exit_status(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "trainer.plan", "--data", str(tmp_path / "nope.json"), "--params", "1.3B"],
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "trainer.plan", "--data", str(tmp_path / "nope.json"), "--params", "1.3B"], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 2 and result.stdout == "" and len(result.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("text, n", [("124M", 124_000_000), ("1.3B", 1_300_000_000), ("350m", 350_000_000),
-                                     ("125k", 125_000), ("2e9", 2_000_000_000), ("760000000", 760_000_000)])
+@pytest.mark.parametrize(
+    "text, n",
+    [("124M", 124_000_000), ("1.3B", 1_300_000_000), ("350m", 350_000_000), ("125k", 125_000), ("2e9", 2_000_000_000), ("760000000", 760_000_000)],
+)
 def test_parse_size(text, n):
     assert parse_size(text) == n
 
@@ -124,8 +140,18 @@ def test_flops_per_token_counts_the_head_even_when_tied():
     assert flops_per_token(untied, 2048) - flops_per_token(untied, 1024) == 12 * 12 * 768 * 1024
 
 
-@pytest.mark.parametrize("name, peak", [("NVIDIA H100 80GB HBM3", 989e12), ("NVIDIA H100 PCIe", 756e12), ("NVIDIA H200", 989e12),
-                                        ("NVIDIA A100-SXM4-80GB", 312e12), ("H100", 989e12), ("cpu", None), ("NVIDIA GeForce RTX 4090", None)])
+@pytest.mark.parametrize(
+    "name, peak",
+    [
+        ("NVIDIA H100 80GB HBM3", 989e12),
+        ("NVIDIA H100 PCIe", 756e12),
+        ("NVIDIA H200", 989e12),
+        ("NVIDIA A100-SXM4-80GB", 312e12),
+        ("H100", 989e12),
+        ("cpu", None),
+        ("NVIDIA GeForce RTX 4090", None),
+    ],
+)
 def test_peak_flops(name, peak):
     assert peak_flops(name) == peak
 

@@ -36,8 +36,7 @@ def _free_port() -> int:
 def _command(ranks: int, *args: str) -> list[str]:
     if ranks == 1:  # no torchrun: train.py makes a process group of one
         return [sys.executable, "-m", "trainer.train", *args]
-    return [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={ranks}", f"--master_port={_free_port()}",
-            "-m", "trainer.train", *args]
+    return [sys.executable, "-m", "torch.distributed.run", f"--nproc_per_node={ranks}", f"--master_port={_free_port()}", "-m", "trainer.train", *args]
 
 
 def _run(ranks: int, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -126,8 +125,9 @@ def test_gradients_of_two_fsdp_ranks_equal_one_process(data, tmp_path):
 
 def test_killed_run_resumes_exactly(data, reference, tmp_path):
     out = str(tmp_path / "killed")
-    proc = subprocess.Popen(_command(2, *RUN, "--data", data, "--out_dir", out), cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        _command(2, *RUN, "--data", data, "--out_dir", out), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.monotonic() + 90
         while not os.path.isdir(os.path.join(out, "checkpoints", "step-000005")):  # complete: renamed from .tmp
@@ -163,8 +163,23 @@ def test_killed_run_resumes_exactly(data, reference, tmp_path):
 
 
 def test_config_from_toml_with_cli_overrides(tmp_path):
-    cfg = load_config(["--config", TINY, "--lr", "1e-3", "--max_steps", "7", "--resume", "--betas", "0.9,0.99",
-                       "--source_weights", "web=2,books=0.5", "--data", "m.json"])
+    cfg = load_config(
+        [
+            "--config",
+            TINY,
+            "--lr",
+            "1e-3",
+            "--max_steps",
+            "7",
+            "--resume",
+            "--betas",
+            "0.9,0.99",
+            "--source_weights",
+            "web=2,books=0.5",
+            "--data",
+            "m.json",
+        ]
+    )
     assert (cfg.preset, cfg.seq_len, cfg.warmup_steps) == ("tiny", 32, 5)  # from the file
     assert (cfg.lr, cfg.max_steps, cfg.resume, cfg.betas) == (1e-3, 7, True, (0.9, 0.99))  # from the command line
     assert cfg.source_weights == {"web": 2.0, "books": 0.5}

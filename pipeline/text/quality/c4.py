@@ -90,10 +90,14 @@ def clean_and_count(view: TextView, cfg: C4Config) -> tuple[str, dict[str, float
         kept.append(line)
     cleaned = "\n".join(kept)  # kept lines are stripped and non-empty
     sentences, n_tokens = count_sentences(cleaned) if kept else (0, 0)
-    return cleaned, {
-        "sentences": float(sentences),
-        "lorem_ipsum": float(lorem),
-        "curly_bracket": float(curly),
-        "lines_removed": float(len(view.lines) - len(kept)),
-        "chars_removed": float(len(view.text) - len(cleaned)),
-    }, n_tokens
+    return (
+        cleaned,
+        {
+            "sentences": float(sentences),
+            "lorem_ipsum": float(lorem),
+            "curly_bracket": float(curly),
+            "lines_removed": float(len(view.lines) - len(kept)),
+            "chars_removed": float(len(view.text) - len(cleaned)),
+        },
+        n_tokens,
+    )

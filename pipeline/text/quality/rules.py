@@ -7,8 +7,9 @@ than passed or failed.
 """
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from pipeline.records import Reason
 

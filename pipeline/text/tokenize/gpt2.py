@@ -46,8 +46,19 @@ def download_ranks() -> bytes:
     Raises RuntimeError (with pip's last words) when pip cannot fetch it, ValueError when the
     file is not the one we pinned."""
     with tempfile.TemporaryDirectory(prefix="gpt2-ranks-") as work:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", "openai-whisper",
-               f"openai-whisper=={WHISPER_VERSION}", "-d", work, "--quiet"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            "openai-whisper",
+            f"openai-whisper=={WHISPER_VERSION}",
+            "-d",
+            work,
+            "--quiet",
+        ]
         result = subprocess.run(cmd, capture_output=True, text=True)
         if result.returncode != 0:
             raise RuntimeError(f"`{' '.join(cmd)}` failed: {(result.stderr or result.stdout).strip()[-1500:]}")

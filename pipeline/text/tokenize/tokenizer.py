@@ -143,9 +143,7 @@ def _cut_is_safe(tokenizer: Tokenizer, text: str, cut: int) -> bool:
     return left_ids + right_ids == whole_ids
 
 
-def encode_documents(
-    tokenizer: Tokenizer, texts: list[str], eod: int, chunk_chars: int = CHUNK_CHARS, dtype=None
-) -> tuple[np.ndarray, np.ndarray]:
+def encode_documents(tokenizer: Tokenizer, texts: list[str], eod: int, chunk_chars: int = CHUNK_CHARS, dtype=None) -> tuple[np.ndarray, np.ndarray]:
     """(flat ids, offsets): document i's ids, end-of-document id last, are flat[offsets[i]:offsets[i+1]].
 
     flat has `dtype` (default: token_dtype of the vocabulary size, i.e. uint16 below 65,537 ids),

@@ -48,8 +48,7 @@ def normalize_entry(entry: str, lang: str) -> str:
 
 def npm_pack(workdir: str) -> str:
     """`npm pack` the pinned version into workdir; the tarball's path, after checking its SHA-1."""
-    out = subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=workdir, check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(["npm", "pack", f"{PACKAGE}@{VERSION}", "--silent"], cwd=workdir, check=True, capture_output=True, text=True).stdout.split()
     path = os.path.join(workdir, out[-1])
     with open(path, "rb") as f:
         digest = hashlib.sha1(f.read()).hexdigest()
@@ -61,6 +60,7 @@ def npm_pack(workdir: str) -> str:
 def read_lists(tarball: str) -> dict[str, list[str]]:
     """{language key: raw entries} from the tarball's index.js and JSON files."""
     with tarfile.open(tarball) as tar:
+
         def member(name):
             return tar.extractfile(f"package/{name}").read().decode("utf-8")
 

@@ -94,13 +94,16 @@ def _trie(entries: list[str], space: str) -> str:
     for entry in entries:
         node = root
         for part in re.split(r"(\s+)", entry):
-            for key in ([_WS] if part.isspace() else part):
+            for key in [_WS] if part.isspace() else part:
                 node = node.setdefault(key, {})
         node[None] = {}
 
     def emit(node: dict) -> str:
-        alts = [(space if k is _WS else re.escape(k)) + emit(child)
-                for k, child in sorted(node.items(), key=lambda kv: (kv[0] is _WS, str(kv[0]))) if k is not None]
+        alts = [
+            (space if k is _WS else re.escape(k)) + emit(child)
+            for k, child in sorted(node.items(), key=lambda kv: (kv[0] is _WS, str(kv[0])))
+            if k is not None
+        ]
         if None in node:
             alts.append("")  # last, so the longer entries through this node are tried first
         return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
@@ -181,7 +184,6 @@ class WordListMatcher:
         plain_hits = hits.intersection(self._plain)
         return sum(1 for token in tokens if token in plain_hits) if plain_hits else 0
 
-
     def regex_matches(self, text: str) -> int:
         """The same count with the regex alone (design (a)): for tests and benchmarks."""
         return len(self.pattern.findall(_prepare(text, self.lang))) if text else 0
@@ -195,7 +197,7 @@ def _has_sequence(tokens: list[str], key: str, seqs: tuple[tuple[tuple[str, ...]
         while True:
             p = tokens.index(key, p + 1)
             for runs, i in seqs:
-                if p >= i and tuple(tokens[p - i:p - i + len(runs)]) == runs:
+                if p >= i and tuple(tokens[p - i : p - i + len(runs)]) == runs:
                     return True
     except ValueError:
         return False

@@ -200,4 +200,3 @@ def test_german_passes_the_stop_word_rule_with_german_stop_words():
     assert out.verdicts["gopher_quality"].skipped == ()
     assert out.failures == []
     assert out.failed_rules == []
-

@@ -10,7 +10,10 @@ from pipeline.text.words import is_word, tokenize
     [
         ("See https://example.com/a-b/c?d=1&e=2 now.", ["See", "https://example.com/a-b/c?d=1&e=2", "now", "."]),
         ("(http://localhost:8080/api/v1/items).", ["(", "http://localhost:8080/api/v1/items", ")."]),
-        ("Docs: https://docs.python.org/3/library/re.html#module-re, then the rest.", ["Docs", ":", "https://docs.python.org/3/library/re.html#module-re", ",", "then", "the", "rest", "."]),
+        (
+            "Docs: https://docs.python.org/3/library/re.html#module-re, then the rest.",
+            ["Docs", ":", "https://docs.python.org/3/library/re.html#module-re", ",", "then", "the", "rest", "."],
+        ),
     ],
     ids=["url_in_prose", "url_in_brackets", "url_with_fragment"],
 )
@@ -78,5 +81,19 @@ def test_punctuation_and_symbols_are_not_words(token):
 def test_every_token_of_prose_is_a_word_or_punctuation_run():
     text = "The bridge (opened in 1887) carries 12,000 cars a day — more than planned."
     tokens = tokenize(text)
-    assert [t for t in tokens if is_word(t)] == ["The", "bridge", "opened", "in", "1887", "carries", "12,000", "cars", "a", "day", "more", "than", "planned"]
+    assert [t for t in tokens if is_word(t)] == [
+        "The",
+        "bridge",
+        "opened",
+        "in",
+        "1887",
+        "carries",
+        "12,000",
+        "cars",
+        "a",
+        "day",
+        "more",
+        "than",
+        "planned",
+    ]
     assert [t for t in tokens if not is_word(t)] == ["(", ")", "—", "."]

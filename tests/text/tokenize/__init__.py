@@ -53,7 +53,7 @@ def _gpt2_path() -> str:
 def gpt2_tokenizer():
     path = _gpt2_path()
     if path.startswith("SKIP: "):
-        pytest.skip(path[len("SKIP: "):])
+        pytest.skip(path[len("SKIP: ") :])
     return load_tokenizer(path)
 
 

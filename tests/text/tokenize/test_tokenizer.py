@@ -29,17 +29,60 @@ from schemas.tokens import token_shard_schema
 from tests.text.tokenize import ROOT, gpt2_tokenizer, sample_texts, trained_json, training_texts
 
 # Llama-3's split regex (its tokenizer.json: Split(Isolated) then ByteLevel without regex).
-LLAMA3_PATTERN = (
-    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
-)
+LLAMA3_PATTERN = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 # Pieces of text that stress the split regex: whitespace runs of every kind, contractions,
 # digits, punctuation runs, combining marks, CJK, emoji (some with modifiers), zero-width space,
 # a literal end-of-document marker.
 FRAGMENTS = [
-    " ", "  ", "   ", "\n", "\n\n", "\t", "\r\n", "\r", "\u00a0", "\u3000", "\u2028", "\x0b", "\x1c",
-    "a", "Z", "word", "The", "ü", "e\u0301", "'s", "'ll", "'S", "'", "\"", "1", "42", "123456",
-    ".", ",", "!?", "...", "(", ")", "-", "_", "#", "你", "好", "日本語", "한국어", "ру", "مرحبا",
-    "😀", "👍🏽", "👨‍👩‍👧", "\u200b", END_OF_DOCUMENT, "<|", "|>",
+    " ",
+    "  ",
+    "   ",
+    "\n",
+    "\n\n",
+    "\t",
+    "\r\n",
+    "\r",
+    "\u00a0",
+    "\u3000",
+    "\u2028",
+    "\x0b",
+    "\x1c",
+    "a",
+    "Z",
+    "word",
+    "The",
+    "ü",
+    "e\u0301",
+    "'s",
+    "'ll",
+    "'S",
+    "'",
+    '"',
+    "1",
+    "42",
+    "123456",
+    ".",
+    ",",
+    "!?",
+    "...",
+    "(",
+    ")",
+    "-",
+    "_",
+    "#",
+    "你",
+    "好",
+    "日本語",
+    "한국어",
+    "ру",
+    "مرحبا",
+    "😀",
+    "👍🏽",
+    "👨‍👩‍👧",
+    "\u200b",
+    END_OF_DOCUMENT,
+    "<|",
+    "|>",
 ]
 SPACES = [f for f in FRAGMENTS if f.isspace()]
 # Texts as runs of "words" (fragments, random characters) and separators, spaces most often, so

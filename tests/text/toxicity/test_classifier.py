@@ -15,8 +15,11 @@ TEXTS = [
     "Breast cancer screening is recommended for women over fifty.",
 ]
 OFFENSIVE = ["You are a fucking idiot and your code is shit.", "Shut up, you worthless piece of crap.", "Fuck off, bitch."]
-ORDINARY = ["The train leaves at half past nine from platform two.", "Add the flour slowly and stir until smooth.",
-            "Please find the quarterly report attached."]
+ORDINARY = [
+    "The train leaves at half past nine from platform two.",
+    "Add the flour slowly and stir until smooth.",
+    "Please find the quarterly report attached.",
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +47,8 @@ def test_offensive_texts_score_above_ordinary_ones(document, max_paragraph):
 def test_max_paragraph_is_the_max_over_blank_line_separated_paragraphs(document, max_paragraph):
     paragraphs = ORDINARY + [OFFENSIVE[0]]
     long_text = "\n\n".join(ORDINARY * 20 + [OFFENSIVE[0]])
-    whole, = document.predict_prob([long_text])
-    best, = max_paragraph.predict_prob([long_text])
+    (whole,) = document.predict_prob([long_text])
+    (best,) = max_paragraph.predict_prob([long_text])
     assert best == pytest.approx(document.predict_prob(paragraphs).max())
     assert best > 0.9 and whole < 0.5  # scored whole, the one offensive paragraph is diluted
     # One paragraph, or none: the same as scoring the text whole.

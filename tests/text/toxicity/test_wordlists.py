@@ -27,15 +27,36 @@ def matchers():
 
 # Real words (most found in the sample corpus) that hold a list entry without being it.
 SCUNTHORPE = {
-    "en": ["Scunthorpe", "class", "assistant", "passed", "documentation", "circumstances", "analysis",
-           "psychotherapist", "grapes", "Montenegro", "spoon", "raccoon", "cocktails", "button", "amusement",
-           "gratitude", "title", "among", "suspicion", "specialised", "Pakistan", "saltwater", "Sussex", "Dickens"],
+    "en": [
+        "Scunthorpe",
+        "class",
+        "assistant",
+        "passed",
+        "documentation",
+        "circumstances",
+        "analysis",
+        "psychotherapist",
+        "grapes",
+        "Montenegro",
+        "spoon",
+        "raccoon",
+        "cocktails",
+        "button",
+        "amusement",
+        "gratitude",
+        "title",
+        "among",
+        "suspicion",
+        "specialised",
+        "Pakistan",
+        "saltwater",
+        "Sussex",
+        "Dickens",
+    ],
     "de": ["zwischen", "marschieren", "Freudigkeit", "Broschüre", "gefickt"],
-    "fr": ["fichier", "minuscule", "particulier", "concernant", "connexion", "électrique", "répéter", "orbite",
-           "ébranler", "Titicaca"],
+    "fr": ["fichier", "minuscule", "particulier", "concernant", "connexion", "électrique", "répéter", "orbite", "ébranler", "Titicaca"],
     "es": ["artículo", "círculo", "computación", "reputación", "envergadura", "paralelepípedo", "cacao", "piso"],
-    "it": ["codifica", "specifica", "accesso", "processo", "successo", "canale", "spalle", "topazio", "Simona",
-           "sporca"],
+    "it": ["codifica", "specifica", "accesso", "processo", "successo", "canale", "spalle", "topazio", "Simona", "sporca"],
 }
 # An entry of each list, written as text has it: other case, punctuation around.
 WHOLE = {
@@ -140,8 +161,16 @@ def test_every_list_file_loads_in_the_documented_format():
 
 
 # Text around an entry, in the list's script; no-space languages put no space around it.
-_AROUND = {"ar": ("قال", "اليوم"), "fa": ("او", "گفت"), "ru": ("он", "сказал"), "ko": ("그는", "말했다"),
-           "hi": ("usne", "kaha"), "zh": ("他说", "了"), "ja": ("彼は", "と言った"), "th": ("เขาพูดว่า", "นะ")}
+_AROUND = {
+    "ar": ("قال", "اليوم"),
+    "fa": ("او", "گفت"),
+    "ru": ("он", "сказал"),
+    "ko": ("그는", "말했다"),
+    "hi": ("usne", "kaha"),
+    "zh": ("他说", "了"),
+    "ja": ("彼は", "と言った"),
+    "th": ("เขาพูดว่า", "นะ"),
+}
 
 
 def test_every_entry_of_every_list_matches_itself_in_a_sentence(matchers):
@@ -161,9 +190,13 @@ def test_token_set_path_counts_exactly_what_the_regex_finds(matchers, lang, data
     regex's on texts dense with entries, near-misses, phrases and punctuation."""
     matcher = matchers[lang]
     entries = read_entries(lang)
-    pieces = st.one_of(st.sampled_from(entries), st.sampled_from(entries).map(lambda e: e + "s"),
-                       st.sampled_from(entries).map(lambda e: "x" + e), st.sampled_from(entries).map(str.upper),
-                       st.sampled_from(["the", "of", "my", "on", "de", "la", "1", "5", "ß", "é"]))
+    pieces = st.one_of(
+        st.sampled_from(entries),
+        st.sampled_from(entries).map(lambda e: e + "s"),
+        st.sampled_from(entries).map(lambda e: "x" + e),
+        st.sampled_from(entries).map(str.upper),
+        st.sampled_from(["the", "of", "my", "on", "de", "la", "1", "5", "ß", "é"]),
+    )
     seps = st.sampled_from([" ", "  ", "\n", ", ", "-", "'", ".", "", "&", " (", ") ", "\u0301 "])
     parts = data.draw(st.lists(st.tuples(pieces, seps), max_size=12))
     text = "".join(p + s for p, s in parts)
