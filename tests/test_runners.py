@@ -85,6 +85,7 @@ ALLOWED = {
     "pipeline/text/toxicity/wordlists.py": "reads the word lists shipped inside the package",
     "pipeline/stages/perplexity.py": "lists the models shipped inside the package",
     "pipeline/run.py": "the launcher, on the submitting machine: a local --input folder becomes a glob",
+    "pipeline/stages/web.py": "check_blocklists, on the launcher: expands ~ in a local url_filter.blocklist_dir",
 }
 _FILE_MODULES = ("os.", "os.path.", "glob.", "shutil.", "pathlib.", "Path(")
 

@@ -14,6 +14,7 @@ import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
 from pipeline.io.write import write_atomically
+from pipeline.stages.tokenize import TokenizerOnWorker
 from schemas.manifest import Manifest, ShardInfo, SourceMixture, TokenizerInfo, config_sha256, json_config
 from schemas.tokens import WrittenShard, token_dtype, write_token_shard
 
@@ -35,26 +36,6 @@ def shard_name(index: int) -> str:
     return f"shard-{index:05d}.arrow"
 
 
-class _Tokenizer:
-    """The tokenizer.json side input, loaded once per worker (for its vocabulary and ids)."""
-
-    def __init__(self):
-        self._json = None
-        self.vocab_size = self.eod = 0
-        self.special: dict[str, int] = {}
-
-    def load(self, tokenizer_json: str, eod_token: str, specials: list[str]) -> "_Tokenizer":
-        if tokenizer_json is not self._json:
-            from pipeline.text.tokenize.tokenizer import eod_id, load_tokenizer
-
-            tokenizer = load_tokenizer(tokenizer_json)
-            self.vocab_size = tokenizer.get_vocab_size()
-            self.eod = eod_id(tokenizer, eod_token)
-            self.special = {t: tokenizer.token_to_id(t) for t in specials if tokenizer.token_to_id(t) is not None}
-            self._json = tokenizer_json
-        return self
-
-
 class _WriteShard(beam.DoFn):
     def __init__(self, out_dir: str, eod_token: str, specials: list[str]):
         self._dir = f"{out_dir}/{TOKENS_DIR}"
@@ -62,7 +43,7 @@ class _WriteShard(beam.DoFn):
         self._specials = specials
 
     def setup(self):
-        self._tokenizer = _Tokenizer()
+        self._tokenizer = TokenizerOnWorker(self._eod_token, tuple(self._specials))
 
     def process(self, group, tokenizer_json: str):
         index, entries = group
@@ -73,7 +54,7 @@ class _WriteShard(beam.DoFn):
         for _, row, n in entries:
             units[row.source] = units.get(row.source, 0) + n
             counts[row.source] = counts.get(row.source, 0) + 1
-        vocab = self._tokenizer.load(tokenizer_json, self._eod_token, self._specials).vocab_size
+        vocab = self._tokenizer.get(tokenizer_json).vocab_size
         temporary = f"{self._dir}/.tmp-{shard_name(index)}"
         written: list[WrittenShard] = []
         write_atomically(temporary, lambda sink: written.append(write_token_shard(sink, rows, vocab)))
@@ -96,7 +77,7 @@ class _Finalize(beam.DoFn):
                 FileSystems.rename([s.temporary], [s.final])
         payload = tokenizer_json.encode("utf-8")
         write_atomically(f"{self._dir}/{TOKENIZER}", lambda sink: sink.write(payload))
-        tokenizer = _Tokenizer().load(tokenizer_json, self._eod_token, self._specials)
+        tokenizer = TokenizerOnWorker(self._eod_token, tuple(self._specials)).get(tokenizer_json)
         manifest = Manifest(
             tokenizer=TokenizerInfo(
                 file=TOKENIZER,

@@ -6,16 +6,52 @@ stage: heavy resources are built once per worker in `setup()`, annotation is bat
 rejection goes to a tagged output with a Beam counter per (stage, reason).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import apache_beam as beam
 from apache_beam.metrics import Metrics
+from apache_beam.utils.shared import Shared
 
 from pipeline.records import Document, Reason, Rejection
 
 REJECTED = "rejected"
 SKIPPED = "skipped"
+
+
+class _Held:
+    """A loaded resource, in an object Beam's Shared can hold a weak reference to."""
+
+    def __init__(self, value: Any):
+        self.value = value
+
+
+class WorkerResource:
+    """The one way a stage loads something heavy (a model, a tokenizer, word lists): once per
+    worker process, on first use, shared by every thread that runs the stage's bundles (Beam's
+    Shared, keyed by what was loaded), and never pickled into the graph. `load` must be a
+    picklable function (module level), and what it returns safe to call from several threads."""
+
+    def __init__(self, load: Callable[..., Any], *args: Any):
+        self._load = load
+        self._args = args
+        self._shared = Shared()
+        self._held: _Held | None = None
+        self._key = ""
+
+    def get(self, *extra: Any, key: str = "") -> Any:
+        """The loaded resource; `extra` are more arguments for `load` (a side input's value),
+        and `key` names them (a digest), so a new value loads anew and a known one is reused."""
+        if self._held is None or self._key != key:
+            load, args = self._load, (*self._args, *extra)
+            tag = f"{load.__module__}.{load.__qualname__}:{self._args!r}:{key}"
+            self._held = self._shared.acquire(lambda: _Held(load(*args)), tag=tag)
+            self._key = key
+        return self._held.value
+
+    def __getstate__(self):
+        return {**self.__dict__, "_held": None, "_key": ""}
 
 
 class Verdict(NamedTuple):

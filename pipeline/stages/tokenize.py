@@ -18,6 +18,7 @@ from apache_beam.metrics import Metrics
 from pipeline.config import ConfigError, MixtureConfig, TokenizerConfig
 from pipeline.mixture import doc_hash
 from pipeline.records import Document
+from pipeline.stages.base import WorkerResource
 
 STAGE = "tokenize.v1"
 _TRAIN_SALT = "tokenizer-sample"
@@ -100,33 +101,53 @@ class TokenizerJson(beam.PTransform):
         )
 
 
+class LoadedTokenizer(NamedTuple):
+    tokenizer: object  # tokenizers.Tokenizer
+    eod: int  # the end-of-document id
+    vocab_size: int
+    special: dict  # special token -> id, for those in the vocabulary
+
+
+def _load_tokenizer(eod_token: str, specials: tuple[str, ...], tokenizer_json: str) -> LoadedTokenizer:
+    from pipeline.text.tokenize.tokenizer import eod_id, load_tokenizer
+
+    tokenizer = load_tokenizer(tokenizer_json)
+    special = {t: tokenizer.token_to_id(t) for t in specials if tokenizer.token_to_id(t) is not None}
+    return LoadedTokenizer(tokenizer, eod_id(tokenizer, eod_token), tokenizer.get_vocab_size(), special)
+
+
+class TokenizerOnWorker:
+    """The tokenizer.json side input, loaded once per worker process (WorkerResource) and hashed
+    once per side-input object (a worker's bundles get the same object)."""
+
+    def __init__(self, eod_token: str, specials: tuple[str, ...] = ()):
+        self._resource = WorkerResource(_load_tokenizer, eod_token, tuple(specials))
+        self._json: str | None = None
+        self._digest = ""
+
+    def get(self, tokenizer_json: str) -> LoadedTokenizer:
+        if tokenizer_json is not self._json:
+            self._json = tokenizer_json
+            self._digest = hashlib.sha256(tokenizer_json.encode("utf-8")).hexdigest()
+        return self._resource.get(tokenizer_json, key=self._digest)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_json": None, "_digest": ""}
+
+
 class _TokenizeBatch(beam.DoFn):
     def __init__(self, cfg: TokenizerConfig):
         self._cfg = cfg
+        self._loaded = TokenizerOnWorker(cfg.end_of_document)
 
     def setup(self):
-        self._tokenizer = None
-        self._digest = None
-        self._json = None
         self._tokens = Metrics.counter(STAGE, "tokens")
-
-    def _load(self, tokenizer_json: str):
-        # The side input is the same object for a worker's bundles; hash it once per new object.
-        if self._tokenizer is None or tokenizer_json is not self._json:
-            digest = hashlib.sha256(tokenizer_json.encode("utf-8")).digest()
-            if digest != self._digest:
-                from pipeline.text.tokenize.tokenizer import eod_id, load_tokenizer
-
-                self._tokenizer = load_tokenizer(tokenizer_json)
-                self._eod = eod_id(self._tokenizer, self._cfg.end_of_document)
-                self._digest = digest
-            self._json = tokenizer_json
 
     def process(self, batch: list[Document], tokenizer_json: str):
         from pipeline.text.tokenize.tokenizer import count_words, encode_documents, per_document
 
-        self._load(tokenizer_json)
-        flat, offsets = encode_documents(self._tokenizer, [d.text for d in batch], self._eod, self._cfg.chunk_chars)
+        loaded = self._loaded.get(tokenizer_json)
+        flat, offsets = encode_documents(loaded.tokenizer, [d.text for d in batch], loaded.eod, self._cfg.chunk_chars)
         self._tokens.inc(int(flat.size))
         for doc, ids in zip(batch, per_document(flat, offsets)):
             # A copy, so each row owns its ids rather than pinning the whole batch's array.

@@ -7,7 +7,7 @@ docs -> Annotate[ScoreToxicity]   scores: toxicity_matches, toxicity_density (do
 
 from pipeline.config import ToxicityConfig
 from pipeline.records import Document, Reason
-from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.base import KEEP, Verdict, WorkerResource
 
 SCORE_STAGE = "toxicity.score.v1"
 FILTER_STAGE = "toxicity.filter.v1"
@@ -22,51 +22,57 @@ class ToxicityReason(Reason):
     CLASSIFIER = "toxicity_classifier"
 
 
+def _load_matchers():
+    from pipeline.text.toxicity.wordlists import load_matchers
+
+    return load_matchers()  # 27 compiled matchers, well under a second
+
+
+def _load_classifier(mode: str):
+    from pipeline.text.toxicity.classifier import ProfanityClassifier
+
+    return ProfanityClassifier(mode)
+
+
 class ScoreToxicity:
     """Annotator: word-list matches for every document with a list for its language; the
-    classifier's probability, one call per batch, for the classifier languages."""
+    classifier's probability, one call per batch, for the classifier languages. Lists and
+    classifier load once per worker process."""
 
     stage_id = SCORE_STAGE
 
     def __init__(self, cfg: ToxicityConfig):
         self._exempt = frozenset(cfg.exempt_sources)
         self._classify = frozenset(cfg.classifier_languages) if cfg.classifier_threshold is not None else frozenset()
-        self._mode = cfg.classifier_mode
-        self._matchers = None
-        self._classifier = None
+        self._matchers = WorkerResource(_load_matchers)
+        self._classifier = WorkerResource(_load_classifier, cfg.classifier_mode)
 
     def setup(self) -> None:
-        from pipeline.text.toxicity.classifier import ProfanityClassifier
-        from pipeline.text.toxicity.wordlists import load_matchers, word_count
-
-        if self._matchers is None:
-            self._matchers = load_matchers()  # 27 compiled matchers, well under a second
-            self._word_count = word_count
-        if self._classifier is None and self._classify:
-            self._classifier = ProfanityClassifier(self._mode)
+        self._matchers.get()
+        if self._classify:
+            self._classifier.get()
 
     def annotate(self, docs: list[Document]) -> list[Document]:
-        assert self._matchers is not None, "setup() was not called"
+        from pipeline.text.toxicity.wordlists import word_count
+
+        matchers = self._matchers.get()
         scores: list[dict[str, float]] = [{} for _ in docs]
         to_classify = []
         for i, doc in enumerate(docs):
             if doc.source in self._exempt:
                 continue
-            matcher = self._matchers.get(doc.lang or "")
+            matcher = matchers.get(doc.lang or "")
             if matcher is not None:
                 matches = matcher.matches(doc.text)
-                words = self._word_count(doc.text, doc.lang)
+                words = word_count(doc.text, doc.lang)
                 scores[i] = {MATCHES: float(matches), DENSITY: matches / words if words else 0.0}
             if doc.lang in self._classify:
                 to_classify.append(i)
         if to_classify:
-            probs = self._classifier.predict_prob([docs[i].text for i in to_classify])
+            probs = self._classifier.get().predict_prob([docs[i].text for i in to_classify])
             for i, prob in zip(to_classify, probs):
                 scores[i][PROB] = float(prob)
         return [doc.with_scores(s) if s else doc for doc, s in zip(docs, scores)]
-
-    def __getstate__(self):
-        return {**self.__dict__, "_matchers": None, "_classifier": None}
 
 
 class ToxicityGate:
