@@ -8,7 +8,6 @@ every module-level cache starts empty and has to grow while the workers race.
 """
 
 import gzip
-import hashlib
 import json
 import os
 import re
@@ -18,6 +17,7 @@ import sys
 import pytest
 
 from pipeline import run
+from tests.tree import tree_digest
 
 SAMPLE = os.path.join(os.path.dirname(run.__file__), "sample", "data")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -49,16 +49,6 @@ def _records() -> list[dict]:
     out += [{"id": f"copy-{i}", "text": r["text"], "source": r["source"]} for i, r in enumerate(out[::25])]
     out += [{"id": f"near-{i}", "text": r["text"] + " (updated)", "source": r["source"]} for i, r in enumerate(out[5::30])]
     return out
-
-
-def _tree(root) -> dict[str, str]:
-    digests = {}
-    for folder, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(folder, name)
-            with open(path, "rb") as f:
-                digests[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
-    return digests
 
 
 def _progress(stdout: str) -> list[str]:
@@ -94,7 +84,7 @@ def _run(corpus, name: str, *runner: str) -> tuple[dict[str, str], list[str]]:
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, f"{' '.join(runner)}: exit {done.returncode}\n{done.stderr[-3000:]}"
     assert "(holds)" in done.stdout
-    return _tree(out), _progress(done.stdout)
+    return tree_digest(out), _progress(done.stdout)
 
 
 def test_threaded_and_process_workers_give_the_bytes_of_one_worker(corpus):

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
+from tests.tree import tree_digest
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "pipeline", "sample", "data")
 # Only what the classifier needs: no dedup, no toxicity or perplexity models, no tokenizer.
@@ -44,18 +45,8 @@ def runs(tmp_path_factory):
     return outs
 
 
-def _digests(root) -> dict[str, str]:
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
-    return out
-
-
 def test_two_runs_give_the_same_model_stats_and_rejections(runs):
-    a, b = (_digests(r) for r in runs)
+    a, b = (tree_digest(r) for r in runs)
     assert "models/quality_classifier.bin" in a and "stats.json" in a
     assert any(k.startswith("rejections/quality_classifier.filter.v1/classifier_below_cutoff/") for k in a)
     assert a == b

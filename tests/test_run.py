@@ -1,14 +1,13 @@
 """The CLI end to end on the DirectRunner: malformed input, determinism, bad options."""
 
 import gzip
-import hashlib
 import json
-import os
 
 import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
+from tests.tree import tree_digest
 
 GOOD = [
     {"text": "The committee published its annual report on the state of public libraries in the region.", "source": "web"},
@@ -42,16 +41,6 @@ def messy_dir(tmp_path):
 
 def _run(args) -> int:
     return run.main(["--runner=DirectRunner", *args])
-
-
-def _tree_digest(root) -> dict[str, str]:
-    out = {}
-    for dirpath, _, files in os.walk(root):
-        for name in files:
-            path = os.path.join(dirpath, name)
-            with open(path, "rb") as f:
-                out[os.path.relpath(path, root)] = hashlib.sha256(f.read()).hexdigest()
-    return out
 
 
 def test_malformed_input_becomes_dead_letters_and_accounting_holds(messy_dir, tmp_path, capsys):
@@ -89,7 +78,7 @@ def test_malformed_input_becomes_dead_letters_and_accounting_holds(messy_dir, tm
         by_reason[(stage, reason)] = by_reason.get((stage, reason), 0) + 1
     assert by_reason == {(s, r): n for s, rs in stats["rejections"].items() for r, n in rs.items()}
     assert by_reason[("language.filter.v1", "language_not_kept")] == stats["rejections"]["language.filter.v1"]["language_not_kept"] > 0
-    assert not [p for p in _tree_digest(out) if ".tmp-" in p]
+    assert not [p for p in tree_digest(out) if ".tmp-" in p]
 
 
 def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
@@ -105,7 +94,7 @@ def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
     for i, workers in enumerate(runs):
         out = tmp_path / f"out{i}"
         assert _run(["--input", str(messy_dir), "--output", str(out), "--config", str(cfg), *workers]) == 0
-        digest = _tree_digest(out)
+        digest = tree_digest(out)
         assert len([k for k in digest if k.startswith("documents/")]) > 2 and any(k.startswith("rejections/") for k in digest)
         assert len([k for k in digest if k.startswith("tokens/shard-")]) >= 2 and "tokens/manifest.json" in digest
         digests.append(digest)
@@ -171,10 +160,6 @@ def test_a_file_read_in_parts_gives_the_records_of_a_file_read_whole(messy_dir, 
         cfg.write_text(f"read:\n  split_bytes: {split}\ndedup:\n  methods: [exact]\ntokenizer:\n  vocab_size: 400\n")
         assert _run(["--input", str(messy_dir), "--output", str(tmp_path / name), "--config", str(cfg)]) == 0
         digests.append(
-            {
-                k: v
-                for k, v in _tree_digest(tmp_path / name).items()
-                if k.split("/")[0] in ("documents", "rejections", "dead_letters") or "shard-" in k
-            }
+            {k: v for k, v in tree_digest(tmp_path / name).items() if k.split("/")[0] in ("documents", "rejections", "dead_letters") or "shard-" in k}
         )
     assert digests[0] == digests[1] and any(k.startswith("dead_letters/") for k in digests[0])
