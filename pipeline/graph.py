@@ -36,6 +36,7 @@ from pipeline.stages.quality_classifier import (
     ScoreQualityWithTrainedModel,
 )
 from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
+from pipeline.stages.substring_dedup import SUBSTRING_STAGE, CutRepeatedSubstrings
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from pipeline.stages.web import web_steps
@@ -50,6 +51,7 @@ DEDUP_STAGES = {
     "paragraphs": (PARAGRAPHS_STAGE, RemoveRepeatedParagraphs),
     "minhash": (MINHASH_STAGE, drop_minhash_duplicates),
     "simhash": (SIMHASH_STAGE, drop_simhash_duplicates),
+    "substring": (SUBSTRING_STAGE, CutRepeatedSubstrings),
 }
 _ROW_OVERHEAD = 100  # bytes counted per row for ids, labels and map entries when sizing files
 

@@ -184,14 +184,16 @@ def cut(text: str, ranges: list[tuple[int, int]]) -> str:
     return "".join(pieces)
 
 
-def later_copies(group) -> list:
+def later_copies(group):
     """Step 2's reduction: the (id, position) occurrences of one k-gram -> all but the smallest.
     Two passes over `group`, never a list of it (a k-gram on a million pages is one hot key)."""
     first = None
     for occurrence in group:
         if first is None or occurrence < first:
             first = occurrence
-    return [o for o in group if o != first]
+    for occurrence in group:
+        if occurrence != first:
+            yield occurrence
 
 
 def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256) -> dict[str, np.ndarray]:

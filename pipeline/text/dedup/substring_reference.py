@@ -68,10 +68,13 @@ def char_f1(docs: list[tuple[str, str]], got: dict[str, np.ndarray], want: dict[
     return precision, recall, f1
 
 
-def planted_corpus(texts: list[str], plants: int, k: int, seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+def planted_corpus(
+    texts: list[str], plants: int, k: int, seed: int, disjoint: bool = False
+) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     """Documents doc-00000.. from `texts`, with `plants` spans of k..3k words copied from one
-    document into another at a word boundary. -> (docs, [(from id, into id, span text)]). A pure
-    function of the arguments."""
+    document into another at a word boundary. -> (docs, [(from id, into id, span text)]).
+    `disjoint`: no document is in two plants (each planted span then has exactly two copies
+    unless the text repeats it already). A pure function of the arguments."""
     from pipeline.text.dedup.substring import word_starts_ends
 
     rng = np.random.Generator(np.random.PCG64(seed))
@@ -81,6 +84,8 @@ def planted_corpus(texts: list[str], plants: int, k: int, seed: int) -> tuple[li
     long_ids = [i for i in ids if len(words(docs[i])) >= 3 * k + 1]
     for _ in range(plants):
         src, dst = rng.choice(long_ids, size=2, replace=False)
+        if disjoint:
+            long_ids = [i for i in long_ids if i not in (src, dst)]
         starts, ends = word_starts_ends(docs[src])
         length = int(rng.integers(k, 3 * k + 1))
         a = int(rng.integers(0, len(starts) - length + 1))
