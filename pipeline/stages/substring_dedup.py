@@ -29,8 +29,14 @@ _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
 
 
+def _key(scope: str, h: int):
+    """The shuffle key of a hash: the bare int64 when dedup is global (no empty string to carry
+    with each of ~0.07 fingerprints per word), (source, hash) when scope is source."""
+    return (scope, h) if scope else h
+
+
 class _Fingerprint(beam.DoFn):
-    """A batch of documents -> ((scope, fingerprint), (id, word position)) for each selected one."""
+    """A batch of documents -> (fingerprint key, (id, word position)) for each selected one."""
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
@@ -42,7 +48,7 @@ class _Fingerprint(beam.DoFn):
             scope = scope_of(doc, self._cfg)
             # int64 views: keys a varint coder takes as they are (a uint64 above 2^63 is not an int64)
             for p, h in zip(positions.tolist(), hashes.view(np.int64).tolist()):
-                yield (scope, h), (doc.id, p)
+                yield _key(scope, h), (doc.id, p)
 
 
 def _candidates(group):
@@ -59,7 +65,7 @@ def _candidates(group):
 
 class _CandidateRegions(beam.DoFn):
     """Per id: a document without candidates is kept; one with candidates is passed on, with the
-    k-gram hashes of every k-gram around its candidate fingerprints."""
+    k-gram hashes of every k-gram whose minimum is a candidate fingerprint."""
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
@@ -73,11 +79,10 @@ class _CandidateRegions(beam.DoFn):
                 yield doc
                 continue
             yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc.id, doc))
-            kh = substring.kgram_hashes(doc.text, sub.min_tokens)
-            starts = substring.candidate_starts(len(kh) + sub.min_tokens - 1, positions, sub.min_tokens, sub.fingerprint_words)
+            starts, kh = substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words)
             scope = scope_of(doc, self._cfg)
-            for q, h in zip(starts.tolist(), kh[starts].view(np.int64).tolist()):
-                yield beam.pvalue.TaggedOutput(_KGRAMS, ((scope, h), (doc.id, q)))
+            for q, h in zip(starts.tolist(), kh.view(np.int64).tolist()):
+                yield beam.pvalue.TaggedOutput(_KGRAMS, (_key(scope, h), (doc.id, q)))
 
 
 def _later_copies(group):

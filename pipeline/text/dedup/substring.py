@@ -19,12 +19,13 @@ How it is found, distributed (the stage runs these steps as Beam shuffles):
      winnowed (Schleimer et al. 2003) with window w = k - g + 1: a position is selected when its
      hash is the minimum of some window of w consecutive g-grams. About 2/(w+1) positions per word.
      GroupByKey(fingerprint) -> the fingerprints held at two or more places are *candidates*.
-  2. Each document with candidates emits the k-gram hash of every k-gram containing a candidate
-     g-gram (starts p - (k - g) .. p). GroupByKey(k-gram hash) -> every occurrence but the smallest
-     (id, position) is a later copy; the later copies go back to their documents, which cut them.
+  2. Each document with candidates emits the hash of every k-gram whose minimum g-gram hash is a
+     candidate's. GroupByKey(k-gram hash) -> every occurrence but the smallest (id, position) is a
+     later copy; the later copies go back to their documents, which cut them.
 Guarantee. A k-gram spans exactly w g-grams; wherever it occurs, the minimum of those w hashes is
-the same value and is selected in every copy, so every occurrence of a repeated k-gram holds a
-candidate and emits its k-gram hash in step 2. Step 2 then decides exactly. The result equals the
+the same value and is selected in every copy (winnow keeps every minimum of every window), so the
+fingerprint collides and every occurrence of a repeated k-gram is emitted in step 2, which then
+decides exactly. The result equals the
 suffix-array answer up to 64-bit hash collisions (probability ~ pairs / 2^64). Limits: equality is of
 word sequences, not bytes (case is kept, punctuation between words is not compared); a document
 shorter than k words holds no k-gram; the first copy is chosen among the stage's input, so if the
@@ -135,19 +136,19 @@ def batch_fingerprints(texts: list[str], k: int, g: int) -> list[tuple[np.ndarra
     return out
 
 
-def candidate_starts(n_words: int, positions, k: int, g: int) -> np.ndarray:
-    """The starts of every k-gram holding a candidate g-gram at one of `positions`, step 2."""
-    pos = np.unique(np.asarray(positions, dtype=np.int64))
-    if len(pos) == 0 or n_words < k:
-        return np.zeros(0, dtype=np.int64)
-    lo = np.maximum(pos - (k - g), 0)
-    hi = np.minimum(pos, n_words - k) + 1  # exclusive
-    keep = hi > lo
-    lo, hi = lo[keep], hi[keep]
-    cover = np.zeros(n_words - k + 2, dtype=np.int64)
-    np.add.at(cover, lo, 1)
-    np.add.at(cover, hi, -1)
-    return np.flatnonzero(np.cumsum(cover)[: n_words - k + 1] > 0)
+def candidate_kgrams(text: str, positions, k: int, g: int) -> tuple[np.ndarray, np.ndarray]:
+    """Step 2 for one document: (starts, hashes) of the k-grams whose window minimum is the hash of a
+    candidate g-gram (one at `positions`). A repeated k-gram's minimum is selected and shared in
+    every copy, so every copy is among these; a k-gram whose minimum collided nowhere is not."""
+    h = unit_hashes(words(text))
+    n_words, w = len(h), k - g + 1
+    pos = np.asarray(positions, dtype=np.int64)
+    if n_words < k or len(pos) == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+    gh = window_hashes(h, g)
+    mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of k-gram q
+    starts = np.flatnonzero(np.isin(mins, gh[pos]))
+    return starts, window_hashes(h, k)[starts]
 
 
 def kgram_hashes(text: str, k: int, lowercase: bool = False) -> np.ndarray:
@@ -213,9 +214,8 @@ def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256
     texts = dict(docs)
     by_kgram: dict[int, list] = {}
     for doc_id, positions in candidates.items():
-        kh = kgram_hashes(texts[doc_id], k)
-        starts = candidate_starts(len(kh) + k - 1, positions, k, g)
-        for q, h in zip(starts.tolist(), kh[starts].tolist()):
+        starts, kh = candidate_kgrams(texts[doc_id], positions, k, g)
+        for q, h in zip(starts.tolist(), kh.tolist()):
             by_kgram.setdefault(h, []).append((doc_id, q))
     cuts: dict[str, list[int]] = {}
     for occurrences in by_kgram.values():
