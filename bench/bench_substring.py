@@ -13,7 +13,7 @@ Measured, at the default SubstringDedupConfig (k = 34 words, 8-word fingerprints
               (pure numpy + Python); and its fingerprint pass alone (the part every byte goes through);
   shuffle     the bytes each shuffle of the Beam stage would carry, every element encoded with Beam's
               FastPrimitivesCoder (what the runners use for these tuples), per input text byte:
-              fingerprints, candidates, candidate k-grams, cuts (the stage's own signals), and the
+              fingerprints, candidates, k-gram records, cuts (the stage's own signals), and the
               two joins with documents (all documents once, the candidate documents again);
   memory      peak Python allocation (tracemalloc) of the fingerprint pass on one batch of 256
               documents, against that batch's text: a worker holds one batch, not the corpus;
@@ -74,19 +74,18 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> dict[str, int]:
                 sizes["candidates"] += _size((doc_id, p))
                 candidates.setdefault(doc_id, []).append(p)
     texts = dict(docs)
-    by_kgram: dict = {}
     for doc_id, text in docs:
         sizes["join all documents"] += _size((doc_id, Document(id=doc_id, text=text, source="web")))
+    by_value: dict = {}
     for doc_id, positions in candidates.items():
         sizes["join candidate documents"] += _size((doc_id, Document(id=doc_id, text=texts[doc_id], source="web")))
-        starts, kh = substring.candidate_kgrams(texts[doc_id], positions, K, G)
-        for q, h in zip(starts.tolist(), kh.view(np.int64).tolist()):
-            sizes["kgrams"] += _size((h, (doc_id, q)))
-            by_kgram.setdefault(h, []).append((doc_id, q))
-    for occurrences in by_kgram.values():
-        if len(occurrences) > 1:
-            for doc_id, q in substring.later_copies(occurrences):
-                sizes["cuts"] += _size((doc_id, q))
+        for v, starts, hashes in substring.candidate_kgrams(texts[doc_id], positions, K, G):
+            record = (doc_id, starts.astype("<i4").tobytes(), hashes.view(np.int64).astype("<i8").tobytes())
+            sizes["kgrams"] += _size((int(np.uint64(v).view(np.int64)), record))
+            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+    for records in by_value.values():
+        for doc_id, later in substring.group_cuts(records):
+            sizes["cuts"] += _size((doc_id, later.astype("<i4").tobytes()))
     return sizes
 
 

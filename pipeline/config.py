@@ -389,8 +389,12 @@ class SubstringDedupConfig:
     min_chars_left: int = 100  # shorter than this after the cuts: rejected (substring_duplicate)
     max_removed_fraction: float = 0.5  # more than this share of the characters cut: rejected
     batch_size: int = 256  # documents hashed per numpy batch
+    # Documents' k-gram records grouped in memory per fingerprint (~27 k-grams, 12 bytes each, a
+    # record); a fingerprint held by more is regrouped by k-gram hash, one shuffled element each.
+    group_limit: int = 10_000
 
     def __post_init__(self):
+        _check(self.group_limit >= 1, "dedup.substring.group_limit", "must be >= 1")
         _check(2 <= self.min_tokens <= 10_000, "dedup.substring.min_tokens", "must be in [2, 10000]")
         _check(
             1 <= self.fingerprint_words <= self.min_tokens,

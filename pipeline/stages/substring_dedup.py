@@ -1,13 +1,15 @@
 """Exact-substring deduplication through Beam (the algorithm and its guarantee:
-pipeline.text.dedup.substring). Three shuffles of small records and two joins with documents:
+pipeline.text.dedup.substring). Two shuffles of small records and two joins with documents:
 
     docs -(batches)-> (fingerprint, (id, position))  -GroupByKey->  candidates (id, position)
     docs + candidates -CoGroupByKey(id)-> documents without candidates: kept as they are
-                                       -> the others: (k-gram hash, (id, start)) of candidate regions
-    -GroupByKey(k-gram)-> later copies (id, start)
+                                       -> the others: per candidate fingerprint, one record of
+                                          the k-grams whose window minimum it is (packed arrays)
+    -GroupByKey(fingerprint)-> later copies (id, packed starts)
     candidate documents + later copies -CoGroupByKey(id)-> cut, kept or rejected
 
-No step holds more than one document, one batch, or one key's values (iterated, never listed).
+No step holds more than one document, one batch, or one key's values: a fingerprint's records are
+counted first (Beam's grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 """
 
 import apache_beam as beam
@@ -27,6 +29,7 @@ SPANS_REMOVED = score_key(SUBSTRING_STAGE, "spans_removed")
 _REJECTED = "rejected"
 _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
+_OVERFLOW = "overflow"
 
 
 def _key(scope: str, h: int):
@@ -63,9 +66,21 @@ def _candidates(group):
         yield from occurrences
 
 
+# Word positions travel as 4-byte ints (a document is far below 2^31 words), hashes as 8 bytes.
+_POS, _HASH = "<i4", "<i8"
+
+
+def _pack(values: np.ndarray, dtype: str = _POS) -> bytes:
+    return values.astype(dtype).tobytes()
+
+
+def _unpack(data: bytes, dtype: str = _POS) -> np.ndarray:
+    return np.frombuffer(data, dtype=dtype).astype(np.int64)
+
+
 class _CandidateRegions(beam.DoFn):
-    """Per id: a document without candidates is kept; one with candidates is passed on, with the
-    k-gram hashes of every k-gram whose minimum is a candidate fingerprint."""
+    """Per id: a document without candidates is kept; one with candidates is passed on, with one
+    record (fingerprint key, (id, starts, k-gram hashes)) per candidate fingerprint value."""
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
@@ -79,15 +94,51 @@ class _CandidateRegions(beam.DoFn):
                 yield doc
                 continue
             yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc.id, doc))
-            starts, kh = substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words)
             scope = scope_of(doc, self._cfg)
-            for q, h in zip(starts.tolist(), kh.view(np.int64).tolist()):
-                yield beam.pvalue.TaggedOutput(_KGRAMS, (_key(scope, h), (doc.id, q)))
+            for v, starts, hashes in substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words):
+                key = _key(scope, int(np.uint64(v).view(np.int64)))
+                yield beam.pvalue.TaggedOutput(_KGRAMS, (key, (doc.id, _pack(starts), _pack(hashes.view(np.int64), _HASH))))
+
+
+class _Unpacked:
+    """Packed records (id, starts bytes, hashes bytes) seen as (id, starts, hashes), re-iterable
+    as the grouped values under it are."""
+
+    def __init__(self, records):
+        self._records = records
+
+    def __iter__(self):
+        for doc_id, starts, hashes in self._records:
+            yield doc_id, _unpack(starts), _unpack(hashes, _HASH)
+
+
+def _group_cuts(limit: int):
+    """(fingerprint key, records) -> (id, packed later-copy starts); past `limit` records, every
+    k-gram goes out on its own to be regrouped by its hash (tagged output)."""
+
+    def cuts(group):
+        key, records = group
+        seen = 0
+        for _ in records:
+            seen += 1
+            if seen > limit:
+                break
+        if seen <= limit:
+            for doc_id, later in substring.group_cuts(_Unpacked(records)):
+                yield doc_id, _pack(later)
+            return
+        scope = key[0] if isinstance(key, tuple) else ""
+        for doc_id, starts, hashes in _Unpacked(records):
+            for q, h in zip(starts.tolist(), hashes.tolist()):
+                yield beam.pvalue.TaggedOutput(_OVERFLOW, (_key(scope, h), (doc_id, q)))
+
+    return cuts
 
 
 def _later_copies(group):
     _, occurrences = group
-    yield from substring.later_copies(occurrences)
+    for doc_id, q in substring.later_copies(occurrences):
+        yield doc_id, _pack(np.array([q]))
 
 
 class _CutCopies(beam.DoFn):
@@ -101,7 +152,8 @@ class _CutCopies(beam.DoFn):
 
     def process(self, joined):
         _, grouped = joined
-        starts = np.fromiter(grouped["cut"], dtype=np.int64)
+        parts = [_unpack(p) for p in grouped["cut"]]
+        starts = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         sub = self._cfg.substring
         for doc in grouped["doc"]:
             if not len(starts):
@@ -145,7 +197,13 @@ class CutRepeatedSubstrings(beam.PTransform):
             | "JoinCandidates" >> beam.CoGroupByKey()
             | "Regions" >> beam.ParDo(_CandidateRegions(cfg)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
         )
-        cuts = regions[_KGRAMS] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopies" >> beam.FlatMap(_later_copies)
+        grouped = (
+            regions[_KGRAMS]
+            | "GroupByFingerprintAgain" >> beam.GroupByKey()
+            | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_outputs(_OVERFLOW, main="cuts")
+        )
+        regrouped = grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies)
+        cuts = (grouped.cuts, regrouped) | "AllCuts" >> beam.Flatten()
         out = (
             {"doc": regions[_CANDIDATE], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()

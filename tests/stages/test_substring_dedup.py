@@ -138,6 +138,18 @@ def test_stage_cuts_what_the_suffix_array_finds():
     run_stage(docs, cfg, check)
 
 
+def test_stage_regroups_a_fingerprint_past_the_group_limit():
+    docs, _ = corpus(120, 4, 40, seed=4)
+    sub = SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0, group_limit=1)  # every group overflows
+    want = expected_texts(docs)
+    assert sum(want[i] != t for i, t in docs) >= 10
+
+    def check(kept, rejected):
+        assert rejected == [] and all(kept[i].text == want[i] for i, _ in docs)
+
+    run_stage(docs, DedupConfig(methods=["substring"], substring=sub), check)
+
+
 def test_stage_rejects_documents_left_mostly_cut():
     wiki = sample_texts("wiki", 60)
     base = " ".join(sample_texts("books", 2)[1].split()[:400])

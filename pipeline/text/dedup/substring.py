@@ -19,13 +19,16 @@ How it is found, distributed (the stage runs these steps as Beam shuffles):
      winnowed (Schleimer et al. 2003) with window w = k - g + 1: a position is selected when its
      hash is the minimum of some window of w consecutive g-grams. About 2/(w+1) positions per word.
      GroupByKey(fingerprint) -> the fingerprints held at two or more places are *candidates*.
-  2. Each document with candidates emits the hash of every k-gram whose minimum g-gram hash is a
-     candidate's. GroupByKey(k-gram hash) -> every occurrence but the smallest (id, position) is a
-     later copy; the later copies go back to their documents, which cut them.
+  2. Each document with candidates emits, per candidate value v, one record: the starts and hashes
+     of its k-grams whose minimum g-gram hash is v (packed arrays: ~12 bytes a k-gram, not a
+     shuffled element each). GroupByKey(v) -> for each k-gram hash in the group, every occurrence
+     but the smallest (id, position) is a later copy; the later copies go back to their documents,
+     which cut them. (A value held by more than group_limit records is regrouped by k-gram hash
+     instead, so no worker holds more than group_limit records' k-grams.)
 Guarantee. A k-gram spans exactly w g-grams; wherever it occurs, the minimum of those w hashes is
 the same value and is selected in every copy (winnow keeps every minimum of every window), so the
-fingerprint collides and every occurrence of a repeated k-gram is emitted in step 2, which then
-decides exactly. The result equals the
+fingerprint collides and every occurrence of a repeated k-gram is in the same group of step 2,
+which then decides exactly. The result equals the
 suffix-array answer up to 64-bit hash collisions (probability ~ pairs / 2^64). Limits: equality is of
 word sequences, not bytes (case is kept, punctuation between words is not compared); a document
 shorter than k words holds no k-gram; the first copy is chosen among the stage's input, so if the
@@ -136,19 +139,43 @@ def batch_fingerprints(texts: list[str], k: int, g: int) -> list[tuple[np.ndarra
     return out
 
 
-def candidate_kgrams(text: str, positions, k: int, g: int) -> tuple[np.ndarray, np.ndarray]:
-    """Step 2 for one document: (starts, hashes) of the k-grams whose window minimum is the hash of a
-    candidate g-gram (one at `positions`). A repeated k-gram's minimum is selected and shared in
-    every copy, so every copy is among these; a k-gram whose minimum collided nowhere is not."""
+def candidate_kgrams(text: str, positions, k: int, g: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Step 2 for one document: per candidate fingerprint value v (the hashes of the g-grams at
+    `positions`), (v, starts, hashes) of the k-grams whose window minimum is v. A repeated k-gram's
+    minimum is selected and collides in every copy, so every copy is in the list of that same v; a
+    k-gram whose minimum collided nowhere is in none. Starts int64, hashes uint64, by start."""
     h = unit_hashes(words(text))
     n_words, w = len(h), k - g + 1
     pos = np.asarray(positions, dtype=np.int64)
     if n_words < k or len(pos) == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)
+        return []
     gh = window_hashes(h, g)
     mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of k-gram q
     starts = np.flatnonzero(np.isin(mins, gh[pos]))
-    return starts, window_hashes(h, k)[starts]
+    if len(starts) == 0:
+        return []
+    kh = window_hashes(h, k)[starts]
+    by_min = np.argsort(mins[starts], kind="stable")
+    starts, kh, values = starts[by_min], kh[by_min], mins[starts][by_min]
+    bounds = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1], [True])))
+    return [(int(values[a]), starts[a:b], kh[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def group_cuts(records):
+    """Step 2's reduction for one fingerprint value: records (id, starts, k-gram hashes) of every
+    document holding k-grams with that window minimum -> (id, starts of its later copies) for the
+    documents that have some. A k-gram's first occurrence is its smallest (id, start). Two passes
+    over `records` (re-iterable); memory: the distinct k-grams of this one fingerprint."""
+    first: dict[int, tuple[str, int]] = {}
+    for doc_id, starts, hashes in records:
+        for q, h in zip(starts.tolist(), hashes.tolist()):
+            seen = first.get(h)
+            if seen is None or (doc_id, q) < seen:
+                first[h] = (doc_id, q)
+    for doc_id, starts, hashes in records:
+        later = [q for q, h in zip(starts.tolist(), hashes.tolist()) if first[h] != (doc_id, q)]
+        if later:
+            yield doc_id, np.array(later, dtype=np.int64)
 
 
 def kgram_hashes(text: str, k: int, lowercase: bool = False) -> np.ndarray:
@@ -186,8 +213,9 @@ def cut(text: str, ranges: list[tuple[int, int]]) -> str:
 
 
 def later_copies(group):
-    """Step 2's reduction: the (id, position) occurrences of one k-gram -> all but the smallest.
-    Two passes over `group`, never a list of it (a k-gram on a million pages is one hot key)."""
+    """Step 2's reduction for a fingerprint value too common to group in memory, regrouped by k-gram:
+    the (id, position) occurrences of one k-gram -> all but the smallest. Two passes over `group`,
+    never a list of it (a k-gram on a million pages is one hot key)."""
     first = None
     for occurrence in group:
         if first is None or occurrence < first:
@@ -212,14 +240,12 @@ def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256
             for doc_id, p in occurrences:
                 candidates.setdefault(doc_id, []).append(p)
     texts = dict(docs)
-    by_kgram: dict[int, list] = {}
+    by_value: dict[int, list] = {}
     for doc_id, positions in candidates.items():
-        starts, kh = candidate_kgrams(texts[doc_id], positions, k, g)
-        for q, h in zip(starts.tolist(), kh.tolist()):
-            by_kgram.setdefault(h, []).append((doc_id, q))
-    cuts: dict[str, list[int]] = {}
-    for occurrences in by_kgram.values():
-        if len(occurrences) > 1:
-            for doc_id, q in later_copies(occurrences):
-                cuts.setdefault(doc_id, []).append(q)
-    return {doc_id: np.array(sorted(qs), dtype=np.int64) for doc_id, qs in cuts.items()}
+        for v, starts, hashes in candidate_kgrams(texts[doc_id], positions, k, g):
+            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+    cuts: dict[str, list] = {}
+    for records in by_value.values():
+        for doc_id, later in group_cuts(records):
+            cuts.setdefault(doc_id, []).append(later)
+    return {doc_id: np.unique(np.concatenate(parts)) for doc_id, parts in cuts.items()}
