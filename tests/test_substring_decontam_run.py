@@ -71,6 +71,8 @@ def test_run_cuts_planted_repeats_and_the_eval_passage(tmp_path):
     # sees it; the first is contaminated.
     assert stats["rejections"][DECONTAM_STAGE] == {"contaminated": 1}
     assert stats["facts"]["decontamination"][str(eval_set)]["documents_rejected"] == 1
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="decontamination">' in html and "eval.jsonl" in html
     rejected = {r["doc_id"]: r for r in pq.read_table(out / "rejections").to_pylist()}
     assert sorted(rejected) == ["doc-00007", "zz-exact-copy"]
     assert rejected["zz-exact-copy"]["stage"] == EXACT_STAGE
