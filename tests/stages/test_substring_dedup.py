@@ -60,6 +60,16 @@ def test_winnowing_selects_in_every_window():
             assert any(h[i] == h[j : j + w].min() for j in range(max(0, i - w + 1), min(i, len(h) - w) + 1))
 
 
+def test_cuts_fall_on_word_boundaries():
+    text = "Keep this. (Cut these three words!) and keep the rest"
+    mask = np.array([w in {"Cut", "these", "three", "words"} for w in substring.words(text)])
+    ranges = substring.removed_ranges(text, mask)
+    assert [text[a:b] for a, b in ranges] == ["Cut these three words!) "]  # up to the next kept word
+    assert substring.cut(text, ranges) == "Keep this. (and keep the rest"
+    tail = substring.removed_ranges(text, np.array([w == "rest" for w in substring.words(text)]))
+    assert substring.cut(text, tail) == "Keep this. (Cut these three words!) and keep the "
+
+
 def test_batch_fingerprints_do_not_depend_on_the_batch():
     texts = list(sample_texts("wiki", 40))
     alone = [substring.batch_fingerprints([t], K, G)[0] for t in texts]
@@ -186,6 +196,23 @@ def test_a_span_on_many_pages_is_kept_once():
         assert all(own[int(i[1:])].strip() in d.text for i, d in kept.items())  # each page's own text stays
 
     run_stage(docs, cfg, check)
+
+
+def test_scope_source_keeps_a_span_once_per_source():
+    own = [t for t in sample_texts("wiki", 200) if len(substring.words(t)) > 80][:3]
+    shared = " ".join(sample_texts("books", 1)[0].split()[:60])
+    docs = [Document(id=f"d{i}", text=t + "\n" + shared, source=src) for i, (t, src) in enumerate(zip(own, ["web", "books", "web"]))]
+    cfg = DedupConfig(methods=["substring"], scope="source", substring=SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0))
+    needle = " ".join(substring.words(shared))
+
+    def check(items):
+        holders = sorted(d.id for d in items if needle in " ".join(substring.words(d.text)))
+        assert holders == ["d0", "d1"], holders  # d2 repeats d0 within web; d1 is the only books copy
+
+    p = TestPipeline()
+    result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
+    assert_that(result.kept, check)
+    p.run().wait_until_finish()
 
 
 def test_config_errors_name_the_key():
