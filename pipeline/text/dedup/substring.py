@@ -178,11 +178,6 @@ def group_cuts(records):
             yield doc_id, np.array(later, dtype=np.int64)
 
 
-def kgram_hashes(text: str, k: int, lowercase: bool = False) -> np.ndarray:
-    """Hash of the k-gram starting at every word position (len(words) - k + 1 of them)."""
-    return window_hashes(unit_hashes(words(text, lowercase)), k)
-
-
 def removed_mask(n_words: int, starts, k: int) -> np.ndarray:
     """bool per word: covered by a k-gram starting at one of `starts`."""
     cover = np.zeros(n_words + 1, dtype=np.int64)
