@@ -375,7 +375,38 @@ class ParagraphDedupConfig:
         _check(self.min_chars_left >= 0, "dedup.paragraphs.min_chars_left", "must be >= 0")
 
 
-DEDUP_METHODS = ("exact", "paragraphs", "minhash", "simhash")
+@dataclass(frozen=True, kw_only=True)
+class SubstringDedupConfig:
+    """Exact-substring dedup (Lee et al. 2022; pipeline.text.dedup.substring): spans of
+    min_tokens or more words seen twice are kept at their first occurrence, cut elsewhere."""
+
+    # Words (\w+ runs). Lee et al.: 50 GPT-2 tokens; GPT-2 gives 1.47 tokens per word on the
+    # sample's English prose (books, wiki), so 34 words.
+    min_tokens: int = 34
+    # Winnowed fingerprints are hashes of this many words; the window is min_tokens - this + 1
+    # g-grams, so about 2 / (min_tokens - this + 2) fingerprints per word are shuffled (7%).
+    fingerprint_words: int = 8
+    min_chars_left: int = 100  # shorter than this after the cuts: rejected (substring_duplicate)
+    max_removed_fraction: float = 0.5  # more than this share of the characters cut: rejected
+    batch_size: int = 256  # documents hashed per numpy batch
+    # Documents' k-gram records grouped in memory per fingerprint (~27 k-grams, 12 bytes each, a
+    # record); a fingerprint held by more is regrouped by k-gram hash, one shuffled element each.
+    group_limit: int = 10_000
+
+    def __post_init__(self):
+        _check(self.group_limit >= 1, "dedup.substring.group_limit", "must be >= 1")
+        _check(2 <= self.min_tokens <= 10_000, "dedup.substring.min_tokens", "must be in [2, 10000]")
+        _check(
+            1 <= self.fingerprint_words <= self.min_tokens,
+            "dedup.substring.fingerprint_words",
+            f"must be in [1, min_tokens ({self.min_tokens})]",
+        )
+        _check(self.min_chars_left >= 0, "dedup.substring.min_chars_left", "must be >= 0")
+        _check(0.0 < self.max_removed_fraction <= 1.0, "dedup.substring.max_removed_fraction", "must be in (0, 1]")
+        _check(1 <= self.batch_size <= 100_000, "dedup.substring.batch_size", "must be in [1, 100000]")
+
+
+DEDUP_METHODS = ("exact", "paragraphs", "minhash", "simhash", "substring")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -387,11 +418,33 @@ class DedupConfig:
     paragraphs: ParagraphDedupConfig = field(default_factory=ParagraphDedupConfig)
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     simhash: SimHashConfig = field(default_factory=SimHashConfig)
+    substring: SubstringDedupConfig = field(default_factory=SubstringDedupConfig)
 
     def __post_init__(self):
         for i, method in enumerate(self.methods):
             _check(method in DEDUP_METHODS, f"dedup.methods[{i}]", f"unknown method {method!r} (known: {', '.join(DEDUP_METHODS)})")
         _check(len(set(self.methods)) == len(self.methods), "dedup.methods", "a method is listed twice")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecontaminationConfig:
+    """Training text that overlaps evaluation sets (GPT-3, Brown et al. 2020, appendix C: 13-grams
+    of lowercased words without punctuation). pipeline.stages.decontaminate."""
+
+    enabled: bool = False
+    eval_sets: list[str] = field(default_factory=list)  # JSONL(.gz) or Parquet files, any Beam filesystem
+    text_field: str = "text"  # the eval records' field holding the passage
+    ngram: int = 13  # GPT-3's overlap length, in normalised words
+    mode: Literal["reject", "cut"] = "reject"  # cut: remove the matching spans, keep the rest
+    min_chars_left: int = 100  # mode cut: shorter than this afterwards -> rejected (contaminated)
+    batch_size: int = 256
+
+    def __post_init__(self):
+        _check(not self.enabled or bool(self.eval_sets), "decontamination.eval_sets", "must list at least one file when enabled")
+        _check(1 <= self.ngram <= 1000, "decontamination.ngram", "must be in [1, 1000]")
+        _check(bool(self.text_field), "decontamination.text_field", "must not be empty")
+        _check(self.min_chars_left >= 0, "decontamination.min_chars_left", "must be >= 0")
+        _check(1 <= self.batch_size <= 100_000, "decontamination.batch_size", "must be in [1, 100000]")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -688,6 +741,7 @@ class PipelineConfig:
     language: LanguageConfig = field(default_factory=LanguageConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
+    decontamination: DecontaminationConfig = field(default_factory=DecontaminationConfig)
     toxicity: ToxicityConfig = field(default_factory=ToxicityConfig)
     perplexity: PerplexityConfig = field(default_factory=PerplexityConfig)
     quality_classifier: QualityClassifierConfig = field(default_factory=QualityClassifierConfig)

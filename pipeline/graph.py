@@ -20,6 +20,7 @@ from pipeline.report import ReportData, write_report
 from pipeline.report import collect as report
 from pipeline.report import scores as report_scores
 from pipeline.stages.chain import RunChain, Step
+from pipeline.stages.decontaminate import DECONTAM_STAGE, Decontaminate
 from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
@@ -36,6 +37,7 @@ from pipeline.stages.quality_classifier import (
     ScoreQualityWithTrainedModel,
 )
 from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
+from pipeline.stages.substring_dedup import SUBSTRING_STAGE, CutRepeatedSubstrings
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from pipeline.stages.web import web_steps
@@ -50,6 +52,7 @@ DEDUP_STAGES = {
     "paragraphs": (PARAGRAPHS_STAGE, RemoveRepeatedParagraphs),
     "minhash": (MINHASH_STAGE, drop_minhash_duplicates),
     "simhash": (SIMHASH_STAGE, drop_simhash_duplicates),
+    "substring": (SUBSTRING_STAGE, CutRepeatedSubstrings),
 }
 _ROW_OVERHEAD = 100  # bytes counted per row for ids, labels and map entries when sizing files
 
@@ -106,6 +109,13 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.skipped.append(result.skipped)
         out.stage_ids.append(stage_id)
         out.flow.append((stage_id, docs, result.kept))
+        docs = result.kept
+    if cfg.decontamination.enabled:  # after dedup (fewer documents), before the model stages
+        result = docs | Decontaminate(cfg.decontamination, keep_text=cfg.output.rejected_text)
+        out.rejected.append(result.rejected)
+        out.stage_ids.append(DECONTAM_STAGE)
+        out.flow.append((DECONTAM_STAGE, docs, result.kept))
+        out.facts["decontamination"] = result.facts
         docs = result.kept
 
     # Model stages last: they cost the most per document, so they see the fewest. Toxicity

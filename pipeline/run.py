@@ -102,9 +102,10 @@ def check_models(cfg: PipelineConfig) -> None:
         raise UsageError(str(e)) from None
     if not FileSystems.exists(model):
         raise UsageError(f"language.model: no file at {model}")
-    from pipeline.stages import perplexity, quality_classifier, tokenize
+    from pipeline.stages import decontaminate, perplexity, quality_classifier, tokenize
 
     perplexity.check_models(cfg.perplexity)
+    decontaminate.check_eval_sets(cfg.decontamination)
     quality_classifier.check_model(cfg.quality_classifier)
     if cfg.output.write_tokens:
         tokenize.check_tokenizer(cfg.tokenizer)

@@ -69,7 +69,7 @@ def test_unknown_top_level_key():
     assert msg.startswith("sede: unknown key (known: ")
     assert (
         msg
-        == "sede: unknown key (known: dedup, extract, language, mixture, output, perplexity, pii, quality, quality_classifier, read, seed, tokenizer, toxicity, url_filter)"
+        == "sede: unknown key (known: decontamination, dedup, extract, language, mixture, output, perplexity, pii, quality, quality_classifier, read, seed, tokenizer, toxicity, url_filter)"
     )
 
 

@@ -55,6 +55,7 @@ def render(stats: dict[str, Any], data: ReportData) -> str:
         *([("sites", "Sites", _sites(stats))] if stats.get("domains") else []),
         ("scores", "Score distributions", _scores(data, {"config": config, "facts": facts})),
         *([("classifier", "Quality classifier", _classifier(facts["quality_classifier"]))] if facts.get("quality_classifier") else []),
+        *([("decontamination", "Decontamination", _decontamination(facts["decontamination"]))] if facts.get("decontamination") else []),
         ("mixture", "Mixture", _mixture(facts, config)),
         ("tokenization", "Tokenization", _tokenization(facts)),
         ("examples", "Rejected examples", _examples(stats, data, config)),
@@ -283,6 +284,12 @@ def _scores(data: ReportData, root: dict[str, Any]) -> str:
         if figures.get(name):
             out.append(f"<h3>{clean(name)}</h3><div class=grid>{''.join(figures[name])}</div>")
     return "".join(out)
+
+
+def _decontamination(sets: dict[str, Any]) -> str:
+    """Per evaluation set (stats.json facts.decontamination): its size and what matched it."""
+    keys = ["passages", "ngrams", "documents_rejected", "documents_cut", "characters_cut", "ngrams_matched"]
+    return _table(["eval set", *(k.replace("_", " ") for k in keys)], [[name, *(f"{v[k]:,}" for k in keys)] for name, v in sorted(sets.items())])
 
 
 def _classifier(qc: dict[str, Any]) -> str:

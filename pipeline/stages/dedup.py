@@ -24,6 +24,7 @@ class DedupReason(Reason):
     EXACT_DUPLICATE = "exact_duplicate"
     NEAR_DUPLICATE = "near_duplicate"
     BOILERPLATE_ONLY = "boilerplate_only"  # too little left once repeated paragraphs are removed
+    SUBSTRING_DUPLICATE = "substring_duplicate"  # too little left, or too much cut, once repeated spans are cut
 
 
 def scope_of(doc: Document, cfg: DedupConfig) -> str:

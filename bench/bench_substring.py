@@ -1,0 +1,188 @@
+"""Exact-substring dedup: accuracy against a suffix array, throughput, shuffle volume, memory.
+
+    python -m bench.bench_substring [--plants 2000] [--repeat 2] [--beam-mb 4]
+
+Corpus: every document of the built-in sample (pipeline/sample/data/*.jsonl.gz, all sources), with
+--plants spans of min_tokens..3x min_tokens words copied from one document into another
+(substring_reference.planted_corpus, seed 0), on top of the repeats the sample already has.
+Measured, at the default SubstringDedupConfig (k = 34 words, 8-word fingerprints):
+  reference   one suffix array (pydivsufsort) over the word ids of the whole corpus: the words
+              every later copy covers (untimed against the targets; its time is shown);
+  accuracy    character precision / recall / F1 of what the core removes vs the reference;
+  core        substring.find_cuts: steps 1 and 2 with dicts where the stage shuffles, one process
+              (pure numpy + Python); and its fingerprint pass alone (the part every byte goes through);
+  shuffle     the bytes each shuffle of the Beam stage would carry, every element encoded with Beam's
+              FastPrimitivesCoder (what the runners use for these tuples), per input text byte:
+              fingerprints, candidates, k-gram records, cuts (the stage's own signals), and the
+              two joins with documents (all documents once, the candidate documents again);
+  memory      peak Python allocation (tracemalloc) of the fingerprint pass on one batch of 256
+              documents, against that batch's text: a worker holds one batch, not the corpus;
+  beam        the Beam stage (CutRepeatedSubstrings) on the DirectRunner, one worker, on the first
+              --beam-mb MB of the corpus, minus the same pipeline without the stage.
+Writes bench/results/substring.md (git-ignored) and prints it.
+"""
+
+import argparse
+import glob
+import gzip
+import json
+import os
+import time
+import tracemalloc
+
+import numpy as np
+from apache_beam.coders import coders
+
+from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, write_report
+from pipeline.config import DedupConfig, SubstringDedupConfig
+from pipeline.records import Document
+from pipeline.text.dedup import substring
+from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
+
+RESULTS = os.path.join(RESULTS_DIR, "substring.md")
+CFG = SubstringDedupConfig()
+K, G = CFG.min_tokens, CFG.fingerprint_words
+CODER = coders.FastPrimitivesCoder()
+
+
+def sample_texts() -> list[str]:
+    texts = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "pipeline", "sample", "data", "*.jsonl.gz"))):
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            texts += [json.loads(line)["text"] for line in f if line.strip()]
+    return texts
+
+
+def _size(element) -> int:
+    return len(CODER.encode(element))
+
+
+def shuffle_bytes(docs: list[tuple[str, str]]) -> dict[str, int]:
+    """The stage's shuffles replayed with its own functions, each element's encoded size summed."""
+    sizes = dict.fromkeys(("fingerprints", "candidates", "kgrams", "cuts", "join all documents", "join candidate documents"), 0)
+    by_fp: dict = {}
+    for lo in range(0, len(docs), CFG.batch_size):
+        batch = docs[lo : lo + CFG.batch_size]
+        for (doc_id, _), (pos, fp) in zip(batch, substring.batch_fingerprints([t for _, t in batch], K, G)):
+            for p, h in zip(pos.tolist(), fp.view(np.int64).tolist()):
+                sizes["fingerprints"] += _size((h, (doc_id, p)))
+                by_fp.setdefault(h, []).append((doc_id, p))
+    candidates: dict = {}
+    for occurrences in by_fp.values():
+        if len(occurrences) > 1:
+            for doc_id, p in occurrences:
+                sizes["candidates"] += _size((doc_id, p))
+                candidates.setdefault(doc_id, []).append(p)
+    texts = dict(docs)
+    for doc_id, text in docs:
+        sizes["join all documents"] += _size((doc_id, Document(id=doc_id, text=text, source="web")))
+    by_value: dict = {}
+    for doc_id, positions in candidates.items():
+        sizes["join candidate documents"] += _size((doc_id, Document(id=doc_id, text=texts[doc_id], source="web")))
+        for v, starts, hashes in substring.candidate_kgrams(texts[doc_id], positions, K, G):
+            record = (doc_id, starts.astype("<i4").tobytes(), hashes.view(np.int64).astype("<i8").tobytes())
+            sizes["kgrams"] += _size((int(np.uint64(v).view(np.int64)), record))
+            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+    for records in by_value.values():
+        for doc_id, later in substring.group_cuts(records):
+            sizes["cuts"] += _size((doc_id, later.astype("<i4").tobytes()))
+    return sizes
+
+
+def fingerprint_pass(docs):
+    for lo in range(0, len(docs), CFG.batch_size):
+        substring.batch_fingerprints([t for _, t in docs[lo : lo + CFG.batch_size]], K, G)
+
+
+def batch_memory(docs) -> tuple[float, float]:
+    """(peak MiB of the fingerprint pass on the largest batch, that batch's text in MiB)."""
+    batches = [docs[lo : lo + CFG.batch_size] for lo in range(0, len(docs), CFG.batch_size)]
+    batch = max(batches, key=lambda b: sum(len(t) for _, t in b))
+    texts = [t for _, t in batch]
+    tracemalloc.start()
+    substring.batch_fingerprints(texts, K, G)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak / 2**20, sum(len(t.encode()) for t in texts) / 2**20
+
+
+def beam_seconds(docs) -> tuple[float, float]:
+    """(seconds of Create -> stage -> count, seconds of Create -> count) on the DirectRunner."""
+    import apache_beam as beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+
+    from pipeline.stages.substring_dedup import CutRepeatedSubstrings
+
+    records = [Document(id=i, text=t, source="web") for i, t in docs]
+
+    def run(with_stage: bool) -> float:
+        start = time.perf_counter()
+        with beam.Pipeline(options=PipelineOptions(["--direct_num_workers=1"])) as p:
+            pc = p | beam.Create(records, reshuffle=False)
+            if with_stage:
+                pc = (pc | CutRepeatedSubstrings(DedupConfig(methods=["substring"]), keep_text=False)).kept
+            _ = pc | beam.combiners.Count.Globally()
+        return time.perf_counter() - start
+
+    return run(True), run(False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bench_substring", description=__doc__.split("\n")[0])
+    parser.add_argument("--plants", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--beam-mb", type=float, default=4.0, help="MB of the corpus the Beam stage runs on (0: skip)")
+    args = parser.parse_args()
+
+    docs, _ = planted_corpus(sample_texts(), args.plants, K, seed=0)
+    mb = sum(len(t.encode()) for _, t in docs) / 1e6
+    n_words = sum(len(substring.words(t)) for _, t in docs)
+
+    ref_s, want = best_of(1, lambda: reference_removed(docs, K))
+    core_s, cuts = best_of(args.repeat, lambda: substring.find_cuts(docs, K, G, CFG.batch_size))
+    fp_s, _ = best_of(args.repeat, lambda: fingerprint_pass(docs))
+    texts = dict(docs)
+    got = {i: substring.removed_mask(len(substring.words(texts[i])), q, K) for i, q in cuts.items()}
+    precision, recall, f1 = char_f1(docs, got, want)
+    removed_chars = sum(b - a for i, m in want.items() if m.any() for a, b in substring.removed_ranges(texts[i], m))
+    sizes = shuffle_bytes(docs)
+    own = sum(sizes[k] for k in ("fingerprints", "candidates", "kgrams", "cuts"))
+    total = sum(sizes.values())
+    peak_mib, batch_mib = batch_memory(docs)
+
+    lines = header("Exact-substring dedup", command_line("bench.bench_substring", parser, args))
+    lines += [
+        f"- corpus: the sample + {args.plants} planted spans: {len(docs):,} documents, {mb:.2f} MB, {n_words:,} words; "
+        f"k = {K} words, fingerprints of {G} words (window {K - G + 1})",
+        f"- reference (suffix array over word ids, pydivsufsort): {ref_s:.2f} s; removes {removed_chars:,} characters "
+        f"({removed_chars / (mb * 1e6):.1%} of the bytes) from {sum(m.any() for m in want.values()):,} documents",
+        "",
+        "| measure | value | target | ratio (value / target) |",
+        "|---|---|---|---|",
+        f"| character F1 vs suffix array (precision {precision:.4f}, recall {recall:.4f}) | {f1:.4f} | >= 0.99 | {f1 / 0.99:.3f} |",
+        f"| core (find_cuts, 1 process), MB/s | {mb / core_s:.2f} | >= 5 | {mb / core_s / 5:.2f} |",
+        f"| fingerprint pass alone (every byte), MB/s | {mb / fp_s:.2f} | >= 5 | {mb / fp_s / 5:.2f} |",
+        f"| shuffled bytes per input byte, the stage's signals (fingerprints, candidates, k-grams, cuts) | {own / (mb * 1e6):.3f} | <= 1 | {own / (mb * 1e6):.3f} |",
+        f"| shuffled bytes per input byte, with the document joins | {total / (mb * 1e6):.3f} | <= 1 | {total / (mb * 1e6):.3f} |",
+        f"| peak MiB of one batch's fingerprint pass / its text MiB | {peak_mib:.1f} / {batch_mib:.1f} | bounded by the batch | {peak_mib / batch_mib:.1f}x |",
+    ]
+    if args.beam_mb > 0:
+        part, acc = [], 0
+        for d in docs:
+            if acc >= args.beam_mb * 1e6:
+                break
+            part.append(d)
+            acc += len(d[1].encode())
+        with_stage, without = beam_seconds(part)
+        stage_s = max(with_stage - without, 1e-9)
+        lines.append(
+            f"| Beam stage, DirectRunner 1 worker, {acc / 1e6:.1f} MB ({with_stage:.1f} s with, {without:.1f} s without), MB/s "
+            f"| {acc / 1e6 / stage_s:.2f} | >= 5 | {acc / 1e6 / stage_s / 5:.2f} |"
+        )
+    lines += ["", "Shuffled bytes by shuffle (FastPrimitivesCoder encodings):", "", "| shuffle | bytes | per input byte |", "|---|---|---|"]
+    lines += [f"| {name} | {value:,} | {value / (mb * 1e6):.3f} |" for name, value in sizes.items()]
+    write_report(RESULTS, "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""Exact-substring deduplication (Lee et al. 2022) without a suffix array: word k-grams found by
+winnowed fingerprints, then checked k-gram by k-gram. Pure numpy, no Beam (the stage is
+pipeline.stages.substring_dedup; this module is also the benchmark's core).
+
+Units. A document is a sequence of words: the `\\w+` runs of its text (punctuation and spacing
+between words are ignored when comparing). k = min_tokens words. Lee et al. cut spans of 50 GPT-2
+tokens; on the sample's English prose (books, wiki) GPT-2's tokenizer gives 1.47 tokens per such
+word, so the default k is 34 words (code and other scripts have more tokens per word).
+
+What is removed. A k-gram (k consecutive words) at (document id, word position) is a *later copy*
+when the same k words occur at a smaller (id, position) anywhere in the corpus. The words covered
+by later copies are removed. So every span of >= k words that occurs more than once is kept at its
+first occurrence (smallest id, then position) and cut from every other one, and a span seen once
+is never touched. Cuts fall on word boundaries: a run of removed words i..j-1 takes the characters
+from word i's first character to word j's first (to the end of the text after the last word).
+
+How it is found, distributed (the stage runs these steps as Beam shuffles):
+  1. Fingerprints: each document's g-gram hashes (g = fingerprint_words consecutive words),
+     winnowed (Schleimer et al. 2003) with window w = k - g + 1: a position is selected when its
+     hash is the minimum of some window of w consecutive g-grams. About 2/(w+1) positions per word.
+     GroupByKey(fingerprint) -> the fingerprints held at two or more places are *candidates*.
+  2. Each document with candidates emits, per candidate value v, one record: the starts and hashes
+     of its k-grams whose minimum g-gram hash is v (packed arrays: ~12 bytes a k-gram, not a
+     shuffled element each). GroupByKey(v) -> for each k-gram hash in the group, every occurrence
+     but the smallest (id, position) is a later copy; the later copies go back to their documents,
+     which cut them. (A value held by more than group_limit records is regrouped by k-gram hash
+     instead, so no worker holds more than group_limit records' k-grams.)
+Guarantee. A k-gram spans exactly w g-grams; wherever it occurs, the minimum of those w hashes is
+the same value and is selected in every copy (winnow keeps every minimum of every window), so the
+fingerprint collides and every occurrence of a repeated k-gram is in the same group of step 2,
+which then decides exactly. The result equals the
+suffix-array answer up to 64-bit hash collisions (probability ~ pairs / 2^64). Limits: equality is of
+word sequences, not bytes (case is kept, punctuation between words is not compared); a document
+shorter than k words holds no k-gram; the first copy is chosen among the stage's input, so if the
+document holding it is later rejected (too much of it removed) that text survives nowhere.
+
+Hashes are polynomial over 64-bit word hashes (minhash.unit_hashes), then mixed: a pure function of
+the text, the same on every worker (no salted hash()).
+"""
+
+import re
+
+import numpy as np
+
+from pipeline.text.dedup.minhash import _mix64, _powers, unit_hashes
+
+_WORD = re.compile(r"\w+")
+
+
+def words(text: str, lowercase: bool = False) -> list[str]:
+    found = _WORD.findall(text)
+    if lowercase and found:
+        # One casefold of the joined words: casefold never makes or removes a NUL.
+        return "\0".join(found).casefold().split("\0")
+    return found
+
+
+def word_starts_ends(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """(first character, one past the last) of each word, as int64 arrays; same words as words()."""
+    spans = [m.span() for m in _WORD.finditer(text)]
+    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+    return arr[:, 0], arr[:, 1]
+
+
+def batch_word_hashes(texts: list[str], lowercase: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(uint64 hash of every word of every text, concatenated; int64 offsets, len(texts) + 1)."""
+    per_text = [words(t, lowercase) for t in texts]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    np.cumsum([len(w) for w in per_text], out=offsets[1:])
+    flat = [w for ws in per_text for w in ws]
+    return unit_hashes(flat), offsets
+
+
+def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
+    """uint64 hash of each run of n consecutive values of h (len(h) - n + 1 of them, or none):
+    sum_t h[i+t] * P^t from prefix sums of h[j] * P^j, mixed. O(len(h)) whatever n."""
+    m = len(h) - n + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    powers, inv_powers = _powers(len(h) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(len(h) + 1, dtype=np.uint64)
+        np.cumsum(h * powers[: len(h)], out=prefix[1:])
+        poly = (prefix[n:] - prefix[:m]) * inv_powers[:m]
+    return _mix64(poly ^ np.uint64(n))
+
+
+def _sliding(values: np.ndarray, w: int, op) -> np.ndarray:
+    """op (np.minimum / np.maximum) over every run of w consecutive values, by doubling:
+    O(len * log w) vector operations."""
+    out = values.copy()
+    span = 1
+    while span * 2 <= w:  # out[i] = op(values[i : i + span])
+        out = op(out[:-span], out[span:])
+        span *= 2
+    if span < w:  # two overlapping runs of `span` cover w
+        out = op(out[: len(values) - w + 1], out[w - span : w - span + len(values) - w + 1])
+    return out[: len(values) - w + 1]
+
+
+def winnow(g_hashes: np.ndarray, w: int, valid: np.ndarray | None = None) -> np.ndarray:
+    """Positions whose hash is the minimum of some window of w consecutive hashes (all tied
+    positions: a superset of Schleimer et al.'s rightmost rule, and as local). `valid[j]`: window j
+    may be used (False for windows that cross documents in a batch)."""
+    n = len(g_hashes)
+    if n < w:
+        return np.zeros(0, dtype=np.int64)
+    mins = _sliding(g_hashes, w, np.minimum)  # mins[j] = min of window j
+    if valid is not None:
+        mins = np.where(valid, mins, np.uint64(0))  # 0 never equals a real hash below
+    # i is selected iff some window j in [i-w+1, i] has mins[j] == h[i]; every such mins[j] <= h[i],
+    # so iff the largest of them equals h[i]. Pad so every position has w windows around it.
+    padded = np.concatenate((np.zeros(w - 1, dtype=np.uint64), mins, np.zeros(w - 1, dtype=np.uint64)))
+    best = _sliding(padded, w, np.maximum)
+    return np.flatnonzero((best == g_hashes) & (g_hashes != 0))
+
+
+def batch_fingerprints(texts: list[str], k: int, g: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per text, (selected word positions int64, their g-gram hashes uint64), step 1 above."""
+    h, offsets = batch_word_hashes(texts)
+    gh = window_hashes(h, g)
+    # g-gram j starts at word j; it belongs to the text holding words j..j+g-1.
+    doc_of = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    w = k - g + 1
+    out = []
+    if len(gh) < w:
+        return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint64)) for _ in texts]
+    last_word = np.arange(len(gh)) + g - 1
+    g_ok = doc_of[: len(gh)] == doc_of[last_word]
+    # window j holds g-grams j..j+w-1, i.e. words j..j+k-1: valid when all in one text
+    j = np.arange(len(gh) - w + 1)
+    valid = (doc_of[j] == doc_of[j + k - 1]) & g_ok[j]
+    selected = winnow(gh, w, valid)
+    sel_doc = doc_of[selected]
+    bounds = np.searchsorted(sel_doc, np.arange(len(texts) + 1))
+    for i in range(len(texts)):
+        pos = selected[bounds[i] : bounds[i + 1]]
+        out.append((pos - offsets[i], gh[pos]))
+    return out
+
+
+def candidate_kgrams(text: str, positions, k: int, g: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
+    """Step 2 for one document: per candidate fingerprint value v (the hashes of the g-grams at
+    `positions`), (v, starts, hashes) of the k-grams whose window minimum is v. A repeated k-gram's
+    minimum is selected and collides in every copy, so every copy is in the list of that same v; a
+    k-gram whose minimum collided nowhere is in none. Starts int64, hashes uint64, by start."""
+    h = unit_hashes(words(text))
+    n_words, w = len(h), k - g + 1
+    pos = np.asarray(positions, dtype=np.int64)
+    if n_words < k or len(pos) == 0:
+        return []
+    gh = window_hashes(h, g)
+    mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of k-gram q
+    starts = np.flatnonzero(np.isin(mins, gh[pos]))
+    if len(starts) == 0:
+        return []
+    kh = window_hashes(h, k)[starts]
+    by_min = np.argsort(mins[starts], kind="stable")
+    starts, kh, values = starts[by_min], kh[by_min], mins[starts][by_min]
+    bounds = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1], [True])))
+    return [(int(values[a]), starts[a:b], kh[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def group_cuts(records):
+    """Step 2's reduction for one fingerprint value: records (id, starts, k-gram hashes) of every
+    document holding k-grams with that window minimum -> (id, starts of its later copies) for the
+    documents that have some. A k-gram's first occurrence is its smallest (id, start). Two passes
+    over `records` (re-iterable); memory: the distinct k-grams of this one fingerprint."""
+    first: dict[int, tuple[str, int]] = {}
+    for doc_id, starts, hashes in records:
+        for q, h in zip(starts.tolist(), hashes.tolist()):
+            seen = first.get(h)
+            if seen is None or (doc_id, q) < seen:
+                first[h] = (doc_id, q)
+    for doc_id, starts, hashes in records:
+        later = [q for q, h in zip(starts.tolist(), hashes.tolist()) if first[h] != (doc_id, q)]
+        if later:
+            yield doc_id, np.array(later, dtype=np.int64)
+
+
+def removed_mask(n_words: int, starts, k: int) -> np.ndarray:
+    """bool per word: covered by a k-gram starting at one of `starts`."""
+    cover = np.zeros(n_words + 1, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    np.add.at(cover, starts, 1)
+    np.add.at(cover, np.minimum(starts + k, n_words), -1)
+    return np.cumsum(cover)[:n_words] > 0
+
+
+def removed_ranges(text: str, mask: np.ndarray) -> list[tuple[int, int]]:
+    """Character ranges [a, b) removed for the words marked in `mask` (one per run of them)."""
+    starts, _ = word_starts_ends(text)
+    if len(starts) != len(mask):  # a bug in the caller: the mask is of another text
+        raise ValueError(f"mask of {len(mask)} words for a text of {len(starts)}")
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    run_lo, run_hi = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    bounds = np.append(starts, len(text))
+    return [(int(bounds[a]), int(bounds[b])) for a, b in zip(run_lo, run_hi)]
+
+
+def cut(text: str, ranges: list[tuple[int, int]]) -> str:
+    pieces, at = [], 0
+    for a, b in ranges:
+        pieces.append(text[at:a])
+        at = b
+    pieces.append(text[at:])
+    return "".join(pieces)
+
+
+def later_copies(group):
+    """Step 2's reduction for a fingerprint value too common to group in memory, regrouped by k-gram:
+    the (id, position) occurrences of one k-gram -> all but the smallest. Two passes over `group`,
+    never a list of it (a k-gram on a million pages is one hot key)."""
+    first = None
+    for occurrence in group:
+        if first is None or occurrence < first:
+            first = occurrence
+    for occurrence in group:
+        if occurrence != first:
+            yield occurrence
+
+
+def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256) -> dict[str, np.ndarray]:
+    """(id, text) -> {id: starts of its later-copy k-grams}: steps 1 and 2 on one machine, with
+    dicts where the stage has shuffles. For tests and the benchmark of the numpy core."""
+    by_fp: dict[int, list] = {}
+    for lo in range(0, len(docs), batch_size):
+        batch = docs[lo : lo + batch_size]
+        for (doc_id, _), (pos, fp) in zip(batch, batch_fingerprints([t for _, t in batch], k, g)):
+            for p, h in zip(pos.tolist(), fp.tolist()):
+                by_fp.setdefault(h, []).append((doc_id, p))
+    candidates: dict[str, list[int]] = {}
+    for occurrences in by_fp.values():
+        if len(occurrences) > 1:
+            for doc_id, p in occurrences:
+                candidates.setdefault(doc_id, []).append(p)
+    texts = dict(docs)
+    by_value: dict[int, list] = {}
+    for doc_id, positions in candidates.items():
+        for v, starts, hashes in candidate_kgrams(texts[doc_id], positions, k, g):
+            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+    cuts: dict[str, list] = {}
+    for records in by_value.values():
+        for doc_id, later in group_cuts(records):
+            cuts.setdefault(doc_id, []).append(later)
+    return {doc_id: np.unique(np.concatenate(parts)) for doc_id, parts in cuts.items()}
