@@ -16,13 +16,12 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.utils.shared import Shared
 
 from pipeline.config import ConfigError, QualityClassifierConfig
 from pipeline.io.local import local_copy
 from pipeline.mixture import doc_hash
 from pipeline.records import Document, Reason
-from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import RunChain, Step
 from pipeline.text.quality_classifier.model import LabelProbability, load_fasttext
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
@@ -54,68 +53,61 @@ def check_model(cfg: QualityClassifierConfig) -> None:
         raise ConfigError(f"quality_classifier.label: {cfg.model} has no label {cfg.label} (its labels: {', '.join(model.labels[:10])})")
 
 
-class _Loaded:
-    """A worker's loaded model (a class, so Beam's Shared can hold a weak reference to it)."""
+def _scorer_from_path(path: str, label: str, preprocess: str) -> LabelProbability:
+    return LabelProbability(load_fasttext(local_copy(path)), label, preprocess)
 
-    def __init__(self, model, label: str, preprocess: str):
-        self.scorer = LabelProbability(model, label, preprocess)
+
+def _scorer_from_bytes(label: str, preprocess: str, model_bytes: bytes) -> LabelProbability:
+    from pipeline.text.quality_classifier.train import load_from_bytes
+
+    return LabelProbability(load_from_bytes(model_bytes), label, preprocess)
 
 
 class ScoreQuality:
     """Annotator: scores[SCORE] on documents of `apply` sources, one fastText predict per batch.
 
     The model is a path (loaded in setup) or, when trained in the run, bytes given through
-    use_model_bytes() by ScoreWithTrainedModel; either way once per worker process, shared by its
-    threads through Beam's Shared (fastText's predict keeps no state between calls)."""
+    use_model_bytes() by ScoreQualityWithTrainedModel; either way once per worker process, shared
+    by its threads (WorkerResource; fastText's predict keeps no state between calls)."""
 
     stage_id = SCORE_STAGE
 
     def __init__(self, cfg: QualityClassifierConfig):
         self._path = cfg.model
-        self._label = cfg.label
-        self._preprocess = cfg.preprocess
         self._apply = frozenset(cfg.apply)
-        self._shared = Shared()
-        self._loaded: _Loaded | None = None
+        self._from_path = WorkerResource(_scorer_from_path, cfg.model, cfg.label, cfg.preprocess)
+        self._from_bytes = WorkerResource(_scorer_from_bytes, cfg.label, cfg.preprocess)
+        self._scorer: LabelProbability | None = None
         self._bytes: bytes | None = None  # the side input last seen, compared by identity
-        self._digest = ""
 
     def setup(self) -> None:
-        if self._loaded is None and self._path:
-            path, label, prep = self._path, self._label, self._preprocess
-            self._loaded = self._shared.acquire(lambda: _Loaded(load_fasttext(local_copy(path)), label, prep), tag=f"path:{path}:{label}:{prep}")
+        if self._path:
+            self._scorer = self._from_path.get()
 
     def use_model_bytes(self, model_bytes: bytes) -> None:
         """The trained model's bytes (a side input: the same object for a worker's bundles)."""
         if model_bytes is self._bytes:
             return
         self._bytes = model_bytes
-        digest = hashlib.sha256(model_bytes).hexdigest()
-        if digest == self._digest:
-            return
-        self._digest = digest
         if not model_bytes:  # too few training examples: no model, nothing is scored (stats.json says why)
-            self._loaded = None
+            self._scorer = None
             return
-        from pipeline.text.quality_classifier.train import load_from_bytes
-
-        label, prep = self._label, self._preprocess
-        self._loaded = self._shared.acquire(lambda: _Loaded(load_from_bytes(model_bytes), label, prep), tag=f"bytes:{digest}:{label}:{prep}")
+        self._scorer = self._from_bytes.get(model_bytes, key=hashlib.sha256(model_bytes).hexdigest())
 
     def annotate(self, docs: list[Document]) -> list[Document]:
-        if self._loaded is None:
+        if self._scorer is None:
             assert not self._path, "setup() was not called"
             return list(docs)
         picked = [i for i, d in enumerate(docs) if d.source in self._apply]
         out = list(docs)
         if picked:
-            scores = self._loaded.scorer.scores([docs[i].text for i in picked])
+            scores = self._scorer.scores([docs[i].text for i in picked])
             for i, score in zip(picked, scores):
                 out[i] = docs[i].with_scores({SCORE: score})
         return out
 
     def __getstate__(self):
-        return {**self.__dict__, "_loaded": None, "_bytes": None, "_digest": ""}
+        return {**self.__dict__, "_scorer": None, "_bytes": None}
 
 
 class ScoreQualityWithTrainedModel(ScoreQuality):

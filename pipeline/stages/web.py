@@ -6,15 +6,13 @@ filter on `url_filter.apply` sources with an http(s) URL, redaction on `pii.appl
 """
 
 import dataclasses
-import json
 import os
 
 from apache_beam.io.filesystems import FileSystems
-from apache_beam.utils.shared import Shared
 
 from pipeline.config import DEFAULT_BLOCKLIST_DIR, ConfigError, ExtractConfig, PiiConfig, PipelineConfig, UrlFilterConfig
 from pipeline.records import Document
-from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.text.extract import EXTRACT_STAGE, ExtractFailure, extract_batch
 from pipeline.text.pii import PII_STAGE, redact_batch
 
@@ -50,41 +48,31 @@ class ExtractText:
         return out
 
 
-class _LoadedFilter:
-    """A worker's UrlFilter (a class, so Beam's Shared can hold a weak reference): UT1's 4.5 M
-    domains take ~1 GB and ~4 s to load, so one copy per process, shared by its threads."""
+def _load_url_filter(cfg: UrlFilterConfig):
+    from pipeline.text.urls import UrlFilter
 
-    def __init__(self, cfg: UrlFilterConfig):
-        from pipeline.text.urls import UrlFilter
-
-        self.filter = UrlFilter.load(cfg)
+    return UrlFilter.load(cfg)
 
 
 class FilterUrls:
-    """Gate: blocklisted domains and URLs, banned words and sub-words in the URL."""
+    """Gate: blocklisted domains and URLs, banned words and sub-words in the URL. UT1's 4.5 M
+    domains take ~1 GB and ~4 s to load: once per worker process (WorkerResource)."""
 
     stage_id = URL_STAGE
 
     def __init__(self, cfg: UrlFilterConfig):
-        self._cfg = cfg
         self._apply = frozenset(cfg.apply)
-        self._shared = Shared()
-        self._loaded: _LoadedFilter | None = None
+        self._filter = WorkerResource(_load_url_filter, cfg)
 
     def setup(self) -> None:
-        if self._loaded is None:
-            cfg = self._cfg
-            self._loaded = self._shared.acquire(lambda: _LoadedFilter(cfg), tag=json.dumps(dataclasses.asdict(cfg), sort_keys=True))
+        self._filter.get()
 
     def check(self, doc: Document) -> Verdict:
         if doc.source not in self._apply:
             return KEEP
         url = doc.url if doc.url and doc.url.startswith(("http://", "https://")) else None  # not an input location
-        found = self._loaded.filter.check(url)
+        found = self._filter.get().check(url)
         return KEEP if found is None else Verdict(found[0], found[1])
-
-    def __getstate__(self):
-        return {**self.__dict__, "_loaded": None}
 
 
 class RedactPii:
