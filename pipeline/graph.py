@@ -42,7 +42,6 @@ from pipeline.stages.tokenize import Tokenize, TokenizerJson
 from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
 from pipeline.stages.web import web_steps
 from pipeline.text.domains import domain_of
-from pipeline.text.extract import EXTRACT_STAGE
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
@@ -89,11 +88,7 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         return result.kept
 
     language, quality, qc = cfg.language, cfg.quality, cfg.quality_classifier
-    web = [
-        Step(s, getattr(cfg, "extract" if s.stage_id == EXTRACT_STAGE else "pii").batch_size if not hasattr(s, "check") else 0)
-        for s in web_steps(cfg)
-    ]
-    identify = web + [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
+    identify = web_steps(cfg) + [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
     rules = [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
     trains_classifier = qc.enabled and not qc.model
     if trains_classifier:  # its negatives are raw web before any quality gate (GPT-3, DCLM): two chains

@@ -13,6 +13,7 @@ from apache_beam.io.filesystems import FileSystems
 from pipeline.config import DEFAULT_BLOCKLIST_DIR, ConfigError, ExtractConfig, PiiConfig, PipelineConfig, UrlFilterConfig
 from pipeline.records import Document
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
+from pipeline.stages.chain import Step
 from pipeline.text.extract import EXTRACT_STAGE, ExtractFailure, extract_batch
 from pipeline.text.pii import PII_STAGE, redact_batch
 
@@ -96,13 +97,13 @@ class RedactPii:
         return out
 
 
-def web_steps(cfg: PipelineConfig) -> list:
-    """The stages, in order, that the first chain starts with."""
-    steps: list = [ExtractText(cfg.extract)]
+def web_steps(cfg: PipelineConfig) -> list[Step]:
+    """The chain steps, in order, that the first chain starts with."""
+    steps = [Step(ExtractText(cfg.extract), cfg.extract.batch_size)]
     if cfg.url_filter.enabled:
-        steps.append(FilterUrls(cfg.url_filter))
+        steps.append(Step(FilterUrls(cfg.url_filter)))
     if cfg.pii.enabled:
-        steps.append(RedactPii(cfg.pii))
+        steps.append(Step(RedactPii(cfg.pii), cfg.pii.batch_size))
     return steps
 
 
