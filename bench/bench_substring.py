@@ -23,9 +23,6 @@ Writes bench/results/substring.md (git-ignored) and prints it.
 """
 
 import argparse
-import glob
-import gzip
-import json
 import os
 import time
 import tracemalloc
@@ -33,7 +30,8 @@ import tracemalloc
 import numpy as np
 from apache_beam.coders import coders
 
-from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, write_report
+from bench.bench_minhash import sample_texts
+from bench.common import RESULTS_DIR, best_of, command_line, header, write_report
 from pipeline.config import DedupConfig, SubstringDedupConfig
 from pipeline.records import Document
 from pipeline.text.dedup import substring
@@ -43,14 +41,6 @@ RESULTS = os.path.join(RESULTS_DIR, "substring.md")
 CFG = SubstringDedupConfig()
 K, G = CFG.min_tokens, CFG.fingerprint_words
 CODER = coders.FastPrimitivesCoder()
-
-
-def sample_texts() -> list[str]:
-    texts = []
-    for path in sorted(glob.glob(os.path.join(ROOT, "pipeline", "sample", "data", "*.jsonl.gz"))):
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            texts += [json.loads(line)["text"] for line in f if line.strip()]
-    return texts
 
 
 def _size(element) -> int:
