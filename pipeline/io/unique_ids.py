@@ -37,12 +37,8 @@ class _SortedHashes(beam.CombineFn):
         return np.sort(np.fromiter(acc, dtype=np.uint64, count=len(acc)))
 
 
-def _repeat_counts(pairs) -> dict[str, int]:
-    ids = documents = 0
-    for _, holders in pairs:
-        ids += 1
-        documents += holders
-    return {"ids": ids, "documents": documents}
+def _repeat_counts(totals: tuple[int, int]) -> dict[str, int]:
+    return {"ids": totals[0], "documents": totals[1]}
 
 
 def unique_id(doc: Document, repeated: np.ndarray) -> Document:
@@ -65,6 +61,12 @@ class MakeIdsUnique(beam.PTransform):
             | "Repeated" >> beam.Filter(lambda pair: pair[1] > 1)
         )
         hashes = repeated | "RepeatedHashes" >> beam.CombineGlobally(_SortedHashes())
-        counts = repeated | "RepeatedCounts" >> beam.combiners.ToList() | "Summarise" >> beam.Map(_repeat_counts)
+        # Summed, never listed: in the worst case (every file's ids restart) every id repeats.
+        counts = (
+            repeated
+            | "OneAndHolders" >> beam.Map(lambda pair: (1, pair[1]))
+            | "RepeatedCounts" >> beam.CombineGlobally(lambda pairs: tuple(map(sum, zip(*pairs))) or (0, 0))
+            | "Summarise" >> beam.Map(_repeat_counts)
+        )
         unique = docs | "UniqueIds" >> beam.Map(unique_id, beam.pvalue.AsSingleton(hashes))
         return unique, counts
