@@ -12,6 +12,7 @@ object per logged step to out_dir/log.jsonl and a short line to stdout. CUDA run
 bf16; CPU runs use gloo and fp32 (that is what the tests run).
 """
 
+import gc
 import json
 import math
 import os
@@ -176,7 +177,14 @@ def main(argv: list[str] | None = None) -> None:
     rank, world, device = init_distributed()
     try:
         train(cfg, rank, world, device, accum=accum, resume=resume, streams=streams)
+        dist.barrier()  # no rank tears the group down while another still waits on a collective
     finally:
+        # The group must be gone, and gloo's worker threads joined, before the interpreter
+        # finalizes: a worker that frees a finished all-reduce's tensor then needs the GIL, and a
+        # thread taking the GIL during finalization aborts the process ("terminate called without
+        # an active exception", seen at random on a 2-rank exit). FSDP's module cycles hold the
+        # group, so collect them first; destroy_process_group then drops the last reference.
+        gc.collect()
         dist.destroy_process_group()
 
 
