@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     import apache_beam as beam
 
     from pipeline.beam_fixes import flush_threaded_workers_between_elements
+    from pipeline.beam_overhead import memoize_dofn_specs
     from pipeline.graph import build_graph, read_stats
     from pipeline.io.parse import format_of
     from pipeline.report import REPORT_FILE
@@ -159,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     run_info = {"inputs": inputs, "config": cfg.to_dict(), "config_sha256": config_sha256(cfg.to_dict())}
     started = time.monotonic()
     flush_threaded_workers_between_elements()
+    memoize_dofn_specs()
     print(
         f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):",
         flush=True,
