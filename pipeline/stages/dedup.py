@@ -1,7 +1,8 @@
 """Exact deduplication, and the join that every deduplication stage ends with.
 
-Only ids, hashes and signatures are shuffled to decide what to drop; the documents themselves
-meet the drop list once, in a join by id (one document per key, never a group of texts). In
+Only ids, hashes and signatures are shuffled to decide what to drop; the documents the drop list
+names meet it once, in a join by id (one document per key, never a group of texts), and the
+others pass by that join (pipeline.stages.route). In
 every group of duplicates the document with the smallest id is kept, the others are rejected
 with the kept id in the detail, so the choice does not depend on order, worker or runner.
 """
@@ -14,6 +15,7 @@ from apache_beam.metrics import Metrics
 from pipeline.config import DedupConfig, ExactDedupConfig
 from pipeline.records import Document, Reason, Rejection
 from pipeline.stages.base import FilterResult
+from pipeline.stages.route import join_named
 from pipeline.text.dedup import minhash
 
 EXACT_STAGE = "dedup.exact.v1"
@@ -56,7 +58,7 @@ class _Join(beam.DoFn):
                 self._dropped.inc()
                 detail = f"duplicate of {keepers[0]}"
                 yield beam.pvalue.TaggedOutput(_REJECTED, Rejection.of(doc, self._stage_id, self._reason, detail, self._keep_text))
-            else:
+            else:  # a hash collision routed it here
                 self._kept.inc()
                 yield doc
 
@@ -69,14 +71,11 @@ class DropByIds(beam.PTransform):
         self._stage_id, self._reason, self._drops, self._keep_text = stage_id, reason, drops, keep_text
 
     def expand(self, docs):
-        keyed = docs | "ById" >> beam.Map(lambda d: (d.id, d))
-        out = (
-            {"doc": keyed, "drop": self._drops}
-            | "Join" >> beam.CoGroupByKey()
-            | "Split" >> beam.ParDo(_Join(self._stage_id, self._reason, self._keep_text)).with_outputs(_REJECTED, main="kept")
-        )
+        split = join_named(docs, self._drops, self._stage_id)
+        out = split.joined | "Decide" >> beam.ParDo(_Join(self._stage_id, self._reason, self._keep_text)).with_outputs(_REJECTED, main="kept")
+        kept = (split.untouched, out.kept) | "Kept" >> beam.Flatten()
         empty = docs.pipeline | "NoSkips" >> beam.Create([])
-        return FilterResult(kept=out.kept, rejected=out[_REJECTED], skipped=empty)
+        return FilterResult(kept=kept, rejected=out[_REJECTED], skipped=empty)
 
 
 def _all_but_smallest(group):

@@ -15,6 +15,7 @@ from pipeline.config import DedupConfig, MinHashConfig, SimHashConfig
 from pipeline.records import Document
 from pipeline.stages.components import ConnectedComponents
 from pipeline.stages.dedup import DedupReason, DropByIds
+from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import minhash, simhash
 
 MINHASH_STAGE = "dedup.minhash.v1"
@@ -157,7 +158,8 @@ def _jaccard(a: bytes, b: bytes) -> float:
 
 class VerifyExactJaccard(beam.PTransform):
     """Candidate edges -> those whose shingle sets' exact Jaccard reaches the threshold (as NeMo
-    Curator verifies). Each end's shingle set (hashes, not text) meets its edges in a join by id."""
+    Curator verifies). Each end's shingle set (hashes, not text) meets its edges in a join by id;
+    the sets of documents on no edge stay out of the joins."""
 
     def __init__(self, shingles, threshold: float):
         super().__init__()
@@ -165,13 +167,16 @@ class VerifyExactJaccard(beam.PTransform):
 
     def expand(self, edges):
         threshold = self._threshold
+        # Only the documents on an edge send their shingle sets into the joins.
+        ends = edges | "Ends" >> beam.FlatMap(lambda edge: edge)
+        shingles = (self._shingles | "OnEdges" >> SplitByIds(ends))[AFFECTED]
         first_end = (
-            {"set": self._shingles, "edge": edges}
+            {"set": shingles, "edge": edges}
             | "JoinFirst" >> beam.CoGroupByKey()
             | "ToSecond" >> beam.FlatMap(lambda kv: [(b, (kv[0], s)) for s in kv[1]["set"] for b in kv[1]["edge"]])
         )
         return (
-            {"set": self._shingles, "edge": first_end}
+            {"set": shingles, "edge": first_end}
             | "JoinSecond" >> beam.CoGroupByKey()
             | "Keep" >> beam.FlatMap(lambda kv: [(a, kv[0]) for s in kv[1]["set"] for a, sa in kv[1]["edge"] if _jaccard(sa, s) >= threshold])
         )

@@ -3,7 +3,8 @@ more than `max_docs` documents are boilerplate (menus, footers, cookie notices) 
 from every document; a document left with too little text is rejected.
 
 Only (paragraph hash, id) pairs are shuffled to find the boilerplate and to send each document
-the hashes it must drop; the documents meet that list once, in a join by id.
+the hashes it must drop; the documents holding boilerplate meet that list once, in a join by id,
+and the others pass by it (pipeline.stages.route).
 """
 
 import apache_beam as beam
@@ -13,6 +14,7 @@ from pipeline.config import DedupConfig
 from pipeline.records import Rejection
 from pipeline.stages.base import FilterResult
 from pipeline.stages.dedup import DedupReason
+from pipeline.stages.route import join_named
 from pipeline.text.dedup.paragraphs import paragraph_hashes, remove_paragraphs
 from pipeline.text.quality.rules import score_key
 
@@ -91,9 +93,7 @@ class RemoveRepeatedParagraphs(beam.PTransform):
             | "GroupByParagraph" >> beam.GroupByKey()
             | "Boilerplate" >> beam.FlatMap(_boilerplate_members(p.max_docs))
         )
-        out = (
-            {"doc": docs | "ById" >> beam.Map(lambda d: (d.id, d)), "drop": drops}
-            | "Join" >> beam.CoGroupByKey()
-            | "Remove" >> beam.ParDo(_RemoveBoilerplate(p.min_chars_left, self._keep_text)).with_outputs(_REJECTED, main="kept")
-        )
-        return FilterResult(kept=out.kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))
+        split = join_named(docs, drops, PARAGRAPHS_STAGE)
+        out = split.joined | "Remove" >> beam.ParDo(_RemoveBoilerplate(p.min_chars_left, self._keep_text)).with_outputs(_REJECTED, main="kept")
+        kept = (split.untouched, out.kept) | "Kept" >> beam.Flatten()
+        return FilterResult(kept=kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))
