@@ -19,7 +19,9 @@ No step holds more than one document, one batch, or one key's values: a fingerpr
 counted first (Beam's grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 """
 
+import dataclasses
 import pickle
+import struct
 
 import apache_beam as beam
 import numpy as np
@@ -27,7 +29,7 @@ import zstandard
 from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
-from pipeline.records import Rejection
+from pipeline.records import Document, Rejection
 from pipeline.stages.base import FilterResult
 from pipeline.stages.dedup import DedupReason, scope_of
 from pipeline.text.dedup import substring
@@ -44,14 +46,20 @@ _OVERFLOW = "overflow"
 _ZSTD_LEVEL = 1  # 0.43 of the text at ~150 MB/s a core; level 3 saves 2% more at two thirds the speed
 
 
-def pack_document(doc, compressor: zstandard.ZstdCompressor | None = None) -> bytes:
-    """A Document as the joins carry it: its pickle, zstd-compressed (deterministic bytes)."""
+_FIELDS = tuple(f.name for f in dataclasses.fields(Document))
+
+
+def pack_document(doc: Document, compressor: zstandard.ZstdCompressor | None = None) -> bytes:
+    """A Document as the joins carry it: the pickle of its field values (a tuple, maps as plain
+    dicts: no class or field names per document), zstd-compressed; deterministic bytes."""
+    values = tuple(dict(v) if isinstance(v, dict) else v for v in (getattr(doc, name) for name in _FIELDS))
     compressor = compressor or zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
-    return compressor.compress(pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+    return compressor.compress(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def unpack_document(data: bytes, decompressor: zstandard.ZstdDecompressor | None = None):
-    return pickle.loads((decompressor or zstandard.ZstdDecompressor()).decompress(data))
+def unpack_document(data: bytes, decompressor: zstandard.ZstdDecompressor | None = None) -> Document:
+    values = pickle.loads((decompressor or zstandard.ZstdDecompressor()).decompress(data))
+    return Document(**dict(zip(_FIELDS, values)))
 
 
 def _key(scope: str, h: int):
@@ -95,6 +103,7 @@ def _candidates(group):
 
 # Word positions travel as 4-byte ints (a document is far below 2^31 words), hashes as 8 bytes.
 _POS, _HASH = "<i4", "<i8"
+_RUN = struct.Struct("<ii")  # one (first, one past the last) pair of pack_runs
 
 
 def _pack(values: np.ndarray, dtype: str = _POS) -> bytes:
@@ -112,6 +121,9 @@ def pack_runs(starts: np.ndarray) -> bytes:
     starts = np.asarray(starts, dtype=np.int64)
     if not len(starts):
         return b""
+    first, last = int(starts[0]), int(starts[-1])
+    if last - first + 1 == len(starts):  # one run, the common case: no array work
+        return _RUN.pack(first, last + 1)
     breaks = np.flatnonzero(np.diff(starts) != 1) + 1
     lo = starts[np.concatenate(([0], breaks))]
     hi = starts[np.concatenate((breaks - 1, [len(starts) - 1]))] + 1
@@ -120,6 +132,9 @@ def pack_runs(starts: np.ndarray) -> bytes:
 
 def unpack_runs(data: bytes) -> np.ndarray:
     """pack_runs' input back: int64 positions in order."""
+    if len(data) == _RUN.size:
+        lo, hi = _RUN.unpack(data)
+        return np.arange(lo, hi, dtype=np.int64)
     pairs = np.frombuffer(data, dtype=_POS).reshape(-1, 2).astype(np.int64)
     if not len(pairs):
         return np.zeros(0, dtype=np.int64)
@@ -184,8 +199,8 @@ def _group_cuts(limit: int):
             seen += 1
             if seen > limit:
                 break
-        if seen <= limit:
-            for doc_id, later in substring.group_cuts(_Unpacked(records)):
+        if seen <= limit:  # at most `limit` records: unpacked once, held as a list
+            for doc_id, later in substring.group_cuts(list(_Unpacked(records))):
                 yield doc_id, pack_runs(later)
             return
         scope = key[0] if isinstance(key, tuple) else ""
