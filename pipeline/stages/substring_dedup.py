@@ -22,6 +22,7 @@ counted first (Beam's grouped values re-iterate) and, past group_limit, regroupe
 import dataclasses
 import pickle
 import struct
+from typing import NamedTuple
 
 import apache_beam as beam
 import numpy as np
@@ -30,7 +31,6 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
 from pipeline.records import Document, Rejection
-from pipeline.stages.base import FilterResult
 from pipeline.stages.dedup import DedupReason, scope_of
 from pipeline.text.dedup import substring
 from pipeline.text.quality.rules import score_key
@@ -38,10 +38,25 @@ from pipeline.text.quality.rules import score_key
 SUBSTRING_STAGE = "dedup.substring.v1"
 CHARS_REMOVED = score_key(SUBSTRING_STAGE, "chars_removed")
 SPANS_REMOVED = score_key(SUBSTRING_STAGE, "spans_removed")
+REMOVED_FRACTION = score_key(SUBSTRING_STAGE, "removed_fraction")
 _REJECTED = "rejected"
 _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
 _FINGERPRINTS = "fingerprints"
+_SCORED = "scored"
+
+
+class SubstringResult(NamedTuple):
+    """FilterResult's fields, and `scored`: every document the stage cut, kept or rejected, with
+    its scores (for the report's histograms, which count a score over every document it was
+    computed for)."""
+
+    kept: beam.PCollection
+    rejected: beam.PCollection
+    skipped: beam.PCollection
+    scored: beam.PCollection
+
+
 _OVERFLOW = "overflow"
 _ZSTD_LEVEL = 1  # 0.43 of the text at ~150 MB/s a core; level 3 saves 2% more at two thirds the speed
 
@@ -242,9 +257,10 @@ class _CutCopies(beam.DoFn):
             ranges = substring.removed_ranges(doc.text, mask, word_starts)
             removed = sum(b - a for a, b in ranges)
             text = substring.cut(doc.text, ranges)
-            doc = doc.with_scores({CHARS_REMOVED: float(removed), SPANS_REMOVED: float(len(ranges))})
-            self._cut.inc()
             left, fraction = len(text.strip()), removed / max(len(doc.text), 1)
+            doc = doc.with_scores({CHARS_REMOVED: float(removed), SPANS_REMOVED: float(len(ranges)), REMOVED_FRACTION: fraction})
+            yield beam.pvalue.TaggedOutput(_SCORED, doc)
+            self._cut.inc()
             if left < sub.min_chars_left or fraction > sub.max_removed_fraction:
                 self._dropped.inc()
                 detail = f"{len(ranges)} repeated spans cut: {removed} of {len(doc.text)} characters ({fraction:.2f}), {left} left"
@@ -285,7 +301,8 @@ class CutRepeatedSubstrings(beam.PTransform):
         out = (
             {"doc": regions[_CANDIDATE], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()
-            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, main="kept")
+            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, _SCORED, main="kept")
         )
         kept = (regions.clean, out.kept) | "Kept" >> beam.Flatten()
-        return FilterResult(kept=kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))
+        skipped = docs.pipeline | "NoSkips" >> beam.Create([])
+        return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=skipped, scored=out[_SCORED])
