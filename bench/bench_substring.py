@@ -11,10 +11,11 @@ Measured, at the default SubstringDedupConfig (k = 34 words, 8-word fingerprints
   accuracy    character precision / recall / F1 of what the core removes vs the reference;
   core        substring.find_cuts: steps 1 and 2 with dicts where the stage shuffles, one process
               (pure numpy + Python); and its fingerprint pass alone (the part every byte goes through);
-  shuffle     the bytes each shuffle of the Beam stage would carry, every element encoded with Beam's
-              FastPrimitivesCoder (what the runners use for these tuples), per input text byte:
-              fingerprints, candidates, k-gram records, cuts (the stage's own signals), and the
-              two joins with documents (all documents once, the candidate documents again);
+  shuffle     the bytes each shuffle of the Beam stage carries, every element built by the stage's
+              own functions and encoded with Beam's FastPrimitivesCoder (what the runners use for
+              these tuples), per input text byte: fingerprints, candidates, k-gram records, cuts
+              (the stage's own signals), and the two joins with documents (all documents once, the
+              candidate documents again; both packed: pickle + zstd, substring_dedup.pack_document);
   memory      peak Python allocation (tracemalloc) of the fingerprint pass on one batch of 256
               documents, against that batch's text: a worker holds one batch, not the corpus;
   beam        the Beam stage (CutRepeatedSubstrings) on the DirectRunner, one worker, on the first
@@ -48,12 +49,20 @@ def _size(element) -> int:
 
 
 def shuffle_bytes(docs: list[tuple[str, str]]) -> dict[str, int]:
-    """The stage's shuffles replayed with its own functions, each element's encoded size summed."""
+    """Every shuffle of the stage replayed with its own functions (the same elements, packed the
+    same way), each element's encoded size summed; the joins with documents included."""
+    from pipeline.stages import substring_dedup as stage
+
+    cfg = DedupConfig(methods=["substring"])
     sizes = dict.fromkeys(("fingerprints", "candidates", "kgrams", "cuts", "join all documents", "join candidate documents"), 0)
+    records = {doc_id: Document(id=doc_id, text=text, source="web") for doc_id, text in docs}
+    packed = {}
     by_fp: dict = {}
     for lo in range(0, len(docs), CFG.batch_size):
         batch = docs[lo : lo + CFG.batch_size]
         for (doc_id, _), (pos, fp) in zip(batch, substring.batch_fingerprints([t for _, t in batch], K, G)):
+            packed[doc_id] = stage.pack_document(records[doc_id])
+            sizes["join all documents"] += _size((doc_id, packed[doc_id]))
             for p, h in zip(pos.tolist(), fp.view(np.int64).tolist()):
                 sizes["fingerprints"] += _size((h, (doc_id, p)))
                 by_fp.setdefault(h, []).append((doc_id, p))
@@ -63,19 +72,15 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> dict[str, int]:
             for doc_id, p in occurrences:
                 sizes["candidates"] += _size((doc_id, p))
                 candidates.setdefault(doc_id, []).append(p)
-    texts = dict(docs)
-    for doc_id, text in docs:
-        sizes["join all documents"] += _size((doc_id, Document(id=doc_id, text=text, source="web")))
     by_value: dict = {}
     for doc_id, positions in candidates.items():
-        sizes["join candidate documents"] += _size((doc_id, Document(id=doc_id, text=texts[doc_id], source="web")))
-        for v, starts, hashes in substring.candidate_kgrams(texts[doc_id], positions, K, G):
-            record = (doc_id, starts.astype("<i4").tobytes(), hashes.view(np.int64).astype("<i8").tobytes())
-            sizes["kgrams"] += _size((int(np.uint64(v).view(np.int64)), record))
-            by_value.setdefault(v, []).append((doc_id, starts, hashes))
-    for records in by_value.values():
-        for doc_id, later in substring.group_cuts(records):
-            sizes["cuts"] += _size((doc_id, later.astype("<i4").tobytes()))
+        sizes["join candidate documents"] += _size((doc_id, packed[doc_id]))
+        for key, record in stage.kgram_records(records[doc_id], positions, cfg):
+            sizes["kgrams"] += _size((key, record))
+            by_value.setdefault(key, []).append(record)
+    for group in by_value.values():
+        for doc_id, later in substring.group_cuts(stage._Unpacked(group)):
+            sizes["cuts"] += _size((doc_id, stage.pack_runs(later)))
     return sizes
 
 

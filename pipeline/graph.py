@@ -19,7 +19,7 @@ from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.report import ReportData, write_report
 from pipeline.report import collect as report
 from pipeline.report import scores as report_scores
-from pipeline.stages.chain import RunChain, Step
+from pipeline.stages.chain import HIST, RunChain, Step
 from pipeline.stages.decontaminate import DECONTAM_STAGE, Decontaminate
 from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
@@ -104,6 +104,8 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
         out.skipped.append(result.skipped)
         out.stage_ids.append(stage_id)
         out.flow.append((stage_id, docs, result.kept))
+        if getattr(result, "scored", None) is not None:  # a stage that rewrites text: its scores' histograms
+            out.chains.append(([], result.scored | f"Report/Scores[{stage_id}]" >> beam.Map(_score_counts, stage_id)))
         docs = result.kept
     if cfg.decontamination.enabled:  # after dedup (fewer documents), before the model stages
         result = docs | Decontaminate(cfg.decontamination, keep_text=cfg.output.rejected_text)
@@ -136,6 +138,11 @@ def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
             "QualityClassifierSelect", docs, [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection
         )
     return out._replace(kept=docs)
+
+
+def _score_counts(doc, stage_id: str) -> dict:
+    """One document's histogram counts after `stage_id`, keyed as a chain's counts are (HIST, ...)."""
+    return {(HIST, *key): n for key, n in report_scores.binned(doc, stage_id)}
 
 
 def _sum_pairs(pairs) -> tuple[int, int]:

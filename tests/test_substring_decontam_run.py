@@ -73,6 +73,7 @@ def test_run_cuts_planted_repeats_and_the_eval_passage(tmp_path):
     assert stats["facts"]["decontamination"][str(eval_set)]["documents_rejected"] == 1
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="decontamination">' in html and "eval.jsonl" in html
+    assert "characters cut as repeated spans" in html and "share of the characters cut as repeated spans" in html
     rejected = {r["doc_id"]: r for r in pq.read_table(out / "rejections").to_pylist()}
     assert sorted(rejected) == ["doc-00007", "zz-exact-copy"]
     assert rejected["zz-exact-copy"]["stage"] == EXACT_STAGE

@@ -2,23 +2,35 @@
 pipeline.text.dedup.substring). Two shuffles of small records and two joins with documents:
 
     docs -(batches)-> (fingerprint, (id, position))  -GroupByKey->  candidates (id, position)
-    docs + candidates -CoGroupByKey(id)-> documents without candidates: kept as they are
+         -(same pass)-> (id, packed document)
+    packed documents + candidates -CoGroupByKey(id)-> documents without candidates: kept as they are
                                        -> the others: per candidate fingerprint, one record of
-                                          the k-grams whose window minimum it is (packed arrays)
-    -GroupByKey(fingerprint)-> later copies (id, packed starts)
-    candidate documents + later copies -CoGroupByKey(id)-> cut, kept or rejected
+                                          the k-grams whose window minimum it is (packed arrays),
+                                          and the packed document passed on as it came
+    -GroupByKey(fingerprint)-> later copies (id, packed runs of starts)
+    packed candidate documents + later copies -CoGroupByKey(id)-> cut, kept or rejected
+
+Every shuffled element is a tuple of ints and bytes (FastPrimitivesCoder's cheap cases). A document
+crosses a shuffle packed (pack_document: its pickle, zstd level 1, ~0.43 of the text's bytes on the
+benchmark corpus) and is unpacked only where its text is read. bench/bench_substring.py replays
+every shuffle, the two joins included, with these functions and counts its bytes.
 
 No step holds more than one document, one batch, or one key's values: a fingerprint's records are
 counted first (Beam's grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 """
 
+import dataclasses
+import pickle
+import struct
+from typing import NamedTuple
+
 import apache_beam as beam
 import numpy as np
+import zstandard
 from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
-from pipeline.records import Rejection
-from pipeline.stages.base import FilterResult
+from pipeline.records import Document, Rejection
 from pipeline.stages.dedup import DedupReason, scope_of
 from pipeline.text.dedup import substring
 from pipeline.text.quality.rules import score_key
@@ -26,10 +38,43 @@ from pipeline.text.quality.rules import score_key
 SUBSTRING_STAGE = "dedup.substring.v1"
 CHARS_REMOVED = score_key(SUBSTRING_STAGE, "chars_removed")
 SPANS_REMOVED = score_key(SUBSTRING_STAGE, "spans_removed")
+REMOVED_FRACTION = score_key(SUBSTRING_STAGE, "removed_fraction")
 _REJECTED = "rejected"
 _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
+_FINGERPRINTS = "fingerprints"
+_SCORED = "scored"
+
+
+class SubstringResult(NamedTuple):
+    """FilterResult's fields, and `scored`: every document the stage cut, kept or rejected, with
+    its scores (for the report's histograms, which count a score over every document it was
+    computed for)."""
+
+    kept: beam.PCollection
+    rejected: beam.PCollection
+    skipped: beam.PCollection
+    scored: beam.PCollection
+
+
 _OVERFLOW = "overflow"
+_ZSTD_LEVEL = 1  # 0.43 of the text at ~150 MB/s a core; level 3 saves 2% more at two thirds the speed
+
+
+_FIELDS = tuple(f.name for f in dataclasses.fields(Document))
+
+
+def pack_document(doc: Document, compressor: zstandard.ZstdCompressor | None = None) -> bytes:
+    """A Document as the joins carry it: the pickle of its field values (a tuple, maps as plain
+    dicts: no class or field names per document), zstd-compressed; deterministic bytes."""
+    values = tuple(dict(v) if isinstance(v, dict) else v for v in (getattr(doc, name) for name in _FIELDS))
+    compressor = compressor or zstandard.ZstdCompressor(level=_ZSTD_LEVEL)
+    return compressor.compress(pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def unpack_document(data: bytes, decompressor: zstandard.ZstdDecompressor | None = None) -> Document:
+    values = pickle.loads((decompressor or zstandard.ZstdDecompressor()).decompress(data))
+    return Document(**dict(zip(_FIELDS, values)))
 
 
 def _key(scope: str, h: int):
@@ -39,19 +84,24 @@ def _key(scope: str, h: int):
 
 
 class _Fingerprint(beam.DoFn):
-    """A batch of documents -> (fingerprint key, (id, word position)) for each selected one."""
+    """A batch of documents -> (id, packed document) for each (main output), and (fingerprint key,
+    (id, word position)) for each selected fingerprint (tagged _FINGERPRINTS)."""
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
+
+    def setup(self):
+        self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)  # one per DoFn instance: not shared by threads
 
     def process(self, batch):
         sub = self._cfg.substring
         found = substring.batch_fingerprints([d.text for d in batch], sub.min_tokens, sub.fingerprint_words)
         for doc, (positions, hashes) in zip(batch, found):
+            yield doc.id, pack_document(doc, self._compressor)
             scope = scope_of(doc, self._cfg)
             # int64 views: keys a varint coder takes as they are (a uint64 above 2^63 is not an int64)
             for p, h in zip(positions.tolist(), hashes.view(np.int64).tolist()):
-                yield _key(scope, h), (doc.id, p)
+                yield beam.pvalue.TaggedOutput(_FINGERPRINTS, (_key(scope, h), (doc.id, p)))
 
 
 def _candidates(group):
@@ -68,6 +118,7 @@ def _candidates(group):
 
 # Word positions travel as 4-byte ints (a document is far below 2^31 words), hashes as 8 bytes.
 _POS, _HASH = "<i4", "<i8"
+_RUN = struct.Struct("<ii")  # one (first, one past the last) pair of pack_runs
 
 
 def _pack(values: np.ndarray, dtype: str = _POS) -> bytes:
@@ -78,26 +129,66 @@ def _unpack(data: bytes, dtype: str = _POS) -> np.ndarray:
     return np.frombuffer(data, dtype=dtype).astype(np.int64)
 
 
+def pack_runs(starts: np.ndarray) -> bytes:
+    """Sorted distinct word positions as (first, one past the last) int32 pairs of their runs of
+    consecutive values: the k-grams of one window minimum, and a document's later copies, are
+    mostly one run."""
+    starts = np.asarray(starts, dtype=np.int64)
+    if not len(starts):
+        return b""
+    first, last = int(starts[0]), int(starts[-1])
+    if last - first + 1 == len(starts):  # one run, the common case: no array work
+        return _RUN.pack(first, last + 1)
+    breaks = np.flatnonzero(np.diff(starts) != 1) + 1
+    lo = starts[np.concatenate(([0], breaks))]
+    hi = starts[np.concatenate((breaks - 1, [len(starts) - 1]))] + 1
+    return np.stack((lo, hi), axis=1).astype(_POS).tobytes()
+
+
+def unpack_runs(data: bytes) -> np.ndarray:
+    """pack_runs' input back: int64 positions in order."""
+    if len(data) == _RUN.size:
+        lo, hi = _RUN.unpack(data)
+        return np.arange(lo, hi, dtype=np.int64)
+    pairs = np.frombuffer(data, dtype=_POS).reshape(-1, 2).astype(np.int64)
+    if not len(pairs):
+        return np.zeros(0, dtype=np.int64)
+    lengths = pairs[:, 1] - pairs[:, 0]
+    offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    return np.repeat(pairs[:, 0] - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
+
+
+def kgram_records(doc, positions, cfg: DedupConfig):
+    """(fingerprint key, (id, packed runs of starts, packed k-gram hashes)) per candidate value of
+    one document: what step 2 shuffles."""
+    sub = cfg.substring
+    scope = scope_of(doc, cfg)
+    for v, starts, hashes in substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words):
+        key = _key(scope, int(np.uint64(v).view(np.int64)))
+        yield key, (doc.id, pack_runs(starts), _pack(hashes.view(np.int64), _HASH))
+
+
 class _CandidateRegions(beam.DoFn):
-    """Per id: a document without candidates is kept; one with candidates is passed on, with one
-    record (fingerprint key, (id, starts, k-gram hashes)) per candidate fingerprint value."""
+    """Per id: a document without candidates is kept; one with candidates is passed on (packed, as
+    it came), with one record (fingerprint key, (id, starts, k-gram hashes)) per candidate value."""
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
 
+    def setup(self):
+        self._decompressor = zstandard.ZstdDecompressor()
+
     def process(self, joined):
-        _, grouped = joined
+        doc_id, grouped = joined
         positions = list(grouped["candidate"])  # at most ~2/(w+1) per word of one document
-        sub = self._cfg.substring
-        for doc in grouped["doc"]:
+        for packed in grouped["doc"]:
+            doc = unpack_document(packed, self._decompressor)
             if not positions:
                 yield doc
                 continue
-            yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc.id, doc))
-            scope = scope_of(doc, self._cfg)
-            for v, starts, hashes in substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words):
-                key = _key(scope, int(np.uint64(v).view(np.int64)))
-                yield beam.pvalue.TaggedOutput(_KGRAMS, (key, (doc.id, _pack(starts), _pack(hashes.view(np.int64), _HASH))))
+            yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc_id, packed))
+            for record in kgram_records(doc, positions, self._cfg):
+                yield beam.pvalue.TaggedOutput(_KGRAMS, record)
 
 
 class _Unpacked:
@@ -109,7 +200,7 @@ class _Unpacked:
 
     def __iter__(self):
         for doc_id, starts, hashes in self._records:
-            yield doc_id, _unpack(starts), _unpack(hashes, _HASH)
+            yield doc_id, unpack_runs(starts), _unpack(hashes, _HASH)
 
 
 def _group_cuts(limit: int):
@@ -123,9 +214,9 @@ def _group_cuts(limit: int):
             seen += 1
             if seen > limit:
                 break
-        if seen <= limit:
-            for doc_id, later in substring.group_cuts(_Unpacked(records)):
-                yield doc_id, _pack(later)
+        if seen <= limit:  # at most `limit` records: unpacked once, held as a list
+            for doc_id, later in substring.group_cuts(list(_Unpacked(records))):
+                yield doc_id, pack_runs(later)
             return
         scope = key[0] if isinstance(key, tuple) else ""
         for doc_id, starts, hashes in _Unpacked(records):
@@ -138,7 +229,7 @@ def _group_cuts(limit: int):
 def _later_copies(group):
     _, occurrences = group
     for doc_id, q in substring.later_copies(occurrences):
-        yield doc_id, _pack(np.array([q]))
+        yield doc_id, pack_runs(np.array([q]))
 
 
 class _CutCopies(beam.DoFn):
@@ -149,23 +240,27 @@ class _CutCopies(beam.DoFn):
     def setup(self):
         self._cut = Metrics.counter(SUBSTRING_STAGE, "cut")
         self._dropped = Metrics.counter(SUBSTRING_STAGE, DedupReason.SUBSTRING_DUPLICATE.value)
+        self._decompressor = zstandard.ZstdDecompressor()
 
     def process(self, joined):
         _, grouped = joined
-        parts = [_unpack(p) for p in grouped["cut"]]
+        parts = [unpack_runs(p) for p in grouped["cut"]]
         starts = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         sub = self._cfg.substring
-        for doc in grouped["doc"]:
+        for packed in grouped["doc"]:
+            doc = unpack_document(packed, self._decompressor)
             if not len(starts):
                 yield doc
                 continue
-            n_words = len(substring.words(doc.text))
-            ranges = substring.removed_ranges(doc.text, substring.removed_mask(n_words, starts, sub.min_tokens))
+            word_starts, _ = substring.word_starts_ends(doc.text)  # one pass of the regex: count and offsets
+            mask = substring.removed_mask(len(word_starts), starts, sub.min_tokens)
+            ranges = substring.removed_ranges(doc.text, mask, word_starts)
             removed = sum(b - a for a, b in ranges)
             text = substring.cut(doc.text, ranges)
-            doc = doc.with_scores({CHARS_REMOVED: float(removed), SPANS_REMOVED: float(len(ranges))})
-            self._cut.inc()
             left, fraction = len(text.strip()), removed / max(len(doc.text), 1)
+            doc = doc.with_scores({CHARS_REMOVED: float(removed), SPANS_REMOVED: float(len(ranges)), REMOVED_FRACTION: fraction})
+            yield beam.pvalue.TaggedOutput(_SCORED, doc)
+            self._cut.inc()
             if left < sub.min_chars_left or fraction > sub.max_removed_fraction:
                 self._dropped.inc()
                 detail = f"{len(ranges)} repeated spans cut: {removed} of {len(doc.text)} characters ({fraction:.2f}), {left} left"
@@ -185,15 +280,14 @@ class CutRepeatedSubstrings(beam.PTransform):
     def expand(self, docs):
         cfg = self._cfg
         size = cfg.substring.batch_size
-        candidates = (
+        hashed = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Fingerprints" >> beam.ParDo(_Fingerprint(cfg))
-            | "GroupByFingerprint" >> beam.GroupByKey()
-            | "Candidates" >> beam.FlatMap(_candidates)
+            | "Fingerprints" >> beam.ParDo(_Fingerprint(cfg)).with_outputs(_FINGERPRINTS, main="packed")
         )
+        candidates = hashed[_FINGERPRINTS] | "GroupByFingerprint" >> beam.GroupByKey() | "Candidates" >> beam.FlatMap(_candidates)
         regions = (
-            {"doc": docs | "ById" >> beam.Map(lambda d: (d.id, d)), "candidate": candidates}
+            {"doc": hashed.packed, "candidate": candidates}
             | "JoinCandidates" >> beam.CoGroupByKey()
             | "Regions" >> beam.ParDo(_CandidateRegions(cfg)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
         )
@@ -207,7 +301,8 @@ class CutRepeatedSubstrings(beam.PTransform):
         out = (
             {"doc": regions[_CANDIDATE], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()
-            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, main="kept")
+            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, _SCORED, main="kept")
         )
         kept = (regions.clean, out.kept) | "Kept" >> beam.Flatten()
-        return FilterResult(kept=kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))
+        skipped = docs.pipeline | "NoSkips" >> beam.Create([])
+        return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=skipped, scored=out[_SCORED])

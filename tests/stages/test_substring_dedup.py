@@ -15,7 +15,17 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.config import ConfigError, DedupConfig, SubstringDedupConfig, load_config
 from pipeline.records import Document
 from pipeline.stages.dedup import DedupReason
-from pipeline.stages.substring_dedup import CHARS_REMOVED, SPANS_REMOVED, SUBSTRING_STAGE, CutRepeatedSubstrings
+from pipeline.stages.substring_dedup import (
+    CHARS_REMOVED,
+    REMOVED_FRACTION,
+    SPANS_REMOVED,
+    SUBSTRING_STAGE,
+    CutRepeatedSubstrings,
+    pack_document,
+    pack_runs,
+    unpack_document,
+    unpack_runs,
+)
 from pipeline.text.dedup import substring
 from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
 
@@ -221,3 +231,34 @@ def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"^dedup\.substring\.max_removed_fraction: "):
         load_config(text="dedup:\n  substring:\n    max_removed_fraction: 0\n")
     assert load_config(text="dedup:\n  methods: [exact, substring]\n").dedup.methods == ["exact", "substring"]
+
+
+def test_packed_positions_and_documents_come_back_as_they_were():
+    rng = np.random.Generator(np.random.PCG64(5))
+    for _ in range(500):
+        starts = np.unique(rng.integers(0, 80, size=rng.integers(0, 40)))
+        assert np.array_equal(unpack_runs(pack_runs(starts)), starts)
+    assert len(pack_runs(np.arange(100, 140))) == 8  # one run: one pair, whatever its length
+    doc = Document(id="a", text="some text", source="web", lang="en", scores={"s": 1.5}, metadata={"m": "v"}, html=b"<p>")
+    assert unpack_document(pack_document(doc)) == doc
+    assert pack_document(doc) == pack_document(doc)  # deterministic bytes
+
+
+def test_scored_output_holds_every_cut_document_kept_or_rejected():
+    wiki = sample_texts("wiki", 60)
+    base = " ".join(sample_texts("books", 2)[1].split()[:400])
+    own_b, own_c = [t for t in wiki if 150 < len(substring.words(t)) < 300][:2]
+    docs = [Document(id="a", text=base, source="web"), Document(id="b", text=base[: len(base) * 9 // 10] + "\n" + own_b, source="web")]
+    docs.append(Document(id="c", text=own_c + "\n" + base[:400], source="web"))
+    cfg = DedupConfig(methods=["substring"], substring=SubstringDedupConfig(min_chars_left=50, max_removed_fraction=0.5))
+
+    def check(scored):
+        by_id = {d.id: d.scores for d in scored}
+        assert sorted(by_id) == ["b", "c"]  # "a" holds the first copy: not cut, not scored
+        assert by_id["b"][REMOVED_FRACTION] > 0.5 >= by_id["c"][REMOVED_FRACTION] > 0
+        assert all(s[CHARS_REMOVED] > 0 for s in by_id.values())
+
+    p = TestPipeline()
+    result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
+    assert_that(result.scored, check)
+    p.run().wait_until_finish()

@@ -187,9 +187,11 @@ def removed_mask(n_words: int, starts, k: int) -> np.ndarray:
     return np.cumsum(cover)[:n_words] > 0
 
 
-def removed_ranges(text: str, mask: np.ndarray) -> list[tuple[int, int]]:
-    """Character ranges [a, b) removed for the words marked in `mask` (one per run of them)."""
-    starts, _ = word_starts_ends(text)
+def removed_ranges(text: str, mask: np.ndarray, starts: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Character ranges [a, b) removed for the words marked in `mask` (one per run of them).
+    `starts`: the text's word starts (word_starts_ends), when the caller has them already."""
+    if starts is None:
+        starts, _ = word_starts_ends(text)
     if len(starts) != len(mask):  # a bug in the caller: the mask is of another text
         raise ValueError(f"mask of {len(mask)} words for a text of {len(starts)}")
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
