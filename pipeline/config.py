@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import yaml
 
+from pipeline.stages import registry  # plain data: the stage names config lists may use
+
 
 class ConfigError(ValueError):
     """A bad setting; the message is one line naming the key."""
@@ -270,7 +272,7 @@ class CodeConfig:
             _check(value is None or 0.0 <= value <= 1.0, f"quality.code.{key}", f"must be in [0, 1], got {value}")
 
 
-QUALITY_FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb", "code")
+QUALITY_FAMILIES = registry.QUALITY_FAMILIES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -406,7 +408,7 @@ class SubstringDedupConfig:
         _check(1 <= self.batch_size <= 100_000, "dedup.substring.batch_size", "must be in [1, 100000]")
 
 
-DEDUP_METHODS = ("exact", "paragraphs", "minhash", "simhash", "substring")
+DEDUP_METHODS = registry.selectable("dedup.methods")
 
 
 @dataclass(frozen=True, kw_only=True)
