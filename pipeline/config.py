@@ -3,7 +3,9 @@
 One YAML file (pipeline/configs/default.yaml holds every default, with its source) sets every
 stage. Loading is strict: an unknown key, a value of the wrong type or out of range raises
 ConfigError with the dotted key path, so a typo stops the run before any work instead of being
-silently ignored. Each later stage family adds its own section here.
+silently ignored. Each stage family has its section's dataclass here; pipeline.stages.registry
+names the section each stage reads and the stage names that config lists (dedup.methods,
+quality.apply) may use, and tests/test_registry.py checks default.yaml against both.
 """
 
 import dataclasses
