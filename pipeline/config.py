@@ -3,7 +3,9 @@
 One YAML file (pipeline/configs/default.yaml holds every default, with its source) sets every
 stage. Loading is strict: an unknown key, a value of the wrong type or out of range raises
 ConfigError with the dotted key path, so a typo stops the run before any work instead of being
-silently ignored. Each later stage family adds its own section here.
+silently ignored. Each stage family has its section's dataclass here; pipeline.stages.registry
+names the section each stage reads and the stage names that config lists (dedup.methods,
+quality.apply) may use, and tests/test_registry.py checks default.yaml against both.
 """
 
 import dataclasses
@@ -13,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
+
+from pipeline.stages import registry  # plain data: the stage names config lists may use
 
 
 class ConfigError(ValueError):
@@ -270,7 +274,7 @@ class CodeConfig:
             _check(value is None or 0.0 <= value <= 1.0, f"quality.code.{key}", f"must be in [0, 1], got {value}")
 
 
-QUALITY_FAMILIES = ("gopher_repetition", "gopher_quality", "c4", "fineweb", "code")
+QUALITY_FAMILIES = registry.QUALITY_FAMILIES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -406,7 +410,7 @@ class SubstringDedupConfig:
         _check(1 <= self.batch_size <= 100_000, "dedup.substring.batch_size", "must be in [1, 100000]")
 
 
-DEDUP_METHODS = ("exact", "paragraphs", "minhash", "simhash", "substring")
+DEDUP_METHODS = registry.selectable("dedup.methods")
 
 
 @dataclass(frozen=True, kw_only=True)

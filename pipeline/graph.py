@@ -3,7 +3,7 @@
 import json
 import time
 from dataclasses import asdict
-from typing import Any, NamedTuple
+from typing import Any
 
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
@@ -18,41 +18,17 @@ from pipeline.io.write import WriteParquetShards, write_atomically
 from pipeline.records import DeadLetter, Document, Rejection
 from pipeline.report import ReportData, write_report
 from pipeline.report import collect as report
-from pipeline.report import scores as report_scores
-from pipeline.stages.chain import HIST, RunChain, Step
-from pipeline.stages.decontaminate import DECONTAM_STAGE, Decontaminate
-from pipeline.stages.dedup import EXACT_STAGE, DropExactDuplicates
-from pipeline.stages.language import IdentifyLanguage, KeepLanguages
+from pipeline.stages import registry
+from pipeline.stages.flow import StageGraph, StageOutputs
 from pipeline.stages.mixture import STAGE as MIXTURE_STAGE
 from pipeline.stages.mixture import AssignCopies, PlanMixture
-from pipeline.stages.near_dedup import MINHASH_STAGE, SIMHASH_STAGE, drop_minhash_duplicates, drop_simhash_duplicates
-from pipeline.stages.paragraph_dedup import PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
-from pipeline.stages.perplexity import BucketPerplexity, PerplexityCutoffs, PerplexityGate, ScorePerplexity
-from pipeline.stages.quality import quality_steps
-from pipeline.stages.quality_classifier import (
-    MarkCutoff,
-    QualityClassifierGate,
-    QualityCutoffs,
-    ScoreQuality,
-    ScoreQualityWithTrainedModel,
-)
-from pipeline.stages.quality_classifier_train import QualityClassifierModel, WriteTrainedModel
-from pipeline.stages.substring_dedup import SUBSTRING_STAGE, CutRepeatedSubstrings
+from pipeline.stages.quality_classifier_train import WriteTrainedModel
+from pipeline.stages.spec import StageSpec, resolve, section_of
 from pipeline.stages.tokenize import Tokenize, TokenizerJson
-from pipeline.stages.toxicity import ScoreToxicity, ToxicityGate
-from pipeline.stages.web import web_steps
 from pipeline.text.domains import domain_of
 from schemas import DEAD_LETTER_SCHEMA, DOCUMENT_SCHEMA, REJECTION_SCHEMA
 
 STATS_FILE = "stats.json"
-# dedup.methods entry -> (stage id, transform factory(DedupConfig, keep_text=...))
-DEDUP_STAGES = {
-    "exact": (EXACT_STAGE, DropExactDuplicates),
-    "paragraphs": (PARAGRAPHS_STAGE, RemoveRepeatedParagraphs),
-    "minhash": (MINHASH_STAGE, drop_minhash_duplicates),
-    "simhash": (SIMHASH_STAGE, drop_simhash_duplicates),
-    "substring": (SUBSTRING_STAGE, CutRepeatedSubstrings),
-}
 _ROW_OVERHEAD = 100  # bytes counted per row for ids, labels and map entries when sizing files
 
 
@@ -60,89 +36,37 @@ def _document_size(d: Document) -> int:
     return _ROW_OVERHEAD + len(d.text) + sum(len(k) + 8 for k in d.scores) + sum(len(k) + len(v) for k, v in d.metadata.items())
 
 
-class StageOutputs(NamedTuple):
-    kept: Any  # documents that passed every stage
-    rejected: list[Any]  # Rejection collections, one per filter stage
-    skipped: list[Any]  # (stage id, rule, lang) collections
-    stage_ids: list[str]  # filter stage ids in order
-    facts: dict[str, Any]  # name -> singleton collection of what a stage learned, for stats.json
-    # For report.html and the progress lines: each chain's counts (a dict per batch: score
-    # histograms, gate volumes, skipped rules; pipeline.stages.chain) with its gates' ids.
-    chains: list[tuple[list[str], Any]]
-    # The stages outside chains: (stage id, documents in, documents kept).
-    flow: list[tuple[str, Any, Any]]
-    models: dict[str, Any]  # fact name -> singleton (model bytes, facts) of a model trained in the run, to write
-
-
 def apply_stages(docs, cfg: PipelineConfig) -> StageOutputs:
-    """Runs the stages in order: the per-document ones in chains (one pass over each batch), the
-    ones that need the whole corpus (dedup, percentiles) between them."""
-    out = StageOutputs(kept=None, rejected=[], skipped=[], stage_ids=[], facts={}, chains=[], flow=[], models={})
-
-    def chain(label, collection, steps, side=None):
-        batch_size = max(s.batch_size for s in steps)
-        result = collection | RunChain(label, steps, batch_size, cfg.output.rejected_text, report_scores.binned, side)
-        out.rejected.append(result.rejected)
-        out.stage_ids.extend(result.gates)
-        out.chains.append((result.gates, result.report))
-        return result.kept
-
-    language, quality, qc = cfg.language, cfg.quality, cfg.quality_classifier
-    identify = web_steps(cfg) + [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))]
-    rules = [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)]
-    trains_classifier = qc.enabled and not qc.model
-    if trains_classifier:  # its negatives are raw web before any quality gate (GPT-3, DCLM): two chains
-        docs = before_quality = chain("Language", docs, identify)
-        docs = chain("Quality", docs, rules)
-    else:
-        docs = chain("LanguageAndQuality", docs, identify + rules)
-
-    for method in cfg.dedup.methods:
-        stage_id, transform = DEDUP_STAGES[method]
-        result = docs | transform(cfg.dedup, keep_text=cfg.output.rejected_text)
-        out.rejected.append(result.rejected)
-        out.skipped.append(result.skipped)
-        out.stage_ids.append(stage_id)
-        out.flow.append((stage_id, docs, result.kept))
-        if getattr(result, "scored", None) is not None:  # a stage that rewrites text: its scores' histograms
-            out.chains.append(([], result.scored | f"Report/Scores[{stage_id}]" >> beam.Map(_score_counts, stage_id)))
-        docs = result.kept
-    if cfg.decontamination.enabled:  # after dedup (fewer documents), before the model stages
-        result = docs | Decontaminate(cfg.decontamination, keep_text=cfg.output.rejected_text)
-        out.rejected.append(result.rejected)
-        out.stage_ids.append(DECONTAM_STAGE)
-        out.flow.append((DECONTAM_STAGE, docs, result.kept))
-        out.facts["decontamination"] = result.facts
-        docs = result.kept
-
-    # Model stages last: they cost the most per document, so they see the fewest. Toxicity
-    # first: perplexity's percentiles then describe the text that is kept.
-    tox, ppl = cfg.toxicity, cfg.perplexity
-    steps = [Step(ScoreToxicity(tox), tox.batch_size), Step(ToxicityGate(tox))] if tox.enabled else []
-    steps += [Step(ScorePerplexity(ppl), ppl.batch_size)] if ppl.enabled else []
-    if steps:
-        docs = chain("ToxicityAndPerplexity", docs, steps)
-    if ppl.enabled:
-        cutoffs = docs | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
-        out.facts["perplexity_cutoffs"] = cutoffs
-        docs = chain("PerplexityBuckets", docs, [Step(BucketPerplexity(ppl), ppl.batch_size), Step(PerplexityGate(ppl))], side=cutoffs)
-    if qc.enabled:
-        model = (before_quality if trains_classifier else docs) | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed)
-        out.models.update(model.to_write)
-        out.facts.update(model.facts)
-        scorer = ScoreQualityWithTrainedModel(qc) if trains_classifier else ScoreQuality(qc)
-        docs = chain("QualityClassifierScore", docs, [Step(scorer, qc.batch_size)], side=model.model_bytes)
-        selection = docs | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
-        out.facts["quality_classifier_cutoffs"] = selection
-        docs = chain(
-            "QualityClassifierSelect", docs, [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection
-        )
-    return out._replace(kept=docs)
+    """Builds the registry's stages in order (pipeline.stages.registry): the per-document ones in
+    chains (one pass over each batch), the ones that need the whole corpus (dedup, percentiles)
+    between them. Stages selected by a config list (dedup.methods) run in that list's order."""
+    graph = StageGraph(docs, cfg.output.rejected_text)
+    read_before = {name for spec in registry.STAGES if spec.reads_before and (name := resolve(spec.reads_before)(cfg))}
+    groups_built: set[str] = set()
+    for spec in registry.STAGES:
+        if spec.name in read_before:
+            graph.mark_before(spec.name)
+        if not spec.selected_by:
+            _build(graph, spec, cfg)
+        elif spec.selected_by not in groups_built:
+            groups_built.add(spec.selected_by)
+            members = {s.name: s for s in registry.STAGES if s.selected_by == spec.selected_by}
+            for name in section_of(cfg, spec.selected_by):
+                _build(graph, members[name], cfg)
+    return graph.finish()
 
 
-def _score_counts(doc, stage_id: str) -> dict:
-    """One document's histogram counts after `stage_id`, keyed as a chain's counts are (HIST, ...)."""
-    return {(HIST, *key): n for key, n in report_scores.binned(doc, stage_id)}
+def _build(graph: StageGraph, spec: StageSpec, cfg: PipelineConfig) -> None:
+    if spec.enabled and not section_of(cfg, spec.enabled):
+        return
+    build = resolve(spec.build)
+    if spec.kind == "steps":
+        graph.start_group(spec.chain)
+        build(graph, cfg)
+        return
+    transform = build(section_of(cfg, spec.build_config or spec.config), keep_text=cfg.output.rejected_text)
+    result = graph.docs() | transform
+    graph.corpus_stage(spec.stage_ids[0], result, facts=spec.facts, scored=bool(spec.scores))
 
 
 def _sum_pairs(pairs) -> tuple[int, int]:
@@ -307,7 +231,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
         documents=beam.pvalue.AsList(documents_written) if documents_written is not None else beam.pvalue.AsSingleton(empty),
         rejections=beam.pvalue.AsList(rejections_written),
         dead_letters=beam.pvalue.AsList(dead_written),
-        histograms=report.histograms(chain_counts),
+        histograms=report.histograms(chain_counts, stages.histograms),
         examples=report.examples(rejected, dead),
         volumes=report.volumes(chain_counts, stages.flow, stages.stage_ids, started),
         **{name: beam.pvalue.AsSingleton(fact) for name, fact in sorted(stages.facts.items())},

@@ -91,22 +91,14 @@ def prepare_output(output: str, overwrite: bool) -> None:
 
 
 def check_models(cfg: PipelineConfig) -> None:
-    """A missing model stops the run here, not in a worker an hour in."""
-    from apache_beam.io.filesystems import FileSystems
+    """A missing model stops the run here, not in a worker an hour in: each stage's declared check
+    (pipeline.stages.registry), then the tokenizer's."""
+    from pipeline.stages import registry, tokenize
+    from pipeline.stages.spec import resolve, section_of
 
-    from pipeline.text.langid import default_model_path
-
-    try:
-        model = cfg.language.model or default_model_path()
-    except FileNotFoundError as e:
-        raise UsageError(str(e)) from None
-    if not FileSystems.exists(model):
-        raise UsageError(f"language.model: no file at {model}")
-    from pipeline.stages import decontaminate, perplexity, quality_classifier, tokenize
-
-    perplexity.check_models(cfg.perplexity)
-    decontaminate.check_eval_sets(cfg.decontamination)
-    quality_classifier.check_model(cfg.quality_classifier)
+    for spec in registry.STAGES:
+        if spec.check:
+            resolve(spec.check)(section_of(cfg, spec.config))
     if cfg.output.write_tokens:
         tokenize.check_tokenizer(cfg.tokenizer)
 

@@ -8,7 +8,9 @@ column at the end is compatible and needs no bump.
 
 import pyarrow as pa
 
-RECORDS_SCHEMA_VERSION = 1
+# 2: every Document.scores key is "<stage id>:<signal>" (perplexity, perplexity_bucket and
+# toxicity_* were bare keys in 1; see the README, "What a run writes").
+RECORDS_SCHEMA_VERSION = 2
 
 # Stage scores are floats keyed by "<stage id>:<signal>", e.g. "quality.gopher_quality.v1:mean_word_length".
 SCORES_TYPE = pa.map_(pa.string(), pa.float64())

@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
+from tests.test_registry import undeclared_scores
 from tests.tree import tree_digest
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "pipeline", "sample", "data")
@@ -50,6 +51,10 @@ def test_two_runs_give_the_same_model_stats_and_rejections(runs):
     assert "models/quality_classifier.bin" in a and "stats.json" in a
     assert any(k.startswith("rejections/quality_classifier.filter.v1/classifier_below_cutoff/") for k in a)
     assert a == b
+
+
+def test_every_score_the_documents_carry_is_declared(runs):
+    assert not undeclared_scores(runs[0])  # the classifier's score and cutoff included
 
 
 def test_stats_hold_the_heldout_figures_and_the_cutoff(runs):

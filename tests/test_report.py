@@ -5,6 +5,7 @@ rendered by headless Chromium (skipped where no Chromium is installed)."""
 import contextlib
 import glob
 import gzip
+import importlib
 import io
 import json
 import os
@@ -20,11 +21,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
-from pipeline.config import GopherRepetitionConfig, PipelineConfig
+from pipeline.config import QUALITY_FAMILIES, PipelineConfig
 from pipeline.report import REPORT_FILE, ReportData, svg, write_report
 from pipeline.report import scores as sc
-from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 from pipeline.text.quality.rules import score_key
+from tests.test_registry import undeclared_scores
 
 XSS_ID = "0000-<i>xss</i>"  # sorts before the sample's hex ids: always one of a reason's examples
 XSS_TEXT = "</pre><script>alert(1)</script><img src=x onerror=alert(2)> The committee published its report."
@@ -39,7 +40,8 @@ ALWAYS = {
     "tokens-per-word",
     "hist:lang_score",
 }
-NOT_HISTOGRAMMED = {"perplexity_bucket", "dedup.paragraphs.v1:lines_removed", "dedup.paragraphs.v1:chars_removed"}
+NOT_HISTOGRAMMED = {"perplexity.buckets.v1:bucket"}  # the gate's input; its cutoffs are drawn on the perplexity
+PERPLEXITY = "perplexity.kenlm.v1:perplexity"  # one histogram per language
 SVG = re.compile(r'<svg\b[^>]*\bdata-plot="([^"]*)"[^>]*>(.*?)</svg>', re.S)
 
 
@@ -83,8 +85,8 @@ def expected_plots(out) -> set[str]:
     kept documents carry (perplexity per language), and the fixed plots."""
     docs = pq.read_table(out / "documents").to_pylist()
     keys = {k for d in docs for k, _ in d["scores"]}
-    plots = ALWAYS | {f"hist:{k}" for k in keys - NOT_HISTOGRAMMED - {"perplexity"}}
-    return plots | {f"hist:perplexity:{d['lang']}" for d in docs if "perplexity" in dict(d["scores"])}
+    plots = ALWAYS | {f"hist:{k}" for k in keys - NOT_HISTOGRAMMED - {PERPLEXITY}}
+    return plots | {f"hist:{PERPLEXITY}:{d['lang']}" for d in docs if PERPLEXITY in dict(d["scores"])}
 
 
 def missing_plots(html: str, expected: set[str]) -> set[str]:
@@ -100,6 +102,11 @@ def test_report_is_deterministic_and_written_before_stats(runs):
     assert (a / REPORT_FILE).read_bytes() == (b / REPORT_FILE).read_bytes()
     assert os.stat(a / REPORT_FILE).st_mtime_ns <= os.stat(a / "stats.json").st_mtime_ns  # stats.json stays last
     assert str(a) not in _page(a)  # nothing run-folder specific: another folder gives the same bytes
+
+
+def test_every_score_the_documents_carry_is_declared(runs):
+    (out, _), _ = runs
+    assert not undeclared_scores(out)
 
 
 def test_progress_is_one_line_per_stage_then_the_summary(runs):
@@ -131,12 +138,12 @@ def test_report_has_every_section_and_plot_with_thresholds(runs):
     assert labels["hist:quality.gopher_quality.v1:word_count"] == {"min_words 50", "max_words 100,000"}
     assert labels["hist:quality.gopher_repetition.v1:top_2gram_char_frac"] == {"max_top_ngram_char_frac.2 0.2"}
     assert labels["hist:quality.c4.v1:curly_bracket"] == {"forbid_curly_bracket: 1 is rejected"}
-    assert labels["hist:toxicity_prob"] == {"classifier_threshold 0.9"}
-    assert labels["hist:toxicity_matches"] == set()  # toxicity.count_threshold is null: no line
+    assert labels["hist:toxicity.score.v1:prob"] == {"classifier_threshold 0.9"}
+    assert labels["hist:toxicity.score.v1:matches"] == set()  # toxicity.count_threshold is null: no line
     assert labels["mixture-epochs"] == {"max_epochs 4"}
     cutoffs = json.loads((out / "stats.json").read_text())["facts"]["perplexity_cutoffs"]
     head, middle = cutoffs["en"]["cutoffs"]
-    assert labels["hist:perplexity:en"] == {f"head | middle {sc.number(head)}", f"middle | tail {sc.number(middle)}"}
+    assert labels[f"hist:{PERPLEXITY}:en"] == {f"head | middle {sc.number(head)}", f"middle | tail {sc.number(middle)}"}
     for name, found in labels.items():  # a line for each label
         assert plots[name].count('class="threshold"') == len(found), name
 
@@ -250,22 +257,19 @@ def test_chromium_renders_every_plot(runs, tmp_path):
 # Units: the score table against the quality rules, bins, the failure path.
 
 
-FAMILIES = {
-    "gopher_repetition": (gopher_repetition, gopher_repetition.rules(GopherRepetitionConfig())),
-    "gopher_quality": (gopher_quality, gopher_quality.RULES),
-    "c4": (c4, c4.RULES),
-    "fineweb": (fineweb, fineweb.RULES),
-    "code": (code, code.RULES),
-}
+def _family_rules(family: str):
+    """A quality family's text module and its rules (gopher_repetition's depend on its n-gram settings)."""
+    module = importlib.import_module(f"pipeline.text.quality.{family}")
+    return module, module.rules(getattr(PipelineConfig().quality, family)) if hasattr(module, "rules") else module.RULES
 
 
-@pytest.mark.parametrize("family", sorted(FAMILIES))
+@pytest.mark.parametrize("family", QUALITY_FAMILIES)
 def test_every_quality_rule_has_a_histogram_with_its_threshold(family):
-    module, rules = FAMILIES[family]
+    module, rules = _family_rules(family)
     root = {"config": PipelineConfig().to_dict(), "facts": {}}
     for rule in rules:
         found = sc.spec_for(score_key(module.STAGE_ID, rule.signal))
-        assert found is not None, f"{rule.signal} has no row in pipeline/report/scores.py"
+        assert found is not None, f"{rule.signal} has no ScoreSpec in pipeline/stages/registry.py"
         spec, fields = found
         labels = [label for _, label in sc.thresholds(spec, fields, sc.ALL, root)]
         assert any(label.startswith(rule.setting) for label in labels), (rule.setting, labels)

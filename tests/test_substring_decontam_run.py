@@ -16,6 +16,7 @@ from pipeline.stages.substring_dedup import CHARS_REMOVED, SUBSTRING_STAGE
 from pipeline.text import decontam
 from pipeline.text.dedup.substring import words
 from pipeline.text.dedup.substring_reference import planted_corpus, reference_removed
+from tests.test_registry import undeclared_scores
 
 pytest.importorskip("pydivsufsort", reason="the suffix-array reference needs pydivsufsort (pip install -e '.[dev]')")
 
@@ -81,6 +82,7 @@ def test_run_cuts_planted_repeats_and_the_eval_passage(tmp_path):
 
     kept = {r["id"]: r for r in pq.read_table(out / "documents").to_pylist()}
     assert len(kept) == len(records) - 2
+    assert not undeclared_scores(out)  # substring and decontamination scores included
     assert dict(kept["doc-00011"]["scores"])[CHARS_REMOVED] >= len(eval_passage) * 0.9
     eval_hashes = decontam.set_hashes([eval_passage], 13)
     assert not any(np.isin(decontam.ngram_hashes(r["text"], 13), eval_hashes).any() for r in kept.values())

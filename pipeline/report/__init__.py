@@ -1,6 +1,7 @@
 """The run report: OUT/report.html, written by the run's last step just before stats.json.
 
-scores.py   the score table: bins per score and the config thresholds drawn on it
+scores.py   the score table, read from the stages' declarations (pipeline.stages.registry):
+            bins per score and the config thresholds drawn on it; no stage module is loaded
 collect.py  the Beam side: histograms, examples per reason, per-stage volumes and progress
 svg.py      small deterministic inline-SVG plots
 html.py     the page

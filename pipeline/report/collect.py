@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 
+from pipeline.report.scores import binned
 from pipeline.stages.chain import HIST, SKIP, VOL, MergeCounts
 from pipeline.stats import SKIPPED
 
@@ -62,10 +63,22 @@ def _histogram_rows(counts: dict) -> list:
     return sorted((key[1:], n) for key, n in counts.items() if key[0] == HIST)
 
 
-def histograms(chain_counts: list[tuple[list[str], Any]]):
-    """The chains' summed counts -> side input [((key, lang, bin), count)], sorted."""
+def histogram_counts(docs, stage_id: str):
+    """The documents a stage outside the chains kept -> its histogram counts, in the chains' format."""
+    label = f"Report/Histogram[{stage_id}]"
+    return (
+        docs
+        | f"{label}/Bin" >> beam.FlatMap(binned, stage_id)
+        | f"{label}/Sum" >> beam.CombinePerKey(sum)
+        | f"{label}/Counts" >> beam.Map(lambda kv: {(HIST, *kv[0]): kv[1]})
+    )
+
+
+def histograms(chain_counts: list[tuple[list[str], Any]], others: list[Any]):
+    """The chains' summed counts and the other stages' histogram counts -> side input
+    [((key, lang, bin), count)], sorted."""
     merged = (
-        [counts for _, counts in chain_counts]
+        [counts for _, counts in chain_counts] + others
         | "Report/AllChainCounts" >> beam.Flatten()
         | "Report/Histograms" >> beam.CombineGlobally(MergeCounts()).without_defaults()
         | "Report/HistogramRows" >> beam.Map(_histogram_rows)

@@ -12,7 +12,7 @@ import yaml
 from pipeline.report import scores as sc
 from pipeline.report import svg
 from pipeline.report.collect import DEAD_LETTERS, EXAMPLES_PER_REASON, EXCERPT_CHARS, ReportData
-from pipeline.stages.perplexity import PERPLEXITY
+from pipeline.stages.registry import PERPLEXITY_KEY
 from pipeline.stats import accounting_line
 
 REPORT_FILE = "report.html"
@@ -265,11 +265,13 @@ def _scores(data: ReportData, root: dict[str, Any]) -> str:
             continue
         spec, fields = found
         bins = spec.bins
+        if bins is None:  # declared, not drawn (a bucket, a cutoff)
+            continue
         values = [counts[(key, lang)].get(i, 0) for i in range(bins.n)]
         title = spec.title.replace("{n}", fields.get("n", "")) + ("" if lang == sc.ALL else f" ({lang})")
         lines = sc.thresholds(spec, fields, lang, root)
         note = clean(spec.note)
-        if key == PERPLEXITY and lang not in (root["facts"].get("perplexity_cutoffs") or {}):
+        if key == PERPLEXITY_KEY and lang not in (root["facts"].get("perplexity_cutoffs") or {}):
             note += "; <b>no cutoffs for this language</b> (fewer than perplexity.min_reference scored documents in the gated sources): not bucketed"
         plot = svg.histogram(f"hist:{key}" + ("" if lang == sc.ALL else f":{lang}"), title, bins, values, lines)
         caption = f"<h4>{clean(title)}</h4><code>{clean(key)}</code> &middot; {sum(values):,} documents"

@@ -1,9 +1,10 @@
 """Language identification: annotate `lang`/`lang_score` with fastText, then keep chosen languages."""
 
-from pipeline.config import LanguageConfig
+from pipeline.config import ConfigError, LanguageConfig, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
+from pipeline.stages.chain import Step
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 
 IDENTIFY_STAGE = "language.fasttext.v1"
@@ -61,3 +62,21 @@ class KeepLanguages:
         if score < threshold:
             return Verdict(LanguageReason.LANGUAGE_LOW_CONFIDENCE, f"lang={lang} score={score:.3f} < {threshold}")
         return KEEP
+
+
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: identify, then gate, in the running chain."""
+    language = cfg.language
+    graph.add_steps("Language", [Step(IdentifyLanguage(language), language.batch_size), Step(KeepLanguages(language))])
+
+
+def check_model(cfg: LanguageConfig) -> None:
+    """A missing model stops the run before it starts, not in a worker an hour in."""
+    from apache_beam.io.filesystems import FileSystems
+
+    try:
+        model = cfg.model or default_model_path()
+    except FileNotFoundError as e:
+        raise ConfigError(str(e)) from None
+    if not FileSystems.exists(model):
+        raise ConfigError(f"language.model: no file at {model}")

@@ -1,7 +1,7 @@
 """Perplexity: score with KenLM (per language), cut into CCNet's head/middle/tail buckets, gate.
 
-    docs -> Annotate[ScorePerplexity]        scores["perplexity"] (KenLM, CCNet's per-line sum)
-         -> AssignBuckets (side input)       scores["perplexity_bucket"]: 0 head, 1 middle, 2 tail
+    docs -> Annotate[ScorePerplexity]        scores["perplexity.kenlm.v1:perplexity"] (KenLM, CCNet's per-line sum)
+         -> AssignBuckets (side input)       scores["perplexity.buckets.v1:bucket"]: 0 head, 1 middle, 2 tail
          -> Filter[PerplexityGate]           rejects buckets not kept, and above max_perplexity
 
 Run-mode cutoffs are the configured percentiles of each language's perplexities in this run,
@@ -20,16 +20,17 @@ import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import BUCKETS, ConfigError, PerplexityConfig
+from pipeline.config import BUCKETS, ConfigError, PerplexityConfig, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
+from pipeline.stages.chain import Step
 
 SCORE_STAGE = "perplexity.kenlm.v1"
 BUCKET_STAGE = "perplexity.buckets.v1"
 FILTER_STAGE = "perplexity.filter.v1"
-PERPLEXITY = "perplexity"
-BUCKET = "perplexity_bucket"
+PERPLEXITY = f"{SCORE_STAGE}:perplexity"
+BUCKET = f"{BUCKET_STAGE}:bucket"
 SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "..", "text", "perplexity", "models")
 
 
@@ -100,7 +101,7 @@ def _load_models(paths: dict[str, str], pieces: dict[str, str], shipped: bool) -
 
 
 class ScorePerplexity:
-    """Annotator: scores["perplexity"] for documents in a language with a model, except exempt sources."""
+    """Annotator: scores[PERPLEXITY] for documents in a language with a model, except exempt sources."""
 
     stage_id = SCORE_STAGE
 
@@ -175,7 +176,7 @@ def bucket_of(perplexity: float, cutoffs: list[float]) -> int:
 
 class BucketPerplexity:
     """Annotator with the cutoffs as its side input: gated sources' scored documents get
-    scores["perplexity_bucket"]."""
+    scores[BUCKET]."""
 
     stage_id = BUCKET_STAGE
 
@@ -242,3 +243,15 @@ class PerplexityGate:
         if int(bucket) not in self._keep:
             return Verdict(_BUCKET_REASONS[int(bucket)], f"perplexity={value:.1f} bucket={BUCKETS[int(bucket)]}")
         return KEEP
+
+
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: score in the running chain; the cutoffs need every score, so the
+    buckets and the gate run in a chain of their own, with the cutoffs as a side input."""
+    ppl = cfg.perplexity
+    if not ppl.enabled:
+        return
+    graph.add_steps("Perplexity", [Step(ScorePerplexity(ppl), ppl.batch_size)])
+    cutoffs = graph.docs() | "PerplexityCutoffs" >> PerplexityCutoffs(ppl, cfg.seed)
+    graph.out.facts["perplexity_cutoffs"] = cutoffs
+    graph.chain("PerplexityBuckets", [Step(BucketPerplexity(ppl), ppl.batch_size), Step(PerplexityGate(ppl))], side=cutoffs)

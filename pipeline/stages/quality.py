@@ -14,9 +14,10 @@ Which families apply to which source is config (`quality.apply`); a family that 
 apply to a document's source passes it without a word.
 """
 
-from pipeline.config import QualityConfig
+from pipeline.config import PipelineConfig, QualityConfig
 from pipeline.records import Document
 from pipeline.stages.base import KEEP, Verdict
+from pipeline.stages.chain import Step
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 from pipeline.text.quality.rules import evaluate, score_key
 from pipeline.text.quality.view import TextView
@@ -133,3 +134,9 @@ def quality_steps(cfg: QualityConfig) -> list:
         QualityGate("fineweb", cfg),
         QualityGate("code", cfg),
     ]
+
+
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: the rule families' steps, in the running chain."""
+    quality = cfg.quality
+    graph.add_steps("Quality", [Step(s, quality.batch_size if hasattr(s, "annotate") else 0) for s in quality_steps(quality)])

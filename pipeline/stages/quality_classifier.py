@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import ConfigError, QualityClassifierConfig
+from pipeline.config import ConfigError, PipelineConfig, QualityClassifierConfig
 from pipeline.io.local import local_copy
 from pipeline.mixture import doc_hash
 from pipeline.records import Document, Reason
@@ -253,3 +253,29 @@ class ClassifierModel(NamedTuple):
     model_bytes: Any  # singleton PCollection of the trained model's bytes; None with a given model
     facts: dict[str, Any]  # {"quality_classifier": singleton} with a given model, else {}
     to_write: dict[str, Any]  # {"quality_classifier": singleton (bytes, facts)} of a trained model, else {}
+
+
+def reads_before(cfg: PipelineConfig) -> str:
+    """A classifier trained in the run takes its negatives from raw web before any quality gate
+    (GPT-3, DCLM): it reads the documents as they were before the quality stage."""
+    qc = cfg.quality_classifier
+    return "quality" if qc.enabled and not qc.model else ""
+
+
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: the model (given, or trained in the run), scores, the cutoffs from every
+    score, then the selection, each chain after the corpus-level step it needs."""
+    from pipeline.stages.quality_classifier_train import QualityClassifierModel  # it imports this module
+
+    qc = cfg.quality_classifier
+    if not qc.enabled:
+        return
+    trains = reads_before(cfg) == "quality"
+    model = (graph.before("quality") if trains else graph.docs()) | "QualityClassifierModel" >> QualityClassifierModel(qc, cfg.seed)
+    graph.out.models.update(model.to_write)
+    graph.out.facts.update(model.facts)
+    scorer = ScoreQualityWithTrainedModel(qc) if trains else ScoreQuality(qc)
+    graph.chain("QualityClassifierScore", [Step(scorer, qc.batch_size)], side=model.model_bytes)
+    selection = graph.docs() | "QualityClassifierCutoffs" >> QualityCutoffs(qc, cfg.seed)
+    graph.out.facts["quality_classifier_cutoffs"] = selection
+    graph.chain("QualityClassifierSelect", [Step(MarkCutoff(qc), qc.batch_size), Step(QualityClassifierGate(qc, cfg.seed))], side=selection)

@@ -1,19 +1,20 @@
 """Toxicity: score with the LDNOOBW word lists and an English classifier, then gate.
 
-docs -> Annotate[ScoreToxicity]   scores: toxicity_matches, toxicity_density (documents in a
-                                  language with a list), toxicity_prob (classifier languages)
+docs -> Annotate[ScoreToxicity]   scores: toxicity.score.v1:matches, :density (documents in a
+                                  language with a list), :prob (classifier languages)
      -> Filter[ToxicityGate]      rejects at or above the configured thresholds
 """
 
-from pipeline.config import ToxicityConfig
+from pipeline.config import PipelineConfig, ToxicityConfig
 from pipeline.records import Document, Reason
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
+from pipeline.stages.chain import Step
 
 SCORE_STAGE = "toxicity.score.v1"
 FILTER_STAGE = "toxicity.filter.v1"
-MATCHES = "toxicity_matches"
-DENSITY = "toxicity_density"
-PROB = "toxicity_prob"
+MATCHES = f"{SCORE_STAGE}:matches"
+DENSITY = f"{SCORE_STAGE}:density"
+PROB = f"{SCORE_STAGE}:prob"
 
 
 class ToxicityReason(Reason):
@@ -111,3 +112,10 @@ class ToxicityGate:
         if self._density is not None and density >= self._density:
             return Verdict(ToxicityReason.WORD_DENSITY, f"matches={matches:.0f} density={density:.4f} >= {self._density:g}")
         return KEEP
+
+
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: score, then gate, in the running chain."""
+    tox = cfg.toxicity
+    if tox.enabled:
+        graph.add_steps("Toxicity", [Step(ScoreToxicity(tox), tox.batch_size), Step(ToxicityGate(tox))])

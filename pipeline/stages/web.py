@@ -107,6 +107,11 @@ def web_steps(cfg: PipelineConfig) -> list[Step]:
     return steps
 
 
+def build(graph, cfg: PipelineConfig) -> None:
+    """Registry builder: the web steps open the first chain (pipeline.stages.registry)."""
+    graph.add_steps("", web_steps(cfg))
+
+
 def check_blocklists(cfg: PipelineConfig) -> tuple[PipelineConfig, list[str]]:
     """Before any work: a blocklist folder the user set must hold every list; the default folder,
     when `python -m pipeline.text.url_blocklist` has not filled it, becomes "" with a warning, so

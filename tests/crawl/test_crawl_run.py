@@ -8,6 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
+from tests.test_registry import undeclared_scores
 
 FIXTURES = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "crawl")
 
@@ -43,6 +44,10 @@ def test_every_record_is_accounted_for_broken_ones_included(crawl_run):
     sites = stats["domains"]
     assert sum(v["read"] for v in sites.values()) == acc["documents_read"]
     assert sum(v["kept"] for v in sites.values()) == acc["kept"]
+
+
+def test_every_score_the_pages_carry_is_declared(crawl_run):
+    assert not undeclared_scores(crawl_run)  # extraction and redaction counts
 
 
 def test_pages_keep_their_main_content_and_lose_navigation(crawl_run):

@@ -9,7 +9,7 @@ from pipeline.config import ConfigError, PerplexityConfig
 from pipeline.lm.query import query_perplexity
 from pipeline.lm.train import SENTENCEPIECE_NORMALIZATION, train
 from pipeline.records import Document
-from pipeline.stages.perplexity import ScorePerplexity, check_models, shipped_models
+from pipeline.stages.perplexity import PERPLEXITY, ScorePerplexity, check_models, shipped_models
 from pipeline.text.perplexity.ccnet import SentencePieceLines, ccnet_normalize_line
 from pipeline.text.perplexity.model import LanguageModel
 from tests.kenlm_tools import kenlm_tools
@@ -59,7 +59,7 @@ def test_stage_scores_with_the_piece_model(ccnet_style):
     scorer.setup()
     text = "The river flows through the city and into the sea."
     (doc,) = scorer.annotate([Document(id="a", text=text, source="web", lang="en")])
-    assert doc.scores["perplexity"] == pytest.approx(LanguageModel(ccnet_style["model"], ccnet_style["sp"]).score(text).perplexity)
+    assert doc.scores[PERPLEXITY] == pytest.approx(LanguageModel(ccnet_style["model"], ccnet_style["sp"]).score(text).perplexity)
 
 
 def test_mismatched_preparation_is_refused(ccnet_style):

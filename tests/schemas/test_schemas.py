@@ -263,7 +263,7 @@ def test_manifest_that_is_not_an_object(text):
 @pytest.mark.parametrize("schema, kind", [(DOCUMENT_SCHEMA, b"document"), (REJECTION_SCHEMA, b"rejection"), (DEAD_LETTER_SCHEMA, b"dead_letter")])
 def test_record_schemas_carry_their_version(schema, kind):
     assert schema.metadata == {b"schema": kind, b"schema_version": str(RECORDS_SCHEMA_VERSION).encode()}
-    assert RECORDS_SCHEMA_VERSION == 1
+    assert RECORDS_SCHEMA_VERSION == 2  # 2: score keys all "<stage id>:<signal>"
 
 
 def test_document_row_builds_a_table():

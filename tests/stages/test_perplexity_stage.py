@@ -14,7 +14,9 @@ from pipeline.config import ConfigError, PerplexityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.perplexity import (
+    BUCKET,
     FILTER_STAGE,
+    PERPLEXITY,
     AssignBuckets,
     PerplexityCutoffs,
     PerplexityGate,
@@ -69,7 +71,7 @@ def test_run_cutoffs_come_from_a_hash_sample_and_gate_exactly(web_docs, english)
         label="cutoffs",
     )
     assert_that(
-        result.kept | "K" >> beam.Map(lambda d: (d.id, round(d.scores["perplexity"], 6), d.scores["perplexity_bucket"])),
+        result.kept | "K" >> beam.Map(lambda d: (d.id, round(d.scores[PERPLEXITY], 6), d.scores[BUCKET])),
         equal_to([(i, round(ppl[i], 6), float(b)) for i, b in bucket.items() if b < 2]),
         label="kept",
     )
@@ -92,7 +94,7 @@ def test_unscored_documents_pass_and_are_counted(english):
     ]
     p, result, cutoffs = _run(docs, cfg)
     assert_that(
-        result.kept | "K" >> beam.Map(lambda d: (d.id, "perplexity" in d.scores, "perplexity_bucket" in d.scores)),
+        result.kept | "K" >> beam.Map(lambda d: (d.id, PERPLEXITY in d.scores, BUCKET in d.scores)),
         equal_to([("code", False, False), ("de", False, False), ("punct", False, False), ("wiki", True, False), ("es", True, False)]),
         label="kept",
     )
@@ -140,7 +142,7 @@ def test_configured_models_add_to_the_shipped_ones(tmp_path):
     scorer = ScorePerplexity(cfg)
     scorer.setup()
     docs = [Document(id=lang, text="The river flows through the old city.", source="web", lang=lang) for lang in ("de", "en", "it")]
-    assert ["perplexity" in d.scores for d in scorer.annotate(docs)] == [True, True, False]
+    assert [PERPLEXITY in d.scores for d in scorer.annotate(docs)] == [True, True, False]
     # a language given replaces its shipped model; shipped_models: false leaves only the given ones
     assert model_paths(PerplexityConfig(models={"en": str(german)}))["en"] == str(german)
     assert sorted(model_paths(PerplexityConfig(models={"de": str(german)}, shipped_models=False))) == ["de"]

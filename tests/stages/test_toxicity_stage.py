@@ -8,7 +8,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.config import ConfigError, ToxicityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
-from pipeline.stages.toxicity import FILTER_STAGE, ScoreToxicity, ToxicityGate
+from pipeline.stages.toxicity import FILTER_STAGE, MATCHES, PROB, ScoreToxicity, ToxicityGate
 
 CALM = "The people of Scunthorpe met the class assistant at the library to discuss the new timetable for the buses. " * 3
 DOCS = [
@@ -45,7 +45,7 @@ def test_default_gate_rejects_exactly_and_counts_unlisted_languages():
 def test_scores_are_recorded_for_kept_documents():
     p, result = _run(ToxicityConfig())
     assert_that(
-        result.kept | "S" >> beam.Map(lambda d: (d.id, d.scores.get("toxicity_matches"), "toxicity_prob" in d.scores)),
+        result.kept | "S" >> beam.Map(lambda d: (d.id, d.scores.get(MATCHES), PROB in d.scores)),
         equal_to(
             [
                 ("one_in_many", 1.0, True),
