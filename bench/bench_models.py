@@ -61,7 +61,7 @@ from pipeline.config import PerplexityConfig, ToxicityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate
 from pipeline.stages.perplexity import PERPLEXITY, ScorePerplexity, shipped_models
-from pipeline.stages.toxicity import MATCHES, ScoreToxicity
+from pipeline.stages.toxicity import DENSITY, MATCHES, PROB, ScoreToxicity
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 from pipeline.text.perplexity.ccnet import ccnet_normalize_line
 from pipeline.text.perplexity.normalize import normalize_lines, normalize_text
@@ -308,7 +308,7 @@ def toxicity_breakdown(en_docs, timings, repeat) -> dict[str, list[tuple[str, fl
     document = ProfanityClassifier("document")
     pieces = [[p for t in batch for p in ([q for q in PARAGRAPH_BREAK.split(t) if q.strip()] or [t])] for batch in batches(texts, size)]
     vectors = [pc.vectorizer.transform(b) for b in pieces]
-    scores = [{MATCHES: 0.0, "toxicity_density": 0.0, "toxicity_prob": 0.5}] * len(en_docs)
+    scores = [{MATCHES: 0.0, DENSITY: 0.0, PROB: 0.5}] * len(en_docs)
     steps = best_of_each(
         repeat,
         {
