@@ -161,6 +161,62 @@ def candidate_kgrams(text: str, positions, k: int, g: int) -> list[tuple[int, np
     return [(int(values[a]), starts[a:b], kh[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def candidate_set(values: np.ndarray) -> np.ndarray:
+    """Candidate fingerprint values (an int64 or uint64 array) as the sorted unique uint64 array
+    that batch_candidate_kgrams searches: 8 bytes per candidate."""
+    values = np.asarray(values)
+    if values.dtype != np.uint64:
+        values = values.astype(np.int64).view(np.uint64)
+    return np.unique(values)
+
+
+def batch_candidate_kgrams(texts: list[str], candidates: np.ndarray, k: int, g: int) -> list[list[tuple[int, np.ndarray, np.ndarray]]]:
+    """Step 2 for a batch of texts, given the candidate fingerprint values (a sorted uint64 array,
+    candidate_set): per text, candidate_kgrams' list, (v, starts, k-gram hashes) per value v, of
+    the k-grams whose window minimum v is a candidate. No winnowing is needed here: a k-gram's
+    window minimum is selected wherever it occurs, so it is a candidate iff it collided in step 1.
+    Texts without such k-grams get [] (most of them; their k-gram hashes are never computed)."""
+    out: list[list] = [[] for _ in texts]
+    w = k - g + 1
+    if not len(candidates) or not texts:
+        return out
+    h, offsets = batch_word_hashes(texts)
+    gh = window_hashes(h, g)
+    if len(gh) < w:
+        return out
+    mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of the k words from word q
+    i = np.minimum(np.searchsorted(candidates, mins), len(candidates) - 1)
+    hit = candidates[i] == mins
+    if not hit.any():
+        return out
+    doc_of = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    q = np.flatnonzero(hit)
+    q = q[doc_of[q] == doc_of[q + k - 1]]  # k-grams inside one text
+    if not len(q):
+        return out
+    kh = window_hashes(h, k)[q]
+    values, docs = mins[q], doc_of[q]
+    order = np.lexsort((q, values, docs))  # by text, then value, then start
+    q, kh, values, docs = q[order], kh[order], values[order], docs[order]
+    local = q - offsets[docs]
+    change = np.concatenate(([True], (values[1:] != values[:-1]) | (docs[1:] != docs[:-1]), [True]))
+    bounds = np.flatnonzero(change)
+    vals, dl = values.tolist(), docs.tolist()
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        out[dl[a]].append((vals[a], local[a:b], kh[a:b]))
+    return out
+
+
+def count_fingerprints(found) -> tuple[np.ndarray, np.ndarray]:
+    """batch_fingerprints' output for a batch (or some of it) -> (distinct fingerprint values,
+    uint64; how many places of the batch select each): what step 1 shuffles, one pair per value
+    per batch, not one per place."""
+    hashes = [fp for _, fp in found if len(fp)]
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(hashes), return_counts=True)
+
+
 def group_cuts(records):
     """Step 2's reduction for one fingerprint value: records (id, starts, k-gram hashes) of every
     document holding k-grams with that window minimum -> (id, starts of its later copies) for the
@@ -224,23 +280,20 @@ def later_copies(group):
 
 def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256) -> dict[str, np.ndarray]:
     """(id, text) -> {id: starts of its later-copy k-grams}: steps 1 and 2 on one machine, with
-    dicts where the stage has shuffles. For tests and the benchmark of the numpy core."""
-    by_fp: dict[int, list] = {}
+    dicts where the stage has shuffles and an array where it has a side input. For tests and the
+    benchmark of the numpy core."""
+    counts: dict[int, int] = {}
+    for lo in range(0, len(docs), batch_size):
+        values, n = count_fingerprints(batch_fingerprints([t for _, t in docs[lo : lo + batch_size]], k, g))
+        for v, c in zip(values.tolist(), n.tolist()):
+            counts[v] = counts.get(v, 0) + c
+    candidates = candidate_set(np.array([v for v, c in counts.items() if c > 1], dtype=np.uint64))
+    by_value: dict[int, list] = {}
     for lo in range(0, len(docs), batch_size):
         batch = docs[lo : lo + batch_size]
-        for (doc_id, _), (pos, fp) in zip(batch, batch_fingerprints([t for _, t in batch], k, g)):
-            for p, h in zip(pos.tolist(), fp.tolist()):
-                by_fp.setdefault(h, []).append((doc_id, p))
-    candidates: dict[str, list[int]] = {}
-    for occurrences in by_fp.values():
-        if len(occurrences) > 1:
-            for doc_id, p in occurrences:
-                candidates.setdefault(doc_id, []).append(p)
-    texts = dict(docs)
-    by_value: dict[int, list] = {}
-    for doc_id, positions in candidates.items():
-        for v, starts, hashes in candidate_kgrams(texts[doc_id], positions, k, g):
-            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+        for (doc_id, _), found in zip(batch, batch_candidate_kgrams([t for _, t in batch], candidates, k, g)):
+            for v, starts, hashes in found:
+                by_value.setdefault(v, []).append((doc_id, starts, hashes))
     cuts: dict[str, list] = {}
     for records in by_value.values():
         for doc_id, later in group_cuts(records):
