@@ -55,6 +55,8 @@ CHARS_REMOVED = score_key(SUBSTRING_STAGE, "chars_removed")
 SPANS_REMOVED = score_key(SUBSTRING_STAGE, "spans_removed")
 REMOVED_FRACTION = score_key(SUBSTRING_STAGE, "removed_fraction")
 _REJECTED = "rejected"
+_CANDIDATE = "candidate"
+_KGRAMS = "kgrams"
 _SCORED = "scored"
 
 
@@ -134,18 +136,20 @@ class _CandidateSet(beam.CombineFn):
         return substring.candidate_set(np.asarray(acc, dtype=np.int64))
 
 
+def _records(doc, found, cfg: DedupConfig):
+    scope = scope_of(doc, cfg)
+    for v, starts, hashes in found:
+        key = _key(scope, int(np.uint64(v).view(np.int64)))
+        yield key, (doc.id, pack_runs(starts), _pack(hashes.view(np.int64), _HASH))
+
+
 def kgram_records(batch, candidates: np.ndarray, cfg: DedupConfig):
     """A batch of documents and the candidate set -> (fingerprint key, (id, packed runs of starts,
     packed k-gram hashes)) per candidate value of each document: what step 2 shuffles."""
     sub = cfg.substring
     found = substring.batch_candidate_kgrams([d.text for d in batch], candidates, sub.min_tokens, sub.fingerprint_words)
     for doc, records in zip(batch, found):
-        if not records:
-            continue
-        scope = scope_of(doc, cfg)
-        for v, starts, hashes in records:
-            key = _key(scope, int(np.uint64(v).view(np.int64)))
-            yield key, (doc.id, pack_runs(starts), _pack(hashes.view(np.int64), _HASH))
+        yield from _records(doc, records, cfg)
 
 
 # Word positions travel as 4-byte ints (a document is far below 2^31 words), hashes as 8 bytes.
@@ -279,21 +283,36 @@ class _Fingerprints(beam.DoFn):
 
 
 class _KgramRecords(beam.DoFn):
+    """A batch of documents -> its k-gram records (tagged _KGRAMS); each document with some, packed
+    for the join with its cuts (tagged _CANDIDATE); each document without, as it is (main: it
+    holds no k-gram whose window minimum collided, so nothing of it can be cut)."""
+
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
-
-    def process(self, batch, candidates):
-        yield from kgram_records(batch, candidates, self._cfg)
-
-
-class _Pack(beam.DoFn):
-    """(id, document) -> (id, packed document), for the join with its cuts."""
 
     def setup(self):
         self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)  # one per DoFn instance: not shared by threads
 
+    def process(self, batch, candidates):
+        sub = self._cfg.substring
+        found = substring.batch_candidate_kgrams([d.text for d in batch], candidates, sub.min_tokens, sub.fingerprint_words)
+        for doc, records in zip(batch, found):
+            if not records:
+                yield doc
+                continue
+            yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc.id, pack_document(doc, self._compressor)))
+            for record in _records(doc, records, self._cfg):
+                yield beam.pvalue.TaggedOutput(_KGRAMS, record)
+
+
+class _Unpack(beam.DoFn):
+    """(id, packed document) -> the document."""
+
+    def setup(self):
+        self._decompressor = zstandard.ZstdDecompressor()
+
     def process(self, keyed):
-        yield keyed[0], pack_document(keyed[1], self._compressor)
+        yield unpack_document(keyed[1], self._decompressor)
 
 
 class CutRepeatedSubstrings(beam.PTransform):
@@ -313,21 +332,25 @@ class CutRepeatedSubstrings(beam.PTransform):
             | "Candidates" >> beam.FlatMap(_candidate)
             | "CandidateSet" >> beam.CombineGlobally(_CandidateSet())
         )
-        grouped = (
+        regions = (
             docs
             | "BatchAgain" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Kgrams" >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates))
+            | "Kgrams" >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
+        )
+        grouped = (
+            regions[_KGRAMS]
             | "GroupByFingerprint" >> beam.GroupByKey()
             | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_outputs(_OVERFLOW, main="cuts")
         )
         regrouped = grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies)
         cuts = (grouped.cuts, regrouped) | "AllCuts" >> beam.Flatten()
-        split = docs | "ById" >> beam.Map(lambda d: (d.id, d)) | "SplitByCuts" >> SplitByIds(cuts | "CutIds" >> beam.Keys())
+        split = regions[_CANDIDATE] | "SplitByCuts" >> SplitByIds(cuts | "CutIds" >> beam.Keys())
         out = (
-            {"doc": split[AFFECTED] | "Pack" >> beam.ParDo(_Pack()), "cut": cuts}
+            {"doc": split[AFFECTED], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()
             | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, _SCORED, main="kept")
         )
-        kept = (split.untouched | "Untouched" >> beam.Values(), out.kept) | "Kept" >> beam.Flatten()
+        uncut = split.untouched | "Unpack" >> beam.ParDo(_Unpack())
+        kept = (regions.clean, uncut, out.kept) | "Kept" >> beam.Flatten()
         skipped = docs.pipeline | "NoSkips" >> beam.Create([])
         return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=skipped, scored=out[_SCORED])
