@@ -262,3 +262,34 @@ def test_scored_output_holds_every_cut_document_kept_or_rejected():
     result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
     assert_that(result.scored, check)
     p.run().wait_until_finish()
+
+
+def test_word_offsets_match_the_regex():
+    import re
+
+    word = re.compile(r"\w")
+    # the table behind word_starts_ends: \w is [0-9A-Za-z_] and what str.isalnum() accepts
+    assert all(bool(word.match(chr(c))) == (chr(c).isalnum() or c == 95) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    rng = np.random.Generator(np.random.PCG64(7))
+    texts = list(sample_texts("wiki", 50)) + ["", " ", "_a", "a\ud800b c", "é-ü ﬁ x²3 ٣"]
+    texts += ["".join(map(chr, rng.choice([32, 46, 97, 95, 233, 0x660, 0x2003, 0x1F600, 0x4E00], size=40))) for _ in range(200)]
+    for text in texts:
+        spans = np.array([m.span() for m in re.finditer(r"\w+", text)], dtype=np.int64).reshape(-1, 2)
+        starts, ends = substring.word_starts_ends(text)
+        assert np.array_equal(starts, spans[:, 0]) and np.array_equal(ends, spans[:, 1]), text[:40]
+
+
+def test_candidate_kgrams_do_not_depend_on_the_batch():
+    texts = list(sample_texts("wiki", 60)) + [sample_texts("wiki", 60)[3]]  # one repeat at least
+    counts = {}
+    for _, fp in substring.batch_fingerprints(texts, K, G):
+        for v in fp.tolist():
+            counts[v] = counts.get(v, 0) + 1
+    candidates = substring.candidate_set(np.array([v for v, n in counts.items() if n > 1], dtype=np.uint64))
+    together = substring.batch_candidate_kgrams(texts, candidates, K, G)
+    assert any(together)
+    for text, found in zip(texts, together):
+        (alone,) = substring.batch_candidate_kgrams([text], candidates, K, G)
+        assert len(alone) == len(found)
+        for (v1, s1, h1), (v2, s2, h2) in zip(alone, found):
+            assert v1 == v2 and np.array_equal(s1, s2) and np.array_equal(h1, h2)

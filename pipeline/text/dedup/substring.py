@@ -55,11 +55,38 @@ def words(text: str, lowercase: bool = False) -> list[str]:
     return found
 
 
+# \w on str: [0-9A-Za-z_] and every character str.isalnum() accepts (the re module's definition;
+# checked over every code point by the tests), so a table for ASCII and isalnum for the rest.
+_ASCII_WORD = np.array([chr(c).isalnum() or c == 95 for c in range(128)], dtype=bool)
+
+
+def _word_chars(text: str) -> np.ndarray | None:
+    """bool per character of text: a \\w character; None when text holds a lone surrogate."""
+    if text.isascii():
+        return _ASCII_WORD[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    try:
+        cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    except UnicodeEncodeError:
+        return None
+    low = cp < 128
+    mask = np.zeros(len(cp), dtype=bool)
+    mask[low] = _ASCII_WORD[cp[low]]
+    high = np.flatnonzero(~low)
+    values, inverse = np.unique(cp[high], return_inverse=True)
+    mask[high] = np.array([chr(c).isalnum() for c in values.tolist()], dtype=bool)[inverse]
+    return mask
+
+
 def word_starts_ends(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(first character, one past the last) of each word, as int64 arrays; same words as words()."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
-    return arr[:, 0], arr[:, 1]
+    """(first character, one past the last) of each word, as int64 arrays; same words as words(),
+    found with array operations (no match object per word)."""
+    mask = _word_chars(text)
+    if mask is None:
+        spans = [m.span() for m in _WORD.finditer(text)]
+        arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        return arr[:, 0], arr[:, 1]
+    edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
 
 
 def batch_word_hashes(texts: list[str], lowercase: bool = False) -> tuple[np.ndarray, np.ndarray]:
