@@ -293,3 +293,16 @@ def test_candidate_kgrams_do_not_depend_on_the_batch():
         assert len(alone) == len(found)
         for (v1, s1, h1), (v2, s2, h2) in zip(alone, found):
             assert v1 == v2 and np.array_equal(s1, s2) and np.array_equal(h1, h2)
+
+
+def test_batch_word_hashes_are_the_hashes_of_the_words():
+    from pipeline.text.dedup.minhash import unit_hashes
+
+    rng = np.random.Generator(np.random.PCG64(8))
+    mixed = ["".join(map(chr, rng.choice([32, 0, 46, 97, 95, 233, 0x660, 0x2003, 0x1F600, 0x4E00], size=30))) for _ in range(100)]
+    batches = [list(sample_texts("wiki", 100)), list(sample_texts("books", 3)), mixed, [""], ["", "a b"], ["x\ud800 y", "z"]]
+    for texts in batches:
+        hashes, offsets = substring.batch_word_hashes(texts)
+        per_text = [substring.words(t) for t in texts]
+        assert offsets.tolist() == np.cumsum([0] + [len(w) for w in per_text]).tolist()
+        assert np.array_equal(hashes, unit_hashes([w for ws in per_text for w in ws]))

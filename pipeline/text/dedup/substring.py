@@ -60,21 +60,27 @@ def words(text: str, lowercase: bool = False) -> list[str]:
 _ASCII_WORD = np.array([chr(c).isalnum() or c == 95 for c in range(128)], dtype=bool)
 
 
+_WORD_TABLE: np.ndarray | None = None  # bool per code point, built on first use (1.1 MB, ~0.2 s)
+
+
+def _code_point_word_chars(cp: np.ndarray) -> np.ndarray:
+    """bool per code point (uint32 array): a \\w character."""
+    global _WORD_TABLE
+    table = _WORD_TABLE
+    if table is None:  # threads may both build it: the same table either way
+        table = np.array([chr(c).isalnum() or c == 95 for c in range(0x110000)], dtype=bool)
+        _WORD_TABLE = table
+    return table[cp]
+
+
 def _word_chars(text: str) -> np.ndarray | None:
     """bool per character of text: a \\w character; None when text holds a lone surrogate."""
     if text.isascii():
         return _ASCII_WORD[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
     try:
-        cp = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        return _code_point_word_chars(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32))
     except UnicodeEncodeError:
         return None
-    low = cp < 128
-    mask = np.zeros(len(cp), dtype=bool)
-    mask[low] = _ASCII_WORD[cp[low]]
-    high = np.flatnonzero(~low)
-    values, inverse = np.unique(cp[high], return_inverse=True)
-    mask[high] = np.array([chr(c).isalnum() for c in values.tolist()], dtype=bool)[inverse]
-    return mask
 
 
 def word_starts_ends(text: str) -> tuple[np.ndarray, np.ndarray]:
@@ -90,12 +96,51 @@ def word_starts_ends(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def batch_word_hashes(texts: list[str], lowercase: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(uint64 hash of every word of every text, concatenated; int64 offsets, len(texts) + 1)."""
+    """(uint64 hash of every word of every text, concatenated; int64 offsets, len(texts) + 1).
+    The hashes are minhash.unit_hashes' of words(text, lowercase), computed (without lowercase)
+    from the UTF-8 bytes of the whole batch at once: no Python string per word."""
+    if not lowercase and texts:
+        found = _batch_word_hashes_bytes(texts)
+        if found is not None:
+            return found
     per_text = [words(t, lowercase) for t in texts]
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum([len(w) for w in per_text], out=offsets[1:])
     flat = [w for ws in per_text for w in ws]
     return unit_hashes(flat), offsets
+
+
+def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """batch_word_hashes without lowercase: words are the runs of \\w bytes of the batch's UTF-8
+    (a multi-byte character's bytes take its class), hashed as unit_hashes hashes them:
+    sum_j byte_j * P^(end-1-j), mixed with the length (the same value wherever the word lies).
+    None when a text holds a lone surrogate (no UTF-8)."""
+    joined = "\0".join(texts)  # NUL is not a word character: no word crosses two texts
+    try:
+        data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+    char_bounds = np.cumsum([len(t) + 1 for t in texts])  # one past each text's NUL, in characters
+    if len(data) == len(joined):  # ASCII: a byte is a character
+        mask = _ASCII_WORD[data] if len(data) else np.zeros(0, dtype=bool)
+        char_of = None
+    else:
+        cp_mask = _code_point_word_chars(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+        char_of = np.cumsum((data & 0xC0) != 0x80) - 1  # the character each byte belongs to
+        mask = cp_mask[char_of]
+    edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    start_chars = starts if char_of is None else char_of[starts]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    offsets[1:] = np.searchsorted(start_chars, char_bounds)
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64), offsets
+    powers, inv_powers = _powers(int(ends[-1]) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(int(ends[-1]) + 1, dtype=np.uint64)
+        np.cumsum(data[: ends[-1]] * inv_powers[: ends[-1]], out=prefix[1:])
+        poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    return _mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
 
 
 def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
