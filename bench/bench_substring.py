@@ -22,7 +22,8 @@ Measured, at the default SubstringDedupConfig (k = 34 words, 8-word fingerprints
   memory      peak Python allocation (tracemalloc) of the fingerprint pass on one batch of 256
               documents, against that batch's text: a worker holds one batch, not the corpus;
   beam        the Beam stage (CutRepeatedSubstrings) on the DirectRunner, one worker, on the first
-              --beam-mb MB of the corpus, minus the same pipeline without the stage.
+              --beam-mb MB of the corpus, minus the same pipeline without the stage (each the best
+              of --repeat runs).
 Writes bench/results/substring.md (git-ignored) and prints it.
 """
 
@@ -111,8 +112,9 @@ def batch_memory(docs) -> tuple[float, float]:
     return peak / 2**20, sum(len(t.encode()) for t in texts) / 2**20
 
 
-def beam_seconds(docs) -> tuple[float, float]:
-    """(seconds of Create -> stage -> count, seconds of Create -> count) on the DirectRunner."""
+def beam_seconds(docs, repeat: int = 1) -> tuple[float, float]:
+    """(seconds of Create -> stage -> count, seconds of Create -> count) on the DirectRunner, each
+    the best of `repeat` runs (alternated: a load on the machine hits both alike)."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -129,7 +131,8 @@ def beam_seconds(docs) -> tuple[float, float]:
             _ = pc | beam.combiners.Count.Globally()
         return time.perf_counter() - start
 
-    return run(True), run(False)
+    times = [(run(True), run(False)) for _ in range(repeat)]
+    return min(t[0] for t in times), min(t[1] for t in times)
 
 
 def main() -> None:
@@ -179,7 +182,7 @@ def main() -> None:
                 break
             part.append(d)
             acc += len(d[1].encode())
-        with_stage, without = beam_seconds(part)
+        with_stage, without = beam_seconds(part, args.repeat)
         stage_s = max(with_stage - without, 1e-9)
         lines.append(
             f"| Beam stage, DirectRunner 1 worker, {acc / 1e6:.1f} MB ({with_stage:.1f} s with, {without:.1f} s without), MB/s "
