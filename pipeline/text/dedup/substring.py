@@ -126,8 +126,9 @@ def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] 
         char_of = None
     else:
         cp_mask = _code_point_word_chars(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
-        char_of = np.cumsum((data & 0xC0) != 0x80) - 1  # the character each byte belongs to
+        char_of = np.cumsum((data & 0xC0) != 0x80, dtype=np.int32) - 1  # the character each byte belongs to
         mask = cp_mask[char_of]
+        del cp_mask
     edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     start_chars = starts if char_of is None else char_of[starts]
@@ -138,7 +139,8 @@ def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] 
     powers, inv_powers = _powers(int(ends[-1]) + 1)
     with np.errstate(over="ignore"):
         prefix = np.zeros(int(ends[-1]) + 1, dtype=np.uint64)
-        np.cumsum(data[: ends[-1]] * inv_powers[: ends[-1]], out=prefix[1:])
+        np.multiply(data[: ends[-1]], inv_powers[: ends[-1]], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])  # in place: one array of 8 bytes per byte of text
         poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
     return _mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
 
