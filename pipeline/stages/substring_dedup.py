@@ -294,6 +294,9 @@ class _KgramRecords(beam.DoFn):
         self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)  # one per DoFn instance: not shared by threads
 
     def process(self, batch, candidates):
+        if candidates is None:  # no fingerprint collided anywhere: nothing to cut
+            yield from batch
+            return
         sub = self._cfg.substring
         found = substring.batch_candidate_kgrams([d.text for d in batch], candidates, sub.min_tokens, sub.fingerprint_words)
         for doc, records in zip(batch, found):
@@ -330,12 +333,13 @@ class CutRepeatedSubstrings(beam.PTransform):
             | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg))
             | "CountPlaces" >> beam.CombinePerKey(sum)
             | "Candidates" >> beam.FlatMap(_candidate)
-            | "CandidateSet" >> beam.CombineGlobally(_CandidateSet())
+            | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
         )
         regions = (
             docs
             | "BatchAgain" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Kgrams" >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
+            | "Kgrams"
+            >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates, default_value=None)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
         )
         grouped = (
             regions[_KGRAMS]
