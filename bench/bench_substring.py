@@ -73,8 +73,8 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
     for batch in batches:
         for key, n in stage.fingerprint_counts(batch, cfg):
             sizes["fingerprints"] += _size((key, n))
-            counts[key] = counts.get(key, 0) + n
-    values = [v for counted in counts.items() for v in stage._candidate(counted)]
+            counts.setdefault(key, []).append(n)
+    values = [v for group in counts.items() for v in stage._candidate(group)]
     sizes["candidate set"] = sum(_size(v) for v in values)
     candidates = stage._CandidateSet().extract_output(values)
     by_value: dict = {}

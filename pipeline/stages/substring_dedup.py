@@ -112,10 +112,10 @@ def fingerprint_counts(batch, cfg: DedupConfig):
             yield _key(scope, v), n
 
 
-def _candidate(counted):
-    """(fingerprint key, places) -> its value (int64), if held at two or more places."""
-    key, n = counted
-    if n > 1:
+def _candidate(group):
+    """(fingerprint key, places per batch) -> its value (int64), if held at two or more places."""
+    key, counts = group
+    if sum(counts) > 1:
         yield key[1] if isinstance(key, tuple) else key
 
 
@@ -331,7 +331,7 @@ class CutRepeatedSubstrings(beam.PTransform):
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
             | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg))
-            | "CountPlaces" >> beam.CombinePerKey(sum)
+            | "GroupByFingerprint" >> beam.GroupByKey()
             | "Candidates" >> beam.FlatMap(_candidate)
             | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
         )
@@ -343,7 +343,7 @@ class CutRepeatedSubstrings(beam.PTransform):
         )
         grouped = (
             regions[_KGRAMS]
-            | "GroupByFingerprint" >> beam.GroupByKey()
+            | "GroupByCandidate" >> beam.GroupByKey()
             | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_outputs(_OVERFLOW, main="cuts")
         )
         regrouped = grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies)
