@@ -1,15 +1,16 @@
 """Exact-substring deduplication through Beam (the algorithm: pipeline.text.dedup.substring).
 Texts cross one shuffle, and only those of the documents that get cut:
 
-    docs -(batches)-> (fingerprint, places in the batch)  -CombinePerKey(sum)->  candidates (>= 2)
+    docs -(batches)-> (fingerprint, places in the batch)  -GroupByKey, sum->  candidates (>= 2)
          -CombineGlobally-> the candidate set: a sorted uint64 array, a side input
-    docs -(batches, same fused read; side input: candidate set)-> per candidate value v, one record
-         (v, (id, packed runs of starts, packed k-gram hashes)) of the k-grams whose window minimum
-         is v (documents without a candidate emit nothing)
-    -GroupByKey(v)-> later copies (id, packed runs of starts)       [past group_limit: by k-gram]
-    docs -SplitByIds(ids of the later copies, a side input; pipeline.stages.route)->
-         the documents no cut names: kept as they are, in the same fused step
-         the others, packed (pack_document) -CoGroupByKey(id) with their cuts-> cut, kept or rejected
+    docs -(batches; side input: the candidate set)-> per candidate value v of a document, one
+         record (v, (id, packed runs of starts, packed k-gram hashes)) of its k-grams whose window
+         minimum is v; the document itself: kept as it is if it has no record (nothing of it can
+         be cut), else passed on packed (pack_document)
+    records -GroupByKey(v)-> later copies (id, packed runs of starts)  [past group_limit: by k-gram]
+    packed candidate documents -SplitByIds(ids of the later copies, a side input; stages.route)->
+         those no cut names: unpacked and kept, in the same fused step
+         the others -CoGroupByKey(id) with their cuts-> cut, kept or rejected
 
 Guarantee (pipeline.text.dedup.substring): every span of >= min_tokens words that occurs more than
 once in the stage's input (within a source when scope is source) is kept at its first occurrence,
@@ -20,17 +21,22 @@ spacing between words are ignored); a document shorter than min_tokens words hol
 first copy's document may itself be rejected afterwards (too much cut), and then that text
 survives nowhere.
 
-Memory. Side inputs are held whole by every worker: the candidate set costs 8 bytes per candidate
-fingerprint (~2/(w+1) per repeated word, w = min_tokens - fingerprint_words + 1: ~0.6 byte per
-repeated word at the defaults; 0.3 MB for the 13 MB benchmark corpus), the cut ids 8 bytes per
-document cut. Both grow with the corpus's repeated text (not with all of it); every other step
-holds one batch, one document or one key's values: a fingerprint's k-gram records are counted first
-(Beam's grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
+Memory. Side inputs are held whole by every worker, and each is gathered by one worker first
+(CombineGlobally): the candidate set costs 8 bytes per candidate fingerprint (about 2/(w+1) per
+word of repeated text, w = min_tokens - fingerprint_words + 1: ~0.6 byte per repeated word at the
+defaults; 83 KB on the 13 MB benchmark corpus), the cut ids 8 bytes per document cut (12 KB
+there). Both grow with the corpus's repeated text, not with all of it. Every other step holds one
+batch, one document or one key's values: a fingerprint's k-gram records are counted first (Beam's
+grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 
 Every shuffled element is a tuple of ints and bytes (FastPrimitivesCoder's cheap cases); a
 document crosses its one shuffle packed (pickle + zstd level 1, ~0.43 of the text's bytes on the
 benchmark corpus). bench/bench_substring.py replays every shuffle with these functions and counts
-its bytes, and the side inputs' bytes apart.
+its bytes, and the side inputs' bytes apart. Not a shuffle, and not counted there: step 2 reads
+the documents after a side input computed from all of them, so a runner cannot fuse it with
+step 1's read and keeps the documents between the two (the DirectRunner in memory, Dataflow as a
+materialized collection); the candidate documents are kept again, packed, until the cut ids are
+known.
 """
 
 import dataclasses

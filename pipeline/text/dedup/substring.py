@@ -18,12 +18,17 @@ How it is found, distributed (the stage runs these steps as Beam shuffles):
   1. Fingerprints: each document's g-gram hashes (g = fingerprint_words consecutive words),
      winnowed (Schleimer et al. 2003) with window w = k - g + 1: a position is selected when its
      hash is the minimum of some window of w consecutive g-grams. About 2/(w+1) positions per word.
-     GroupByKey(fingerprint) -> the fingerprints held at two or more places are *candidates*.
-  2. Each document with candidates emits, per candidate value v, one record: the starts and hashes
-     of its k-grams whose minimum g-gram hash is v (packed arrays: ~12 bytes a k-gram, not a
-     shuffled element each). GroupByKey(v) -> for each k-gram hash in the group, every occurrence
-     but the smallest (id, position) is a later copy; the later copies go back to their documents,
-     which cut them. (A value held by more than group_limit records is regrouped by k-gram hash
+     Each batch of documents sends one (fingerprint, places in the batch) per distinct value;
+     summed per fingerprint, those held at two or more places are *candidates*. The candidates
+     are gathered into one sorted uint64 array (candidate_set), given to every worker.
+  2. Each document is hashed again against that array (batch_candidate_kgrams): a k-gram whose
+     minimum g-gram hash is a candidate v goes into v's record for this document, the starts and
+     hashes of those k-grams (packed arrays: ~12 bytes a k-gram, not a shuffled element each).
+     No winnowing is needed here: a k-gram's minimum is selected in every copy, so it is a
+     candidate iff it collided in step 1. A document with no such k-gram cannot be cut and goes
+     no further. GroupByKey(v) -> for each k-gram hash in the group, every occurrence but the
+     smallest (id, position) is a later copy; the later copies go back to their documents, which
+     cut them. (A value held by more than group_limit records is regrouped by k-gram hash
      instead, so no worker holds more than group_limit records' k-grams.)
 Guarantee. A k-gram spans exactly w g-grams; wherever it occurs, the minimum of those w hashes is
 the same value and is selected in every copy (winnow keeps every minimum of every window), so the
