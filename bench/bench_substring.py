@@ -23,7 +23,8 @@ Measured, at the default SubstringDedupConfig (k = 34 words, 8-word fingerprints
               documents, against that batch's text: a worker holds one batch, not the corpus;
   beam        the Beam stage (CutRepeatedSubstrings) on the DirectRunner, one worker, on the first
               --beam-mb MB of the corpus, minus the same pipeline without the stage (each the best
-              of --repeat runs).
+              of --repeat runs), in wall time and in the process's CPU time (steadier on a shared
+              machine: other processes do not count);
 Writes bench/results/substring.md (git-ignored) and prints it.
 """
 
@@ -112,9 +113,11 @@ def batch_memory(docs) -> tuple[float, float]:
     return peak / 2**20, sum(len(t.encode()) for t in texts) / 2**20
 
 
-def beam_seconds(docs, repeat: int = 1) -> tuple[float, float]:
-    """(seconds of Create -> stage -> count, seconds of Create -> count) on the DirectRunner, each
-    the best of `repeat` runs (alternated: a load on the machine hits both alike)."""
+def beam_seconds(docs, repeat: int = 1) -> tuple[float, float, float, float]:
+    """Create -> stage -> count and Create -> count on the DirectRunner, one worker: (wall seconds
+    with, without, CPU seconds of this process with, without), each the best of `repeat` runs
+    (alternated). CPU time counts every thread of the process and not the other processes of a
+    shared machine, so it is the steadier measure of the stage's cost per core."""
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
@@ -122,17 +125,22 @@ def beam_seconds(docs, repeat: int = 1) -> tuple[float, float]:
 
     records = [Document(id=i, text=t, source="web") for i, t in docs]
 
-    def run(with_stage: bool) -> float:
-        start = time.perf_counter()
+    def run(with_stage: bool) -> tuple[float, float]:
+        start, cpu = time.perf_counter(), time.process_time()
         with beam.Pipeline(options=PipelineOptions(["--direct_num_workers=1"])) as p:
             pc = p | beam.Create(records, reshuffle=False)
             if with_stage:
                 pc = (pc | CutRepeatedSubstrings(DedupConfig(methods=["substring"]), keep_text=False)).kept
             _ = pc | beam.combiners.Count.Globally()
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
     times = [(run(True), run(False)) for _ in range(repeat)]
-    return min(t[0] for t in times), min(t[1] for t in times)
+    return (
+        min(w[0] for w, _ in times),
+        min(wo[0] for _, wo in times),
+        min(w[1] for w, _ in times),
+        min(wo[1] for _, wo in times),
+    )
 
 
 def main() -> None:
@@ -182,11 +190,16 @@ def main() -> None:
                 break
             part.append(d)
             acc += len(d[1].encode())
-        with_stage, without = beam_seconds(part, args.repeat)
+        with_stage, without, cpu_with, cpu_without = beam_seconds(part, args.repeat)
         stage_s = max(with_stage - without, 1e-9)
+        stage_cpu = max(cpu_with - cpu_without, 1e-9)
         lines.append(
-            f"| Beam stage, DirectRunner 1 worker, {acc / 1e6:.1f} MB ({with_stage:.1f} s with, {without:.1f} s without), MB/s "
+            f"| Beam stage, DirectRunner 1 worker, {acc / 1e6:.1f} MB ({with_stage:.1f} s with, {without:.1f} s without), MB/s wall "
             f"| {acc / 1e6 / stage_s:.2f} | >= 5 | {acc / 1e6 / stage_s / 5:.2f} |"
+        )
+        lines.append(
+            f"| the same, CPU time of the process ({cpu_with:.1f} s with, {cpu_without:.1f} s without), MB/s per core "
+            f"| {acc / 1e6 / stage_cpu:.2f} | >= 5 | {acc / 1e6 / stage_cpu / 5:.2f} |"
         )
     lines += ["", "Shuffled bytes by shuffle (FastPrimitivesCoder encodings):", "", "| shuffle | bytes | per input byte |", "|---|---|---|"]
     lines += [f"| {name} | {value:,} | {value / (mb * 1e6):.3f} |" for name, value in sizes.items()]
