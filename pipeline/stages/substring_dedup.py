@@ -42,6 +42,7 @@ known.
 import dataclasses
 import pickle
 import struct
+import typing
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -65,6 +66,9 @@ _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
 _SCORED = "scored"
 _SKIPPED = "skipped"
+# Declared output types: Beam would otherwise infer each step's from its bytecode when the pipeline
+# is built (~10 ms a step); Any keeps the coders what they were (FastPrimitivesCoder, pickle).
+_ANY = typing.Any
 
 
 class SubstringResult(NamedTuple):
@@ -337,31 +341,35 @@ class CutRepeatedSubstrings(beam.PTransform):
         candidates = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg))
+            | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg)).with_output_types(_ANY)
             | "GroupByFingerprint" >> beam.GroupByKey()
-            | "Candidates" >> beam.FlatMap(_candidate)
+            | "Candidates" >> beam.FlatMap(_candidate).with_output_types(_ANY)
             | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
         )
         regions = (
             docs
             | "BatchAgain" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
             | "Kgrams"
-            >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates, default_value=None)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
+            >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates, default_value=None))
+            .with_output_types(_ANY)
+            .with_outputs(_CANDIDATE, _KGRAMS, main="clean")
         )
         grouped = (
             regions[_KGRAMS]
             | "GroupByCandidate" >> beam.GroupByKey()
-            | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_outputs(_OVERFLOW, main="cuts")
+            | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_output_types(_ANY).with_outputs(_OVERFLOW, main="cuts")
         )
-        regrouped = grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies)
+        regrouped = (
+            grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies).with_output_types(_ANY)
+        )
         cuts = (grouped.cuts, regrouped) | "AllCuts" >> beam.Flatten()
         split = regions[_CANDIDATE] | "SplitByCuts" >> SplitByIds(cuts | "CutIds" >> beam.Keys())
         out = (
             {"doc": split[AFFECTED], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()
-            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, _SCORED, _SKIPPED, main="kept")
+            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_output_types(_ANY).with_outputs(_REJECTED, _SCORED, _SKIPPED, main="kept")
         )
-        uncut = split.untouched | "Unpack" >> beam.ParDo(_Unpack())
+        uncut = split.untouched | "Unpack" >> beam.ParDo(_Unpack()).with_output_types(_ANY)
         kept = (regions.clean, uncut, out.kept) | "Kept" >> beam.Flatten()
         # nothing is skipped: an output no element goes to (a Create([]) would add a stage)
         return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=out[_SKIPPED], scored=out[_SCORED])
