@@ -139,9 +139,11 @@ def run_stage(docs, cfg, check):
     p.run().wait_until_finish()
 
 
-def test_stage_cuts_what_the_suffix_array_finds():
+@pytest.mark.parametrize("batch_size", [256, 7])  # one batch; many (fingerprints counted per batch)
+def test_stage_cuts_what_the_suffix_array_finds(batch_size):
     docs, _ = corpus(200, 6, 60, seed=2)
-    cfg = DedupConfig(methods=["substring"], substring=SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0))
+    sub = SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0, batch_size=batch_size)
+    cfg = DedupConfig(methods=["substring"], substring=sub)
     want = expected_texts(docs)
     changed = {i for i, t in docs if want[i] != t}
     assert len(changed) >= 20
@@ -223,6 +225,17 @@ def test_scope_source_keeps_a_span_once_per_source():
     result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
     assert_that(result.kept, check)
     p.run().wait_until_finish()
+
+
+def test_stage_without_repeats_keeps_every_document_as_it_is():
+    docs = [(f"d{i}", t) for i, t in enumerate(sample_texts("wiki", 5))] + [("short", "a few words")]
+    cfg = DedupConfig(methods=["substring"], substring=SubstringDedupConfig(min_chars_left=0))
+
+    def check(kept, rejected):
+        assert rejected == [] and {i: d.text for i, d in kept.items()} == dict(docs)
+        assert all(CHARS_REMOVED not in d.scores for d in kept.values())
+
+    run_stage(docs, cfg, check)
 
 
 def test_config_errors_name_the_key():
