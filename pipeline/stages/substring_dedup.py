@@ -124,7 +124,9 @@ def fingerprint_counts(batch, cfg: DedupConfig):
 
 
 def _candidate(group):
-    """(fingerprint key, places per batch) -> its value (int64), if held at two or more places."""
+    """(fingerprint key, places per batch) -> its value (int64), if held at two or more places.
+    With scope source, the set holds the values of every source: a value repeated only in another
+    source sends a document's k-grams to a group of its own scope, where they find no copy."""
     key, counts = group
     if sum(counts) > 1:
         yield key[1] if isinstance(key, tuple) else key
