@@ -1,27 +1,48 @@
-"""Exact-substring deduplication through Beam (the algorithm and its guarantee:
-pipeline.text.dedup.substring). Two shuffles of small records and two joins with documents:
+"""Exact-substring deduplication through Beam (the algorithm: pipeline.text.dedup.substring).
+Texts cross one shuffle, and only those of the documents that get cut:
 
-    docs -(batches)-> (fingerprint, (id, position))  -GroupByKey->  candidates (id, position)
-         -(same pass)-> (id, packed document)
-    packed documents + candidates -CoGroupByKey(id)-> documents without candidates: kept as they are
-                                       -> the others: per candidate fingerprint, one record of
-                                          the k-grams whose window minimum it is (packed arrays),
-                                          and the packed document passed on as it came
-    -GroupByKey(fingerprint)-> later copies (id, packed runs of starts)
-    packed candidate documents + later copies -CoGroupByKey(id)-> cut, kept or rejected
+    docs -(batches)-> (fingerprint, places in the batch)  -GroupByKey, sum->  candidates (>= 2)
+         -CombineGlobally-> the candidate set: a sorted uint64 array, a side input
+    docs -(batches; side input: the candidate set)-> per candidate value v of a document, one
+         record (v, (id, packed runs of starts, packed k-gram hashes)) of its k-grams whose window
+         minimum is v; the document itself: kept as it is if it has no record (nothing of it can
+         be cut), else passed on packed (pack_document)
+    records -GroupByKey(v)-> later copies (id, packed runs of starts)  [past group_limit: by k-gram]
+    packed candidate documents -SplitByIds(ids of the later copies, a side input; stages.route)->
+         those no cut names: unpacked and kept, in the same fused step
+         the others -CoGroupByKey(id) with their cuts-> cut, kept or rejected
 
-Every shuffled element is a tuple of ints and bytes (FastPrimitivesCoder's cheap cases). A document
-crosses a shuffle packed (pack_document: its pickle, zstd level 1, ~0.43 of the text's bytes on the
-benchmark corpus) and is unpacked only where its text is read. bench/bench_substring.py replays
-every shuffle, the two joins included, with these functions and counts its bytes.
+Guarantee (pipeline.text.dedup.substring): every span of >= min_tokens words that occurs more than
+once in the stage's input (within a source when scope is source) is kept at its first occurrence,
+the smallest (id, word position), and cut from every other; a span seen once is never touched; cuts
+fall on word boundaries. Exact up to 64-bit hash collisions; the result does not depend on the
+runner, the worker count or the batching. Limits: words are compared, not bytes (punctuation and
+spacing between words are ignored); a document shorter than min_tokens words holds no span; the
+first copy's document may itself be rejected afterwards (too much cut), and then that text
+survives nowhere.
 
-No step holds more than one document, one batch, or one key's values: a fingerprint's records are
-counted first (Beam's grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
+Memory. Side inputs are held whole by every worker, and each is gathered by one worker first
+(CombineGlobally): the candidate set costs 8 bytes per candidate fingerprint (about 2/(w+1) per
+word of repeated text, w = min_tokens - fingerprint_words + 1: ~0.6 byte per repeated word at the
+defaults; 83 KB on the 13 MB benchmark corpus), the cut ids 8 bytes per document cut (12 KB
+there). Both grow with the corpus's repeated text, not with all of it. Every other step holds one
+batch, one document or one key's values: a fingerprint's k-gram records are counted first (Beam's
+grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
+
+Every shuffled element is a tuple of ints and bytes (FastPrimitivesCoder's cheap cases); a
+document crosses its one shuffle packed (pickle + zstd level 1, ~0.43 of the text's bytes on the
+benchmark corpus). bench/bench_substring.py replays every shuffle with these functions and counts
+its bytes, and the side inputs' bytes apart. Not a shuffle, and not counted there: step 2 reads
+the documents after a side input computed from all of them, so a runner cannot fuse it with
+step 1's read and keeps the documents between the two (the DirectRunner in memory, Dataflow as a
+materialized collection); the candidate documents are kept again, packed, until the cut ids are
+known.
 """
 
 import dataclasses
 import pickle
 import struct
+import typing
 from typing import NamedTuple
 
 import apache_beam as beam
@@ -32,6 +53,7 @@ from apache_beam.metrics import Metrics
 from pipeline.config import DedupConfig
 from pipeline.records import Document, Rejection
 from pipeline.stages.dedup import DedupReason, scope_of
+from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import substring
 from pipeline.text.quality.rules import score_key
 
@@ -42,8 +64,11 @@ REMOVED_FRACTION = score_key(SUBSTRING_STAGE, "removed_fraction")
 _REJECTED = "rejected"
 _CANDIDATE = "candidate"
 _KGRAMS = "kgrams"
-_FINGERPRINTS = "fingerprints"
 _SCORED = "scored"
+_SKIPPED = "skipped"
+# Declared output types: Beam would otherwise infer each step's from its bytecode when the pipeline
+# is built (~10 ms a step); Any keeps the coders what they were (FastPrimitivesCoder, pickle).
+_ANY = typing.Any
 
 
 class SubstringResult(NamedTuple):
@@ -83,37 +108,61 @@ def _key(scope: str, h: int):
     return (scope, h) if scope else h
 
 
-class _Fingerprint(beam.DoFn):
-    """A batch of documents -> (id, packed document) for each (main output), and (fingerprint key,
-    (id, word position)) for each selected fingerprint (tagged _FINGERPRINTS)."""
-
-    def __init__(self, cfg: DedupConfig):
-        self._cfg = cfg
-
-    def setup(self):
-        self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)  # one per DoFn instance: not shared by threads
-
-    def process(self, batch):
-        sub = self._cfg.substring
-        found = substring.batch_fingerprints([d.text for d in batch], sub.min_tokens, sub.fingerprint_words)
-        for doc, (positions, hashes) in zip(batch, found):
-            yield doc.id, pack_document(doc, self._compressor)
-            scope = scope_of(doc, self._cfg)
-            # int64 views: keys a varint coder takes as they are (a uint64 above 2^63 is not an int64)
-            for p, h in zip(positions.tolist(), hashes.view(np.int64).tolist()):
-                yield beam.pvalue.TaggedOutput(_FINGERPRINTS, (_key(scope, h), (doc.id, p)))
+def fingerprint_counts(batch, cfg: DedupConfig):
+    """A batch of documents -> (fingerprint key, places in the batch that select it): step 1's
+    shuffled elements, one per distinct fingerprint of the batch (within a scope)."""
+    sub = cfg.substring
+    found = substring.batch_fingerprints([d.text for d in batch], sub.min_tokens, sub.fingerprint_words)
+    by_scope: dict[str, list] = {}
+    for doc, pair in zip(batch, found):
+        by_scope.setdefault(scope_of(doc, cfg), []).append(pair)
+    for scope, pairs in by_scope.items():
+        values, counts = substring.count_fingerprints(pairs)
+        # int64 views: keys a varint coder takes as they are (a uint64 above 2^63 is not an int64)
+        for v, n in zip(values.view(np.int64).tolist(), counts.tolist()):
+            yield _key(scope, v), n
 
 
-def _candidates(group):
-    """A fingerprint held at two or more places -> (id, position) of each."""
-    _, occurrences = group
-    seen = 0
-    for _ in occurrences:  # count to 2 only, then iterate again (re-iterable grouped values)
-        seen += 1
-        if seen > 1:
-            break
-    if seen > 1:
-        yield from occurrences
+def _candidate(group):
+    """(fingerprint key, places per batch) -> its value (int64), if held at two or more places.
+    With scope source, the set holds the values of every source: a value repeated only in another
+    source sends a document's k-grams to a group of its own scope, where they find no copy."""
+    key, counts = group
+    if sum(counts) > 1:
+        yield key[1] if isinstance(key, tuple) else key
+
+
+class _CandidateSet(beam.CombineFn):
+    """int64 fingerprint values -> the sorted unique uint64 array (substring.candidate_set)."""
+
+    def create_accumulator(self):
+        return []
+
+    def add_input(self, acc, value):
+        acc.append(value)
+        return acc
+
+    def merge_accumulators(self, accs):
+        return [v for acc in accs for v in acc]
+
+    def extract_output(self, acc):
+        return substring.candidate_set(np.asarray(acc, dtype=np.int64))
+
+
+def _records(doc, found, cfg: DedupConfig):
+    scope = scope_of(doc, cfg)
+    for v, starts, hashes in found:
+        key = _key(scope, int(np.uint64(v).view(np.int64)))
+        yield key, (doc.id, pack_runs(starts), _pack(hashes.view(np.int64), _HASH))
+
+
+def kgram_records(batch, candidates: np.ndarray, cfg: DedupConfig):
+    """A batch of documents and the candidate set -> (fingerprint key, (id, packed runs of starts,
+    packed k-gram hashes)) per candidate value of each document: what step 2 shuffles."""
+    sub = cfg.substring
+    found = substring.batch_candidate_kgrams([d.text for d in batch], candidates, sub.min_tokens, sub.fingerprint_words)
+    for doc, records in zip(batch, found):
+        yield from _records(doc, records, cfg)
 
 
 # Word positions travel as 4-byte ints (a document is far below 2^31 words), hashes as 8 bytes.
@@ -156,39 +205,6 @@ def unpack_runs(data: bytes) -> np.ndarray:
     lengths = pairs[:, 1] - pairs[:, 0]
     offsets = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     return np.repeat(pairs[:, 0] - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-
-
-def kgram_records(doc, positions, cfg: DedupConfig):
-    """(fingerprint key, (id, packed runs of starts, packed k-gram hashes)) per candidate value of
-    one document: what step 2 shuffles."""
-    sub = cfg.substring
-    scope = scope_of(doc, cfg)
-    for v, starts, hashes in substring.candidate_kgrams(doc.text, positions, sub.min_tokens, sub.fingerprint_words):
-        key = _key(scope, int(np.uint64(v).view(np.int64)))
-        yield key, (doc.id, pack_runs(starts), _pack(hashes.view(np.int64), _HASH))
-
-
-class _CandidateRegions(beam.DoFn):
-    """Per id: a document without candidates is kept; one with candidates is passed on (packed, as
-    it came), with one record (fingerprint key, (id, starts, k-gram hashes)) per candidate value."""
-
-    def __init__(self, cfg: DedupConfig):
-        self._cfg = cfg
-
-    def setup(self):
-        self._decompressor = zstandard.ZstdDecompressor()
-
-    def process(self, joined):
-        doc_id, grouped = joined
-        positions = list(grouped["candidate"])  # at most ~2/(w+1) per word of one document
-        for packed in grouped["doc"]:
-            doc = unpack_document(packed, self._decompressor)
-            if not positions:
-                yield doc
-                continue
-            yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc_id, packed))
-            for record in kgram_records(doc, positions, self._cfg):
-                yield beam.pvalue.TaggedOutput(_KGRAMS, record)
 
 
 class _Unpacked:
@@ -271,6 +287,50 @@ class _CutCopies(beam.DoFn):
                 yield doc.replace(text=text)
 
 
+class _Fingerprints(beam.DoFn):
+    def __init__(self, cfg: DedupConfig):
+        self._cfg = cfg
+
+    def process(self, batch):
+        yield from fingerprint_counts(batch, self._cfg)
+
+
+class _KgramRecords(beam.DoFn):
+    """A batch of documents -> its k-gram records (tagged _KGRAMS); each document with some, packed
+    for the join with its cuts (tagged _CANDIDATE); each document without, as it is (main: it
+    holds no k-gram whose window minimum collided, so nothing of it can be cut)."""
+
+    def __init__(self, cfg: DedupConfig):
+        self._cfg = cfg
+
+    def setup(self):
+        self._compressor = zstandard.ZstdCompressor(level=_ZSTD_LEVEL)  # one per DoFn instance: not shared by threads
+
+    def process(self, batch, candidates):
+        if candidates is None:  # no fingerprint collided anywhere: nothing to cut
+            yield from batch
+            return
+        sub = self._cfg.substring
+        found = substring.batch_candidate_kgrams([d.text for d in batch], candidates, sub.min_tokens, sub.fingerprint_words)
+        for doc, records in zip(batch, found):
+            if not records:
+                yield doc
+                continue
+            yield beam.pvalue.TaggedOutput(_CANDIDATE, (doc.id, pack_document(doc, self._compressor)))
+            for record in _records(doc, records, self._cfg):
+                yield beam.pvalue.TaggedOutput(_KGRAMS, record)
+
+
+class _Unpack(beam.DoFn):
+    """(id, packed document) -> the document."""
+
+    def setup(self):
+        self._decompressor = zstandard.ZstdDecompressor()
+
+    def process(self, keyed):
+        yield unpack_document(keyed[1], self._decompressor)
+
+
 class CutRepeatedSubstrings(beam.PTransform):
     def __init__(self, cfg: DedupConfig, keep_text: bool):
         super().__init__(label=f"Dedup[{SUBSTRING_STAGE}]")
@@ -280,29 +340,38 @@ class CutRepeatedSubstrings(beam.PTransform):
     def expand(self, docs):
         cfg = self._cfg
         size = cfg.substring.batch_size
-        hashed = (
+        candidates = (
             docs
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
-            | "Fingerprints" >> beam.ParDo(_Fingerprint(cfg)).with_outputs(_FINGERPRINTS, main="packed")
+            | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg)).with_output_types(_ANY)
+            | "GroupByFingerprint" >> beam.GroupByKey()
+            | "Candidates" >> beam.FlatMap(_candidate).with_output_types(_ANY)
+            | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
         )
-        candidates = hashed[_FINGERPRINTS] | "GroupByFingerprint" >> beam.GroupByKey() | "Candidates" >> beam.FlatMap(_candidates)
         regions = (
-            {"doc": hashed.packed, "candidate": candidates}
-            | "JoinCandidates" >> beam.CoGroupByKey()
-            | "Regions" >> beam.ParDo(_CandidateRegions(cfg)).with_outputs(_CANDIDATE, _KGRAMS, main="clean")
+            docs
+            | "BatchAgain" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
+            | "Kgrams"
+            >> beam.ParDo(_KgramRecords(cfg), beam.pvalue.AsSingleton(candidates, default_value=None))
+            .with_output_types(_ANY)
+            .with_outputs(_CANDIDATE, _KGRAMS, main="clean")
         )
         grouped = (
             regions[_KGRAMS]
-            | "GroupByFingerprintAgain" >> beam.GroupByKey()
-            | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_outputs(_OVERFLOW, main="cuts")
+            | "GroupByCandidate" >> beam.GroupByKey()
+            | "LaterCopies" >> beam.FlatMap(_group_cuts(cfg.substring.group_limit)).with_output_types(_ANY).with_outputs(_OVERFLOW, main="cuts")
         )
-        regrouped = grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies)
+        regrouped = (
+            grouped[_OVERFLOW] | "GroupByKgram" >> beam.GroupByKey() | "LaterCopiesOfKgram" >> beam.FlatMap(_later_copies).with_output_types(_ANY)
+        )
         cuts = (grouped.cuts, regrouped) | "AllCuts" >> beam.Flatten()
+        split = regions[_CANDIDATE] | "SplitByCuts" >> SplitByIds(cuts | "CutIds" >> beam.Keys())
         out = (
-            {"doc": regions[_CANDIDATE], "cut": cuts}
+            {"doc": split[AFFECTED], "cut": cuts}
             | "JoinCuts" >> beam.CoGroupByKey()
-            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_outputs(_REJECTED, _SCORED, main="kept")
+            | "Cut" >> beam.ParDo(_CutCopies(cfg, self._keep_text)).with_output_types(_ANY).with_outputs(_REJECTED, _SCORED, _SKIPPED, main="kept")
         )
-        kept = (regions.clean, out.kept) | "Kept" >> beam.Flatten()
-        skipped = docs.pipeline | "NoSkips" >> beam.Create([])
-        return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=skipped, scored=out[_SCORED])
+        uncut = split.untouched | "Unpack" >> beam.ParDo(_Unpack()).with_output_types(_ANY)
+        kept = (regions.clean, uncut, out.kept) | "Kept" >> beam.Flatten()
+        # nothing is skipped: an output no element goes to (a Create([]) would add a stage)
+        return SubstringResult(kept=kept, rejected=out[_REJECTED], skipped=out[_SKIPPED], scored=out[_SCORED])

@@ -139,9 +139,11 @@ def run_stage(docs, cfg, check):
     p.run().wait_until_finish()
 
 
-def test_stage_cuts_what_the_suffix_array_finds():
+@pytest.mark.parametrize("batch_size", [256, 7])  # one batch; many (fingerprints counted per batch)
+def test_stage_cuts_what_the_suffix_array_finds(batch_size):
     docs, _ = corpus(200, 6, 60, seed=2)
-    cfg = DedupConfig(methods=["substring"], substring=SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0))
+    sub = SubstringDedupConfig(min_chars_left=0, max_removed_fraction=1.0, batch_size=batch_size)
+    cfg = DedupConfig(methods=["substring"], substring=sub)
     want = expected_texts(docs)
     changed = {i for i, t in docs if want[i] != t}
     assert len(changed) >= 20
@@ -225,6 +227,17 @@ def test_scope_source_keeps_a_span_once_per_source():
     p.run().wait_until_finish()
 
 
+def test_stage_without_repeats_keeps_every_document_as_it_is():
+    docs = [(f"d{i}", t) for i, t in enumerate(sample_texts("wiki", 5))] + [("short", "a few words")]
+    cfg = DedupConfig(methods=["substring"], substring=SubstringDedupConfig(min_chars_left=0))
+
+    def check(kept, rejected):
+        assert rejected == [] and {i: d.text for i, d in kept.items()} == dict(docs)
+        assert all(CHARS_REMOVED not in d.scores for d in kept.values())
+
+    run_stage(docs, cfg, check)
+
+
 def test_config_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"^dedup\.substring\.fingerprint_words: must be in \[1, min_tokens \(10\)\]$"):
         load_config(text="dedup:\n  substring:\n    min_tokens: 10\n    fingerprint_words: 11\n")
@@ -262,3 +275,47 @@ def test_scored_output_holds_every_cut_document_kept_or_rejected():
     result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
     assert_that(result.scored, check)
     p.run().wait_until_finish()
+
+
+def test_word_offsets_match_the_regex():
+    import re
+
+    word = re.compile(r"\w")
+    # the table behind word_starts_ends: \w is [0-9A-Za-z_] and what str.isalnum() accepts
+    assert all(bool(word.match(chr(c))) == (chr(c).isalnum() or c == 95) for c in range(0x110000) if not 0xD800 <= c < 0xE000)
+    rng = np.random.Generator(np.random.PCG64(7))
+    texts = list(sample_texts("wiki", 50)) + ["", " ", "_a", "a\ud800b c", "é-ü ﬁ x²3 ٣"]
+    texts += ["".join(map(chr, rng.choice([32, 46, 97, 95, 233, 0x660, 0x2003, 0x1F600, 0x4E00], size=40))) for _ in range(200)]
+    for text in texts:
+        spans = np.array([m.span() for m in re.finditer(r"\w+", text)], dtype=np.int64).reshape(-1, 2)
+        starts, ends = substring.word_starts_ends(text)
+        assert np.array_equal(starts, spans[:, 0]) and np.array_equal(ends, spans[:, 1]), text[:40]
+
+
+def test_candidate_kgrams_do_not_depend_on_the_batch():
+    texts = list(sample_texts("wiki", 60)) + [sample_texts("wiki", 60)[3]]  # one repeat at least
+    counts = {}
+    for _, fp in substring.batch_fingerprints(texts, K, G):
+        for v in fp.tolist():
+            counts[v] = counts.get(v, 0) + 1
+    candidates = substring.candidate_set(np.array([v for v, n in counts.items() if n > 1], dtype=np.uint64))
+    together = substring.batch_candidate_kgrams(texts, candidates, K, G)
+    assert any(together)
+    for text, found in zip(texts, together):
+        (alone,) = substring.batch_candidate_kgrams([text], candidates, K, G)
+        assert len(alone) == len(found)
+        for (v1, s1, h1), (v2, s2, h2) in zip(alone, found):
+            assert v1 == v2 and np.array_equal(s1, s2) and np.array_equal(h1, h2)
+
+
+def test_batch_word_hashes_are_the_hashes_of_the_words():
+    from pipeline.text.dedup.minhash import unit_hashes
+
+    rng = np.random.Generator(np.random.PCG64(8))
+    mixed = ["".join(map(chr, rng.choice([32, 0, 46, 97, 95, 233, 0x660, 0x2003, 0x1F600, 0x4E00], size=30))) for _ in range(100)]
+    batches = [list(sample_texts("wiki", 100)), list(sample_texts("books", 3)), mixed, [""], ["", "a b"], ["x\ud800 y", "z"]]
+    for texts in batches:
+        hashes, offsets = substring.batch_word_hashes(texts)
+        per_text = [substring.words(t) for t in texts]
+        assert offsets.tolist() == np.cumsum([0] + [len(w) for w in per_text]).tolist()
+        assert np.array_equal(hashes, unit_hashes([w for ws in per_text for w in ws]))

@@ -18,12 +18,17 @@ How it is found, distributed (the stage runs these steps as Beam shuffles):
   1. Fingerprints: each document's g-gram hashes (g = fingerprint_words consecutive words),
      winnowed (Schleimer et al. 2003) with window w = k - g + 1: a position is selected when its
      hash is the minimum of some window of w consecutive g-grams. About 2/(w+1) positions per word.
-     GroupByKey(fingerprint) -> the fingerprints held at two or more places are *candidates*.
-  2. Each document with candidates emits, per candidate value v, one record: the starts and hashes
-     of its k-grams whose minimum g-gram hash is v (packed arrays: ~12 bytes a k-gram, not a
-     shuffled element each). GroupByKey(v) -> for each k-gram hash in the group, every occurrence
-     but the smallest (id, position) is a later copy; the later copies go back to their documents,
-     which cut them. (A value held by more than group_limit records is regrouped by k-gram hash
+     Each batch of documents sends one (fingerprint, places in the batch) per distinct value;
+     summed per fingerprint, those held at two or more places are *candidates*. The candidates
+     are gathered into one sorted uint64 array (candidate_set), given to every worker.
+  2. Each document is hashed again against that array (batch_candidate_kgrams): a k-gram whose
+     minimum g-gram hash is a candidate v goes into v's record for this document, the starts and
+     hashes of those k-grams (packed arrays: ~12 bytes a k-gram, not a shuffled element each).
+     No winnowing is needed here: a k-gram's minimum is selected in every copy, so it is a
+     candidate iff it collided in step 1. A document with no such k-gram cannot be cut and goes
+     no further. GroupByKey(v) -> for each k-gram hash in the group, every occurrence but the
+     smallest (id, position) is a later copy; the later copies go back to their documents, which
+     cut them. (A value held by more than group_limit records is regrouped by k-gram hash
      instead, so no worker holds more than group_limit records' k-grams.)
 Guarantee. A k-gram spans exactly w g-grams; wherever it occurs, the minimum of those w hashes is
 the same value and is selected in every copy (winnow keeps every minimum of every window), so the
@@ -55,20 +60,94 @@ def words(text: str, lowercase: bool = False) -> list[str]:
     return found
 
 
+# \w on str: [0-9A-Za-z_] and every character str.isalnum() accepts (the re module's definition;
+# checked over every code point by the tests), so a table for ASCII and isalnum for the rest.
+_ASCII_WORD = np.array([chr(c).isalnum() or c == 95 for c in range(128)], dtype=bool)
+
+
+_WORD_TABLE: np.ndarray | None = None  # bool per code point, built on first use (1.1 MB, ~0.2 s)
+
+
+def _code_point_word_chars(cp: np.ndarray) -> np.ndarray:
+    """bool per code point (uint32 array): a \\w character."""
+    global _WORD_TABLE
+    table = _WORD_TABLE
+    if table is None:  # threads may both build it: the same table either way
+        table = np.array([chr(c).isalnum() or c == 95 for c in range(0x110000)], dtype=bool)
+        _WORD_TABLE = table
+    return table[cp]
+
+
+def _word_chars(text: str) -> np.ndarray | None:
+    """bool per character of text: a \\w character; None when text holds a lone surrogate."""
+    if text.isascii():
+        return _ASCII_WORD[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    try:
+        return _code_point_word_chars(np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32))
+    except UnicodeEncodeError:
+        return None
+
+
 def word_starts_ends(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """(first character, one past the last) of each word, as int64 arrays; same words as words()."""
-    spans = [m.span() for m in _WORD.finditer(text)]
-    arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
-    return arr[:, 0], arr[:, 1]
+    """(first character, one past the last) of each word, as int64 arrays; same words as words(),
+    found with array operations (no match object per word)."""
+    mask = _word_chars(text)
+    if mask is None:
+        spans = [m.span() for m in _WORD.finditer(text)]
+        arr = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        return arr[:, 0], arr[:, 1]
+    edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    return np.flatnonzero(edges == 1).astype(np.int64), np.flatnonzero(edges == -1).astype(np.int64)
 
 
 def batch_word_hashes(texts: list[str], lowercase: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(uint64 hash of every word of every text, concatenated; int64 offsets, len(texts) + 1)."""
+    """(uint64 hash of every word of every text, concatenated; int64 offsets, len(texts) + 1).
+    The hashes are minhash.unit_hashes' of words(text, lowercase), computed (without lowercase)
+    from the UTF-8 bytes of the whole batch at once: no Python string per word."""
+    if not lowercase and texts:
+        found = _batch_word_hashes_bytes(texts)
+        if found is not None:
+            return found
     per_text = [words(t, lowercase) for t in texts]
     offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum([len(w) for w in per_text], out=offsets[1:])
     flat = [w for ws in per_text for w in ws]
     return unit_hashes(flat), offsets
+
+
+def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] | None:
+    """batch_word_hashes without lowercase: words are the runs of \\w bytes of the batch's UTF-8
+    (a multi-byte character's bytes take its class), hashed as unit_hashes hashes them:
+    sum_j byte_j * P^(end-1-j), mixed with the length (the same value wherever the word lies).
+    None when a text holds a lone surrogate (no UTF-8)."""
+    joined = "\0".join(texts)  # NUL is not a word character: no word crosses two texts
+    try:
+        data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
+    except UnicodeEncodeError:
+        return None
+    char_bounds = np.cumsum([len(t) + 1 for t in texts])  # one past each text's NUL, in characters
+    if len(data) == len(joined):  # ASCII: a byte is a character
+        mask = _ASCII_WORD[data] if len(data) else np.zeros(0, dtype=bool)
+        char_of = None
+    else:
+        cp_mask = _code_point_word_chars(np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32))
+        char_of = np.cumsum((data & 0xC0) != 0x80, dtype=np.int32) - 1  # the character each byte belongs to
+        mask = cp_mask[char_of]
+        del cp_mask
+    edges = np.diff(mask.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    start_chars = starts if char_of is None else char_of[starts]
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
+    offsets[1:] = np.searchsorted(start_chars, char_bounds)
+    if not len(starts):
+        return np.zeros(0, dtype=np.uint64), offsets
+    powers, inv_powers = _powers(int(ends[-1]) + 1)
+    with np.errstate(over="ignore"):
+        prefix = np.zeros(int(ends[-1]) + 1, dtype=np.uint64)
+        np.multiply(data[: ends[-1]], inv_powers[: ends[-1]], out=prefix[1:])
+        np.cumsum(prefix[1:], out=prefix[1:])  # in place: one array of 8 bytes per byte of text
+        poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    return _mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
 
 
 def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
@@ -161,6 +240,62 @@ def candidate_kgrams(text: str, positions, k: int, g: int) -> list[tuple[int, np
     return [(int(values[a]), starts[a:b], kh[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+def candidate_set(values: np.ndarray) -> np.ndarray:
+    """Candidate fingerprint values (an int64 or uint64 array) as the sorted unique uint64 array
+    that batch_candidate_kgrams searches: 8 bytes per candidate."""
+    values = np.asarray(values)
+    if values.dtype != np.uint64:
+        values = values.astype(np.int64).view(np.uint64)
+    return np.unique(values)
+
+
+def batch_candidate_kgrams(texts: list[str], candidates: np.ndarray, k: int, g: int) -> list[list[tuple[int, np.ndarray, np.ndarray]]]:
+    """Step 2 for a batch of texts, given the candidate fingerprint values (a sorted uint64 array,
+    candidate_set): per text, candidate_kgrams' list, (v, starts, k-gram hashes) per value v, of
+    the k-grams whose window minimum v is a candidate. No winnowing is needed here: a k-gram's
+    window minimum is selected wherever it occurs, so it is a candidate iff it collided in step 1.
+    Texts without such k-grams get [] (most of them; their k-gram hashes are never computed)."""
+    out: list[list] = [[] for _ in texts]
+    w = k - g + 1
+    if not len(candidates) or not texts:
+        return out
+    h, offsets = batch_word_hashes(texts)
+    gh = window_hashes(h, g)
+    if len(gh) < w:
+        return out
+    mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of the k words from word q
+    i = np.minimum(np.searchsorted(candidates, mins), len(candidates) - 1)
+    hit = candidates[i] == mins
+    if not hit.any():
+        return out
+    doc_of = np.repeat(np.arange(len(texts)), np.diff(offsets))
+    q = np.flatnonzero(hit)
+    q = q[doc_of[q] == doc_of[q + k - 1]]  # k-grams inside one text
+    if not len(q):
+        return out
+    kh = window_hashes(h, k)[q]
+    values, docs = mins[q], doc_of[q]
+    order = np.lexsort((q, values, docs))  # by text, then value, then start
+    q, kh, values, docs = q[order], kh[order], values[order], docs[order]
+    local = q - offsets[docs]
+    change = np.concatenate(([True], (values[1:] != values[:-1]) | (docs[1:] != docs[:-1]), [True]))
+    bounds = np.flatnonzero(change)
+    vals, dl = values.tolist(), docs.tolist()
+    for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        out[dl[a]].append((vals[a], local[a:b], kh[a:b]))
+    return out
+
+
+def count_fingerprints(found) -> tuple[np.ndarray, np.ndarray]:
+    """batch_fingerprints' output for a batch (or some of it) -> (distinct fingerprint values,
+    uint64; how many places of the batch select each): what step 1 shuffles, one pair per value
+    per batch, not one per place."""
+    hashes = [fp for _, fp in found if len(fp)]
+    if not hashes:
+        return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
+    return np.unique(np.concatenate(hashes), return_counts=True)
+
+
 def group_cuts(records):
     """Step 2's reduction for one fingerprint value: records (id, starts, k-gram hashes) of every
     document holding k-grams with that window minimum -> (id, starts of its later copies) for the
@@ -224,23 +359,20 @@ def later_copies(group):
 
 def find_cuts(docs: list[tuple[str, str]], k: int, g: int, batch_size: int = 256) -> dict[str, np.ndarray]:
     """(id, text) -> {id: starts of its later-copy k-grams}: steps 1 and 2 on one machine, with
-    dicts where the stage has shuffles. For tests and the benchmark of the numpy core."""
-    by_fp: dict[int, list] = {}
+    dicts where the stage has shuffles and an array where it has a side input. For tests and the
+    benchmark of the numpy core."""
+    counts: dict[int, int] = {}
+    for lo in range(0, len(docs), batch_size):
+        values, n = count_fingerprints(batch_fingerprints([t for _, t in docs[lo : lo + batch_size]], k, g))
+        for v, c in zip(values.tolist(), n.tolist()):
+            counts[v] = counts.get(v, 0) + c
+    candidates = candidate_set(np.array([v for v, c in counts.items() if c > 1], dtype=np.uint64))
+    by_value: dict[int, list] = {}
     for lo in range(0, len(docs), batch_size):
         batch = docs[lo : lo + batch_size]
-        for (doc_id, _), (pos, fp) in zip(batch, batch_fingerprints([t for _, t in batch], k, g)):
-            for p, h in zip(pos.tolist(), fp.tolist()):
-                by_fp.setdefault(h, []).append((doc_id, p))
-    candidates: dict[str, list[int]] = {}
-    for occurrences in by_fp.values():
-        if len(occurrences) > 1:
-            for doc_id, p in occurrences:
-                candidates.setdefault(doc_id, []).append(p)
-    texts = dict(docs)
-    by_value: dict[int, list] = {}
-    for doc_id, positions in candidates.items():
-        for v, starts, hashes in candidate_kgrams(texts[doc_id], positions, k, g):
-            by_value.setdefault(v, []).append((doc_id, starts, hashes))
+        for (doc_id, _), found in zip(batch, batch_candidate_kgrams([t for _, t in batch], candidates, k, g)):
+            for v, starts, hashes in found:
+                by_value.setdefault(v, []).append((doc_id, starts, hashes))
     cuts: dict[str, list] = {}
     for records in by_value.values():
         for doc_id, later in group_cuts(records):
