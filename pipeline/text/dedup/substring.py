@@ -218,28 +218,6 @@ def batch_fingerprints(texts: list[str], k: int, g: int) -> list[tuple[np.ndarra
     return out
 
 
-def candidate_kgrams(text: str, positions, k: int, g: int) -> list[tuple[int, np.ndarray, np.ndarray]]:
-    """Step 2 for one document: per candidate fingerprint value v (the hashes of the g-grams at
-    `positions`), (v, starts, hashes) of the k-grams whose window minimum is v. A repeated k-gram's
-    minimum is selected and collides in every copy, so every copy is in the list of that same v; a
-    k-gram whose minimum collided nowhere is in none. Starts int64, hashes uint64, by start."""
-    h = unit_hashes(words(text))
-    n_words, w = len(h), k - g + 1
-    pos = np.asarray(positions, dtype=np.int64)
-    if n_words < k or len(pos) == 0:
-        return []
-    gh = window_hashes(h, g)
-    mins = _sliding(gh, w, np.minimum)  # mins[q]: the minimum g-gram hash of k-gram q
-    starts = np.flatnonzero(np.isin(mins, gh[pos]))
-    if len(starts) == 0:
-        return []
-    kh = window_hashes(h, k)[starts]
-    by_min = np.argsort(mins[starts], kind="stable")
-    starts, kh, values = starts[by_min], kh[by_min], mins[starts][by_min]
-    bounds = np.flatnonzero(np.concatenate(([True], values[1:] != values[:-1], [True])))
-    return [(int(values[a]), starts[a:b], kh[a:b]) for a, b in zip(bounds[:-1], bounds[1:])]
-
-
 def candidate_set(values: np.ndarray) -> np.ndarray:
     """Candidate fingerprint values (an int64 or uint64 array) as the sorted unique uint64 array
     that batch_candidate_kgrams searches: 8 bytes per candidate."""
@@ -251,8 +229,10 @@ def candidate_set(values: np.ndarray) -> np.ndarray:
 
 def batch_candidate_kgrams(texts: list[str], candidates: np.ndarray, k: int, g: int) -> list[list[tuple[int, np.ndarray, np.ndarray]]]:
     """Step 2 for a batch of texts, given the candidate fingerprint values (a sorted uint64 array,
-    candidate_set): per text, candidate_kgrams' list, (v, starts, k-gram hashes) per value v, of
-    the k-grams whose window minimum v is a candidate. No winnowing is needed here: a k-gram's
+    candidate_set): per text, a list of (v, starts, k-gram hashes) per value v, of the k-grams
+    whose window minimum v is a candidate (starts int64 within the text, hashes uint64, by start).
+    A repeated k-gram's minimum collides in every copy, so every copy lands in the list of the
+    same v. No winnowing is needed here: a k-gram's
     window minimum is selected wherever it occurs, so it is a candidate iff it collided in step 1.
     Texts without such k-grams get [] (most of them; their k-gram hashes are never computed)."""
     out: list[list] = [[] for _ in texts]
