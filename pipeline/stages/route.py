@@ -43,6 +43,9 @@ class _SortedHashes(beam.CombineFn):
 
 class _Route(beam.DoFn):
     def process(self, keyed, marked):
+        if marked is None:
+            yield keyed
+            return
         h = np.uint64(id_hash(keyed[0]))
         i = int(np.searchsorted(marked, h))
         if i < len(marked) and marked[i] == h:
@@ -60,8 +63,11 @@ class SplitByIds(beam.PTransform):
         self._ids = ids
 
     def expand(self, keyed):
-        marked = self._ids | "MarkedIds" >> beam.CombineGlobally(_SortedHashes())
-        return keyed | "Route" >> beam.ParDo(_Route(), beam.pvalue.AsSingleton(marked)).with_outputs(AFFECTED, main="untouched")
+        # Without CombineGlobally's default branch (four more steps in every run): no ids at all
+        # is the side input's default, None.
+        marked = self._ids | "MarkedIds" >> beam.CombineGlobally(_SortedHashes()).without_defaults()
+        side = beam.pvalue.AsSingleton(marked, default_value=None)
+        return keyed | "Route" >> beam.ParDo(_Route(), side).with_outputs(AFFECTED, main="untouched")
 
 
 class Joined(NamedTuple):
