@@ -385,7 +385,7 @@ def bench_toxicity(docs: list[Document], args) -> dict:
         "memory": memory,
         "setup": {mode: setup_seconds(lambda cfg=cfg: ScoreToxicity(cfg), args.repeat) for mode, cfg in configs.items() if mode != "wordlists"},
         "breakdown": toxicity_breakdown(en_docs, timings, args.repeat),
-        "with_list": sum(d.lang in ours["default"]._matchers for d in one_all) * args.scale,
+        "with_list": sum(d.lang in ours["default"]._matchers.get() for d in one_all) * args.scale,
         "profiles": {
             "ScoreToxicity document mode, English documents": lambda: run_annotator(ours["document"], en_docs, size),
             "ScoreToxicity default, all documents": lambda: run_annotator(ours["default"], docs, size),
