@@ -17,10 +17,11 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import ConfigError, DecontaminationConfig
 from pipeline.records import Reason, Rejection
+from pipeline.stages import registry
 from pipeline.text import decontam
 from pipeline.text.quality.rules import score_key
 
-DECONTAM_STAGE = "decontaminate.ngram.v1"
+DECONTAM_STAGE = registry.DECONTAM_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 CHARS_REMOVED = score_key(DECONTAM_STAGE, "chars_removed")
 NGRAMS_MATCHED = score_key(DECONTAM_STAGE, "ngrams_matched")
 _REJECTED = "rejected"

@@ -14,11 +14,12 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig, ExactDedupConfig
 from pipeline.records import Document, Reason, Rejection
+from pipeline.stages import registry
 from pipeline.stages.base import FilterResult
 from pipeline.stages.route import join_named
 from pipeline.text.dedup import minhash
 
-EXACT_STAGE = "dedup.exact.v1"
+EXACT_STAGE = registry.EXACT_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 _REJECTED = "rejected"
 
 

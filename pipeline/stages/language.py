@@ -3,12 +3,13 @@
 from pipeline.config import ConfigError, LanguageConfig, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
+from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
 from pipeline.text.langid import LanguageIdentifier, default_model_path
 
-IDENTIFY_STAGE = "language.fasttext.v1"
-FILTER_STAGE = "language.filter.v1"
+IDENTIFY_STAGE = registry.IDENTIFY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+FILTER_STAGE = registry.LANGUAGE_FILTER_STAGE
 
 
 class LanguageReason(Reason):

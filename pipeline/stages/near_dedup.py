@@ -13,13 +13,14 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig, MinHashConfig, SimHashConfig
 from pipeline.records import Document
+from pipeline.stages import registry
 from pipeline.stages.components import ConnectedComponents
 from pipeline.stages.dedup import DedupReason, DropByIds
 from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import minhash, simhash
 
-MINHASH_STAGE = "dedup.minhash.v1"
-SIMHASH_STAGE = "dedup.simhash.v1"
+MINHASH_STAGE = registry.MINHASH_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+SIMHASH_STAGE = registry.SIMHASH_STAGE
 
 
 def _shingle_set(shingles: np.ndarray) -> bytes:

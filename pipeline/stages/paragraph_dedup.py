@@ -12,13 +12,14 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
 from pipeline.records import Rejection
+from pipeline.stages import registry
 from pipeline.stages.base import FilterResult
 from pipeline.stages.dedup import DedupReason
 from pipeline.stages.route import join_named
 from pipeline.text.dedup.paragraphs import paragraph_hashes, remove_paragraphs
 from pipeline.text.quality.rules import score_key
 
-PARAGRAPHS_STAGE = "dedup.paragraphs.v1"
+PARAGRAPHS_STAGE = registry.PARAGRAPHS_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 _REJECTED = "rejected"
 
 

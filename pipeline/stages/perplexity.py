@@ -23,12 +23,13 @@ from apache_beam.io.filesystems import FileSystems
 from pipeline.config import BUCKETS, ConfigError, PerplexityConfig, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
+from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
 
-SCORE_STAGE = "perplexity.kenlm.v1"
-BUCKET_STAGE = "perplexity.buckets.v1"
-FILTER_STAGE = "perplexity.filter.v1"
+SCORE_STAGE = registry.PERPLEXITY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+BUCKET_STAGE = registry.BUCKET_STAGE
+FILTER_STAGE = registry.PERPLEXITY_FILTER_STAGE
 PERPLEXITY = f"{SCORE_STAGE}:perplexity"
 BUCKET = f"{BUCKET_STAGE}:bucket"
 SHIPPED_DIR = os.path.join(os.path.dirname(__file__), "..", "text", "perplexity", "models")

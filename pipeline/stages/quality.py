@@ -16,14 +16,15 @@ apply to a document's source passes it without a word.
 
 from pipeline.config import PipelineConfig, QualityConfig
 from pipeline.records import Document
+from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict
 from pipeline.stages.chain import Step
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
 from pipeline.text.quality.rules import evaluate, score_key
 from pipeline.text.quality.view import TextView
 
-SIGNALS_STAGE = "quality.signals.v1"
-CLEAN_STAGE = "quality.c4_clean.v1"
+SIGNALS_STAGE = registry.SIGNALS_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+CLEAN_STAGE = registry.CLEAN_STAGE
 
 
 def _prefixed(stage_id: str, signals: dict[str, float]) -> dict[str, float]:

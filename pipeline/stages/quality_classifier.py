@@ -21,14 +21,15 @@ from pipeline.config import ConfigError, PipelineConfig, QualityClassifierConfig
 from pipeline.io.local import local_copy
 from pipeline.mixture import doc_hash
 from pipeline.records import Document, Reason
+from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import RunChain, Step
 from pipeline.text.quality_classifier.model import LabelProbability, load_fasttext
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
 
-SCORE_STAGE = "quality_classifier.fasttext.v1"
-MARK_STAGE = "quality_classifier.mark_cutoffs.v1"
-FILTER_STAGE = "quality_classifier.filter.v1"
+SCORE_STAGE = registry.CLASSIFIER_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+MARK_STAGE = registry.CLASSIFIER_MARK_STAGE
+FILTER_STAGE = registry.CLASSIFIER_FILTER_STAGE
 SCORE = f"{SCORE_STAGE}:score"
 CUTOFF = f"{FILTER_STAGE}:cutoff"  # top_fraction: the cutoff of the document's (source, language)
 

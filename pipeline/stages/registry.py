@@ -49,10 +49,10 @@ WEB = StageSpec(
 )
 WEB_SECTIONS = ("extract", "url_filter", "pii")
 
-IDENTIFY_STAGE = "language.fasttext.v1"
+IDENTIFY_STAGE, LANGUAGE_FILTER_STAGE = "language.fasttext.v1", "language.filter.v1"
 LANGUAGE = StageSpec(
     name="language",
-    stage_ids=(IDENTIFY_STAGE, "language.filter.v1"),
+    stage_ids=(IDENTIFY_STAGE, LANGUAGE_FILTER_STAGE),
     reasons=("pipeline.stages.language:LanguageReason",),
     config="language",
     build="pipeline.stages.language:build",
@@ -140,10 +140,9 @@ _DEDUP = {
     "reasons": ("pipeline.stages.dedup:DedupReason",),
     "report_sections": (("dedup.", "Deduplication"),),
 }
-PARAGRAPHS_STAGE, SUBSTRING_STAGE = "dedup.paragraphs.v1", "dedup.substring.v1"
-DEDUP_EXACT = StageSpec(
-    name="exact", stage_ids=("dedup.exact.v1",), config="dedup.exact", build="pipeline.stages.dedup:DropExactDuplicates", **_DEDUP
-)
+EXACT_STAGE, PARAGRAPHS_STAGE, SUBSTRING_STAGE = "dedup.exact.v1", "dedup.paragraphs.v1", "dedup.substring.v1"
+MINHASH_STAGE, SIMHASH_STAGE = "dedup.minhash.v1", "dedup.simhash.v1"
+DEDUP_EXACT = StageSpec(name="exact", stage_ids=(EXACT_STAGE,), config="dedup.exact", build="pipeline.stages.dedup:DropExactDuplicates", **_DEDUP)
 DEDUP_PARAGRAPHS = StageSpec(
     name="paragraphs",
     stage_ids=(PARAGRAPHS_STAGE,),
@@ -163,10 +162,10 @@ DEDUP_PARAGRAPHS = StageSpec(
     **_DEDUP,
 )
 DEDUP_MINHASH = StageSpec(
-    name="minhash", stage_ids=("dedup.minhash.v1",), config="dedup.minhash", build="pipeline.stages.near_dedup:drop_minhash_duplicates", **_DEDUP
+    name="minhash", stage_ids=(MINHASH_STAGE,), config="dedup.minhash", build="pipeline.stages.near_dedup:drop_minhash_duplicates", **_DEDUP
 )
 DEDUP_SIMHASH = StageSpec(
-    name="simhash", stage_ids=("dedup.simhash.v1",), config="dedup.simhash", build="pipeline.stages.near_dedup:drop_simhash_duplicates", **_DEDUP
+    name="simhash", stage_ids=(SIMHASH_STAGE,), config="dedup.simhash", build="pipeline.stages.near_dedup:drop_simhash_duplicates", **_DEDUP
 )
 DEDUP_SUBSTRING = StageSpec(
     name="substring",
@@ -217,10 +216,10 @@ DECONTAMINATION = StageSpec(
 
 # Model stages last: they cost the most per document, so they see the fewest. Toxicity first:
 # perplexity's percentiles then describe the text that is kept.
-TOXICITY_STAGE = "toxicity.score.v1"
+TOXICITY_STAGE, TOXICITY_FILTER_STAGE = "toxicity.score.v1", "toxicity.filter.v1"
 TOXICITY = StageSpec(
     name="toxicity",
-    stage_ids=(TOXICITY_STAGE, "toxicity.filter.v1"),
+    stage_ids=(TOXICITY_STAGE, TOXICITY_FILTER_STAGE),
     reasons=("pipeline.stages.toxicity:ToxicityReason",),
     config="toxicity",
     build="pipeline.stages.toxicity:build",
@@ -249,11 +248,11 @@ TOXICITY = StageSpec(
     ),
 )
 
-PERPLEXITY_STAGE, BUCKET_STAGE = "perplexity.kenlm.v1", "perplexity.buckets.v1"
+PERPLEXITY_STAGE, BUCKET_STAGE, PERPLEXITY_FILTER_STAGE = "perplexity.kenlm.v1", "perplexity.buckets.v1", "perplexity.filter.v1"
 PERPLEXITY_KEY = score_key(PERPLEXITY_STAGE, "perplexity")
 PERPLEXITY = StageSpec(
     name="perplexity",
-    stage_ids=(PERPLEXITY_STAGE, BUCKET_STAGE, "perplexity.filter.v1"),
+    stage_ids=(PERPLEXITY_STAGE, BUCKET_STAGE, PERPLEXITY_FILTER_STAGE),
     reasons=("pipeline.stages.perplexity:PerplexityReason",),
     config="perplexity",
     build="pipeline.stages.perplexity:build",
@@ -275,9 +274,10 @@ PERPLEXITY = StageSpec(
 )
 
 CLASSIFIER_STAGE, CLASSIFIER_FILTER_STAGE = "quality_classifier.fasttext.v1", "quality_classifier.filter.v1"
+CLASSIFIER_MARK_STAGE = "quality_classifier.mark_cutoffs.v1"
 QUALITY_CLASSIFIER = StageSpec(
     name="quality_classifier",
-    stage_ids=(CLASSIFIER_STAGE, "quality_classifier.mark_cutoffs.v1", CLASSIFIER_FILTER_STAGE),
+    stage_ids=(CLASSIFIER_STAGE, CLASSIFIER_MARK_STAGE, CLASSIFIER_FILTER_STAGE),
     reasons=("pipeline.stages.quality_classifier:ClassifierReason",),
     config="quality_classifier",
     build="pipeline.stages.quality_classifier:build",

@@ -52,12 +52,13 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
 from pipeline.records import Document, Rejection
+from pipeline.stages import registry
 from pipeline.stages.dedup import DedupReason, scope_of
 from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import substring
 from pipeline.text.quality.rules import score_key
 
-SUBSTRING_STAGE = "dedup.substring.v1"
+SUBSTRING_STAGE = registry.SUBSTRING_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 CHARS_REMOVED = score_key(SUBSTRING_STAGE, "chars_removed")
 SPANS_REMOVED = score_key(SUBSTRING_STAGE, "spans_removed")
 REMOVED_FRACTION = score_key(SUBSTRING_STAGE, "removed_fraction")

@@ -7,11 +7,12 @@ docs -> Annotate[ScoreToxicity]   scores: toxicity.score.v1:matches, :density (d
 
 from pipeline.config import PipelineConfig, ToxicityConfig
 from pipeline.records import Document, Reason
+from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
 
-SCORE_STAGE = "toxicity.score.v1"
-FILTER_STAGE = "toxicity.filter.v1"
+SCORE_STAGE = registry.TOXICITY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+FILTER_STAGE = registry.TOXICITY_FILTER_STAGE
 MATCHES = f"{SCORE_STAGE}:matches"
 DENSITY = f"{SCORE_STAGE}:density"
 PROB = f"{SCORE_STAGE}:prob"

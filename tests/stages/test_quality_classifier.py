@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
+import sys
 
 import apache_beam as beam
 import fasttext
@@ -60,8 +62,14 @@ def model_path(tmp_path_factory):
     lines += [f"__label__cc {r['text']}".replace("\n", " ") for r in _records("web", 1800)[600:]]
     lines.sort(key=lambda s: hashlib.sha256(s.encode()).digest())
     (folder / "train.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    model = fasttext.train_supervised(input=str(folder / "train.txt"), thread=1, verbose=0, wordNgrams=2, dim=32, bucket=20_000, seed=0)
-    model.save_model(str(folder / "qc.bin"))
+    # In a fresh process, as the pipeline trains: fastText's training is not repeatable after an
+    # earlier train_supervised in the same process (it diverged with "Encountered NaN" when this
+    # module ran after other training tests).
+    train = (
+        "import fasttext, sys; fasttext.train_supervised(input=sys.argv[1], thread=1, verbose=0, wordNgrams=2, dim=32, bucket=20_000, seed=0)"
+        ".save_model(sys.argv[2])"
+    )
+    subprocess.run([sys.executable, "-c", train, str(folder / "train.txt"), str(folder / "qc.bin")], check=True)
     return str(folder / "qc.bin")
 
 
