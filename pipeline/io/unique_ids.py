@@ -8,33 +8,11 @@ whose id is unique keep it as it is. Only 8-byte id hashes are shuffled to find 
 workers receive just the repeated ones, as one sorted array.
 """
 
-import hashlib
-
 import apache_beam as beam
 import numpy as np
 
+from pipeline.id_hashes import SortedHashes, holds, id_hash
 from pipeline.records import Document
-
-
-def id_hash(doc_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big")
-
-
-class _SortedHashes(beam.CombineFn):
-    """(id hash, holders) -> the hashes as one sorted uint64 array (empty when no id repeats)."""
-
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, acc: list, pair) -> list:
-        acc.append(pair[0])
-        return acc
-
-    def merge_accumulators(self, accumulators) -> list:
-        return [h for acc in accumulators for h in acc]
-
-    def extract_output(self, acc: list) -> np.ndarray:
-        return np.sort(np.fromiter(acc, dtype=np.uint64, count=len(acc)))
 
 
 def _repeat_counts(totals: tuple[int, int]) -> dict[str, int]:
@@ -42,11 +20,8 @@ def _repeat_counts(totals: tuple[int, int]) -> dict[str, int]:
 
 
 def unique_id(doc: Document, repeated: np.ndarray) -> Document:
-    if repeated.size:
-        h = np.uint64(id_hash(doc.id))
-        i = int(np.searchsorted(repeated, h))
-        if i < repeated.size and repeated[i] == h:
-            return doc.replace(id=f"{doc.id}@{doc.metadata['location']}")
+    if holds(repeated, doc.id):
+        return doc.replace(id=f"{doc.id}@{doc.metadata['location']}")
     return doc
 
 
@@ -60,7 +35,7 @@ class MakeIdsUnique(beam.PTransform):
             | "CountHolders" >> beam.CombinePerKey(sum)
             | "Repeated" >> beam.Filter(lambda pair: pair[1] > 1)
         )
-        hashes = repeated | "RepeatedHashes" >> beam.CombineGlobally(_SortedHashes())
+        hashes = repeated | "RepeatedKeys" >> beam.Keys() | "RepeatedHashes" >> beam.CombineGlobally(SortedHashes())
         # Summed, never listed: in the worst case (every file's ids restart) every id repeats.
         counts = (
             repeated

@@ -10,45 +10,19 @@ meet the decision in the join. A hash collision only sends a record through the 
 decides on the exact id, so the output is the same as joining everything.
 """
 
-import hashlib
 from typing import Any, NamedTuple
 
 import apache_beam as beam
-import numpy as np
 from apache_beam.metrics import Metrics
+
+from pipeline.id_hashes import SortedHashes, holds, id_hash
 
 AFFECTED = "affected"
 
 
-def id_hash(record_id: str) -> int:
-    return int.from_bytes(hashlib.blake2b(record_id.encode("utf-8"), digest_size=8).digest(), "little")
-
-
-class _SortedHashes(beam.CombineFn):
-    """ids -> the sorted unique uint64 array of their hashes."""
-
-    def create_accumulator(self):
-        return []
-
-    def add_input(self, acc, record_id):
-        acc.append(id_hash(record_id))
-        return acc
-
-    def merge_accumulators(self, accs):
-        return [h for acc in accs for h in acc]
-
-    def extract_output(self, acc):
-        return np.unique(np.asarray(acc, dtype=np.uint64))
-
-
 class _Route(beam.DoFn):
     def process(self, keyed, marked):
-        if marked is None:
-            yield keyed
-            return
-        h = np.uint64(id_hash(keyed[0]))
-        i = int(np.searchsorted(marked, h))
-        if i < len(marked) and marked[i] == h:
+        if marked is not None and holds(marked, keyed[0]):
             yield beam.pvalue.TaggedOutput(AFFECTED, keyed)
         else:
             yield keyed
@@ -65,7 +39,7 @@ class SplitByIds(beam.PTransform):
     def expand(self, keyed):
         # Without CombineGlobally's default branch (four more steps in every run): no ids at all
         # is the side input's default, None.
-        marked = self._ids | "MarkedIds" >> beam.CombineGlobally(_SortedHashes()).without_defaults()
+        marked = self._ids | "IdHashes" >> beam.Map(id_hash) | "MarkedIds" >> beam.CombineGlobally(SortedHashes()).without_defaults()
         side = beam.pvalue.AsSingleton(marked, default_value=None)
         return keyed | "Route" >> beam.ParDo(_Route(), side).with_outputs(AFFECTED, main="untouched")
 

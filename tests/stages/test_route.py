@@ -3,8 +3,9 @@
 import apache_beam as beam
 from apache_beam.testing.util import assert_that, equal_to
 
+from pipeline.id_hashes import SortedHashes, holds, id_hash
 from pipeline.records import Document
-from pipeline.stages.route import AFFECTED, SplitByIds, _SortedHashes, id_hash, join_named
+from pipeline.stages.route import AFFECTED, SplitByIds, join_named
 
 
 def _doc(i: int) -> Document:
@@ -39,9 +40,11 @@ def test_join_named_groups_like_a_join_of_everything():
         assert_that(untouched, equal_to([d.id for d in docs if d.id not in ("d004", "d011")]), label="Untouched")
 
 
-def test_marked_hashes_merge_into_one_sorted_unique_array():
-    fn = _SortedHashes()
-    a = fn.add_input(fn.add_input(fn.create_accumulator(), "x"), "y")
-    b = fn.add_input(fn.create_accumulator(), "x")
+def test_sorted_hashes_merge_into_one_sorted_unique_array_that_holds_answers():
+    fn = SortedHashes()
+    a = fn.add_input(fn.add_input(fn.create_accumulator(), id_hash("x")), id_hash("y"))
+    b = fn.add_input(fn.create_accumulator(), id_hash("x"))
     out = fn.extract_output(fn.merge_accumulators([a, b]))
     assert out.tolist() == sorted({id_hash("x"), id_hash("y")})
+    assert holds(out, "x") and holds(out, "y") and not holds(out, "z")
+    assert not holds(fn.extract_output(fn.create_accumulator()), "x")
