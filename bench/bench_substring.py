@@ -33,12 +33,12 @@ import os
 import time
 import tracemalloc
 
-import numpy as np
 from apache_beam.coders import coders
 
 from bench.bench_minhash import sample_texts
 from bench.common import RESULTS_DIR, best_of, command_line, header, write_report
 from pipeline.config import DedupConfig, SubstringDedupConfig
+from pipeline.id_hashes import SortedHashes, id_hash
 from pipeline.records import Document
 from pipeline.text.dedup import substring
 from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
@@ -63,7 +63,6 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
     CombineGlobally steps that build the side inputs are counted as shuffles of their inputs (each
     candidate value, each cut's id: no combiner lifting assumed); a side input's bytes are those of
     its array (8 per value), which every worker then holds, counted apart."""
-    from pipeline.stages import route
     from pipeline.stages import substring_dedup as stage
 
     cfg = DedupConfig(methods=["substring"])
@@ -75,7 +74,7 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
         for key, n in stage.fingerprint_counts(batch, cfg):
             sizes["fingerprints"] += _size((key, n))
             counts.setdefault(key, []).append(n)
-    values = [v for group in counts.items() for v in stage._candidate(group)]
+    values = [v for group in counts.items() for v in stage._candidates(group)]
     sizes["candidate set"] = sum(_size(v) for v in values)
     candidates = stage._CandidateSet().extract_output(values)
     by_value: dict = {}
@@ -89,7 +88,7 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
             sizes["cuts"] += _size((doc_id, stage.pack_runs(later)))
             sizes["cut ids"] += _size(doc_id)
             cut_ids.add(doc_id)
-    marked = np.unique(np.array([route.id_hash(i) for i in cut_ids], dtype=np.uint64))
+    marked = SortedHashes().extract_output([id_hash(i) for i in cut_ids])
     for doc in records:
         if doc.id in cut_ids:
             sizes["join cut documents"] += _size((doc.id, stage.pack_document(doc)))

@@ -1,8 +1,10 @@
 """Exact-substring deduplication through Beam (the algorithm: pipeline.text.dedup.substring).
 Texts cross one shuffle, and only those of the documents that get cut:
 
-    docs -(batches)-> (fingerprint, places in the batch)  -GroupByKey, sum->  candidates (>= 2)
-         -CombineGlobally-> the candidate set: a sorted uint64 array, a side input
+    docs -(batches)-> per shard of the value range (its top byte): the batch's distinct
+         fingerprints and the places that select each  -GroupByKey(shard), sum per value->
+         candidates (held at >= 2 places) -CombineGlobally-> the candidate set: a sorted uint64
+         array, a side input
     docs -(batches; side input: the candidate set)-> per candidate value v of a document, one
          record (v, (id, packed runs of starts, packed k-gram hashes)) of its k-grams whose window
          minimum is v; the document itself: kept as it is if it has no record (nothing of it can
@@ -25,7 +27,9 @@ Memory. Side inputs are held whole by every worker, and each is gathered by one 
 (CombineGlobally): the candidate set costs 8 bytes per candidate fingerprint (about 2/(w+1) per
 word of repeated text, w = min_tokens - fingerprint_words + 1: ~0.6 byte per repeated word at the
 defaults; 83 KB on the 13 MB benchmark corpus), the cut ids 8 bytes per document cut (12 KB
-there). Both grow with the corpus's repeated text, not with all of it. Every other step holds one
+there). Both grow with the corpus's repeated text, not with all of it. A shard's count step holds
+12 bytes per (fingerprint, batch) pair of its 1/256 of the values: ~0.003 byte per word of the
+corpus (~60 MB a shard at 100 GB of text). Every other step holds one
 batch, one document or one key's values: a fingerprint's k-gram records are counted first (Beam's
 grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 
@@ -109,9 +113,13 @@ def _key(scope: str, h: int):
     return (scope, h) if scope else h
 
 
+_SHARD_SHIFT = np.uint64(56)  # fingerprint values are counted in 256 shards by their top byte
+
+
 def fingerprint_counts(batch, cfg: DedupConfig):
-    """A batch of documents -> (fingerprint key, places in the batch that select it): step 1's
-    shuffled elements, one per distinct fingerprint of the batch (within a scope)."""
+    """A batch of documents -> (shard key, (distinct fingerprint values, places in the batch that
+    select each)) per shard of the value range: step 1's shuffled elements, each value once per
+    batch, in a few hundred elements a batch rather than one per value."""
     sub = cfg.substring
     found = substring.batch_fingerprints([d.text for d in batch], sub.min_tokens, sub.fingerprint_words)
     by_scope: dict[str, list] = {}
@@ -119,18 +127,26 @@ def fingerprint_counts(batch, cfg: DedupConfig):
         by_scope.setdefault(scope_of(doc, cfg), []).append(pair)
     for scope, pairs in by_scope.items():
         values, counts = substring.count_fingerprints(pairs)
-        # int64 views: keys a varint coder takes as they are (a uint64 above 2^63 is not an int64)
-        for v, n in zip(values.view(np.int64).tolist(), counts.tolist()):
-            yield _key(scope, v), n
+        if not len(values):
+            continue
+        shards = (values >> _SHARD_SHIFT).astype(np.int64)  # sorted values: each shard is a slice
+        cuts = np.flatnonzero(np.diff(shards)) + 1
+        for lo, hi in zip(np.concatenate(([0], cuts)).tolist(), np.concatenate((cuts, [len(values)])).tolist()):
+            yield _key(scope, int(shards[lo])), (values[lo:hi].tobytes(), counts[lo:hi].astype(np.uint32).tobytes())
 
 
-def _candidate(group):
-    """(fingerprint key, places per batch) -> its value (int64), if held at two or more places.
-    With scope source, the set holds the values of every source: a value repeated only in another
-    source sends a document's k-grams to a group of its own scope, where they find no copy."""
-    key, counts = group
-    if sum(counts) > 1:
-        yield key[1] if isinstance(key, tuple) else key
+def _candidates(group):
+    """(shard key, [(values, counts) per batch]) -> that shard's values held at two or more places
+    (uint64 bytes). With scope source, the set holds the values of every source: a value repeated
+    only in another source sends a document's k-grams to a group of its own scope, where they find
+    no copy."""
+    _, parts = group
+    parts = list(parts)
+    values = np.concatenate([np.frombuffer(v, dtype=np.uint64) for v, _ in parts])
+    counts = np.concatenate([np.frombuffer(c, dtype=np.uint32) for _, c in parts])
+    distinct, inverse = np.unique(values, return_inverse=True)
+    total = np.bincount(inverse, weights=counts, minlength=len(distinct))
+    yield distinct[total > 1].tobytes()
 
 
 class _CandidateSet(beam.CombineFn):
@@ -139,15 +155,15 @@ class _CandidateSet(beam.CombineFn):
     def create_accumulator(self):
         return []
 
-    def add_input(self, acc, value):
-        acc.append(value)
+    def add_input(self, acc, values: bytes):
+        acc.append(values)
         return acc
 
     def merge_accumulators(self, accs):
         return [v for acc in accs for v in acc]
 
     def extract_output(self, acc):
-        return substring.candidate_set(np.asarray(acc, dtype=np.int64))
+        return substring.candidate_set(np.frombuffer(b"".join(acc), dtype=np.uint64))
 
 
 def _records(doc, found, cfg: DedupConfig):
@@ -346,7 +362,7 @@ class CutRepeatedSubstrings(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=size, max_batch_size=size)
             | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg)).with_output_types(_ANY)
             | "GroupByFingerprint" >> beam.GroupByKey()
-            | "Candidates" >> beam.FlatMap(_candidate).with_output_types(_ANY)
+            | "Candidates" >> beam.FlatMap(_candidates).with_output_types(_ANY)
             | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
         )
         regions = (
