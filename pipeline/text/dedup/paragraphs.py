@@ -15,8 +15,9 @@ hash() of a str is salted per process).
 import functools
 import hashlib
 import re
-import sys
 import unicodedata
+
+from pipeline.text import unicode_categories
 
 _DIGIT = re.compile(r"\d")  # any Unicode decimal digit (Nd), as CCNet's DIGIT_RE
 
@@ -29,20 +30,9 @@ def _removed_chars() -> re.Pattern[str]:
     marks (Mn, Mc), which carry the vowels of Devanagari, Thai and other scripts, and merge
     different lines. Symbols go too ("©", "|", "»", "→" decorate menus and footers), and format
     characters (soft hyphen, zero-width space, BOM) are invisible differences. Built on first use
-    (a scan of all code points, ~0.2 s) and kept.
+    and kept.
     """
-    ranges, start, prev = [], None, None
-    for cp in range(sys.maxunicode + 1):
-        cat = unicodedata.category(chr(cp))
-        if cat[0] in "PS" or cat == "Cf":
-            if start is None:
-                start = cp
-            prev = cp
-        elif start is not None:
-            ranges.append((start, prev))
-            start = None
-    if start is not None:
-        ranges.append((start, prev))
+    ranges = unicode_categories.runs(unicode_categories.code_points(lambda cat: cat[0] in "PS" or cat == "Cf"))
     body = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
     return re.compile(f"[{body}]+")
 
