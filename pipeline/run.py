@@ -143,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     import apache_beam as beam
 
     from pipeline.beam_fixes import flush_threaded_workers_between_elements
-    from pipeline.beam_overhead import memoize_dofn_specs
+    from pipeline.beam_overhead import cut_fixed_costs
     from pipeline.graph import build_graph, read_stats
     from pipeline.io.parse import format_of
     from pipeline.report import REPORT_FILE
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     run_info = {"inputs": inputs, "config": cfg.to_dict(), "config_sha256": config_sha256(cfg.to_dict())}
     started = time.monotonic()
     flush_threaded_workers_between_elements()
-    memoize_dofn_specs()
+    cut_fixed_costs()
     print(
         f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):",
         flush=True,

@@ -54,3 +54,29 @@ def test_beams_answers_are_unchanged_and_a_stateful_pipeline_runs():
     with beam.Pipeline("DirectRunner") as p:
         out = p | beam.Create([("a", 1), ("a", 2), ("b", 3)]) | beam.ParDo(_Stateful())
         assert_that(out, equal_to([("a", 1), ("a", 2), ("b", 3)]))
+
+
+def test_option_views_are_remembered_and_stay_views():
+    from apache_beam.options.pipeline_options import DirectOptions, PipelineOptions, StandardOptions
+
+    from pipeline.beam_overhead import memoize_option_views
+
+    memoize_option_views()
+    memoize_option_views()  # idempotent
+    options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=3"])
+    view = options.view_as(DirectOptions)
+    assert options.view_as(DirectOptions) is view and view.direct_num_workers == 3
+    options.view_as(StandardOptions).runner = "FnApiRunner"  # a write through one view shows in every other
+    assert options.view_as(StandardOptions).runner == "FnApiRunner" and options.get_all_options()["runner"] == "FnApiRunner"
+    other = PipelineOptions(["--direct_num_workers=5"])
+    assert other.view_as(DirectOptions).direct_num_workers == 5 and other.view_as(DirectOptions) is not view
+
+
+def test_a_remembered_answer_is_dropped_when_it_no_longer_holds():
+    valid = {"ok": True}
+    specs = per_instance(lambda obj, n: object(), lambda obj, answer: valid["ok"])
+    plain = _Plain()
+    first = specs(plain, 1)
+    assert specs(plain, 1) is first and specs(plain, 2) is not first
+    valid["ok"] = False
+    assert specs(plain, 1) is not first

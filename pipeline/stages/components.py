@@ -39,20 +39,19 @@ def _small_star(node_smaller):
 
 
 class _Round(beam.PTransform):
+    """One large-star and one small-star step: two GroupByKeys. An edge may come out more than
+    once (from several nodes); no Distinct between the steps, since each step reads a node's
+    neighbours as a set, so a repeated edge changes nothing (one Distinct after the last round)."""
+
     def expand(self, edges):
-        large = (
+        return (
             edges
             | "BothWays" >> beam.FlatMap(lambda e: [(e[0], e[1]), (e[1], e[0])])
             | "ByNode" >> beam.GroupByKey()
             | "LargeStar" >> beam.FlatMap(_large_star)
-            | "DistinctLarge" >> beam.Distinct()
-        )
-        return (
-            large
             | "ByLargerEnd" >> beam.Map(lambda e: (e[1], e[0]))
             | "ByNodeSmall" >> beam.GroupByKey()
             | "SmallStar" >> beam.FlatMap(_small_star)
-            | "DistinctSmall" >> beam.Distinct()
         )
 
 
@@ -89,6 +88,7 @@ class ConnectedComponents(beam.PTransform):
         current = edges | "Canonical" >> beam.Map(lambda e: _canonical(*e)) | "Distinct" >> beam.Distinct()
         for r in range(self._max_rounds):
             current = current | f"Round{r}" >> _Round()
+        current = current | "DistinctEdges" >> beam.Distinct()
         check = (
             current
             | "Roles" >> beam.FlatMap(lambda e: [(e[0], "parent"), (e[1], "child")])
