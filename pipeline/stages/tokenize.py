@@ -144,7 +144,8 @@ class _TokenizeBatch(beam.DoFn):
         self._tokens = Metrics.counter(STAGE, "tokens")
 
     def process(self, batch: list[Document], tokenizer_json: str):
-        from pipeline.text.tokenize.tokenizer import count_words, encode_documents, per_document
+        from pipeline.text.tokenize.tokenizer import encode_documents, per_document
+        from pipeline.text.words import count_words
 
         loaded = self._loaded.get(tokenizer_json)
         flat, offsets = encode_documents(loaded.tokenizer, [d.text for d in batch], loaded.eod, self._cfg.chunk_chars)

@@ -19,6 +19,10 @@ _PUNCT_RUN = r"[^\w\s]+"  # a punctuation run ("...", "):", "--")
 _CHUNK = rf"[^\W{CJK_CHARS}](?:[^\s\-/{CJK_CHARS}]*[^\W{CJK_CHARS}])?"  # a word, inner punctuation kept
 TOKEN_PATTERN = f"{_URL}|{_CJK}|{_PUNCT_RUN}|{_CHUNK}"
 _TOKEN = re.compile(TOKEN_PATTERN)
+# The tokens that are words, found without the punctuation runs: a punctuation character starts
+# no other alternative (URLs, CJK characters and chunks all start with a \w character), so the
+# other tokens fall where they fall with them, and every one of them is a word (is_word).
+_WORD_TOKEN = re.compile(f"{_URL}|{_CJK}|{_CHUNK}")
 
 
 def tokenize(text: str) -> list[str]:
@@ -29,3 +33,10 @@ def is_word(token: str) -> bool:
     """Words start with a letter, digit or underscore; punctuation runs do not."""
     c = token[0]
     return c.isalnum() or c == "_"
+
+
+def count_words(text: str) -> int:
+    """Words as the quality rules count them (tokenize, is_word), without building the other
+    tokens: each CJK character is one, so tokens per word compares across languages written with
+    and without spaces."""
+    return len(_WORD_TOKEN.findall(text))

@@ -23,7 +23,6 @@ import numpy as np
 import pyarrow as pa
 from tokenizers import Tokenizer
 
-from pipeline.text.words import is_word, tokenize
 from schemas.tokens import token_dtype
 
 END_OF_DOCUMENT = "<|endoftext|>"
@@ -200,9 +199,3 @@ def token_list_array(flat: np.ndarray, offsets: np.ndarray) -> pa.ListArray:
     """The token shard's `tokens` column from encode_documents' arrays, without copying them."""
     item = pa.field("item", pa.from_numpy_dtype(flat.dtype), nullable=False)
     return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), pa.array(flat), type=pa.list_(item))
-
-
-def count_words(text: str) -> int:
-    """Words as the quality rules count them (pipeline.text.words): each CJK character is one, so
-    tokens per word compares across languages written with and without spaces."""
-    return sum(1 for token in tokenize(text) if is_word(token))

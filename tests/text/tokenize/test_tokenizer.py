@@ -16,7 +16,6 @@ from tokenizers import Regex, Tokenizer, models, pre_tokenizers
 from pipeline.text.tokenize import tokenizer as tok
 from pipeline.text.tokenize.tokenizer import (
     END_OF_DOCUMENT,
-    count_words,
     encode_documents,
     eod_id,
     load_tokenizer,
@@ -25,6 +24,7 @@ from pipeline.text.tokenize.tokenizer import (
     token_list_array,
     train_bpe,
 )
+from pipeline.text.words import count_words, is_word, tokenize
 from schemas.tokens import token_shard_schema
 from tests.text.tokenize import ROOT, gpt2_tokenizer, sample_texts, trained_json, training_texts
 
@@ -215,6 +215,15 @@ def test_token_list_array_is_the_shard_column_without_copying(trained):
 def test_count_words_counts_cjk_characters_and_skips_punctuation():
     assert count_words("Hello, world! 你好") == 4
     assert count_words("") == 0
+
+
+_MIXED = st.lists(st.sampled_from(list("ab_1-/.:,!'() \n\tーあア漢é\u0301ß٣") + ["https://", "http://x.y/", "e.g.", "--"]), max_size=40).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_MIXED)
+def test_count_words_is_the_word_tokens_of_tokenize(text):
+    assert count_words(text) == sum(1 for token in tokenize(text) if is_word(token))
 
 
 # --- cutting long documents -------------------------------------------------------------------
