@@ -64,6 +64,7 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
     candidate value, each cut's id: no combiner lifting assumed); a side input's bytes are those of
     its array (8 per value), which every worker then holds, counted apart."""
     from pipeline.stages import substring_dedup as stage
+    from pipeline.stages import value_counts
 
     cfg = DedupConfig(methods=["substring"])
     sizes = dict.fromkeys(SHUFFLES, 0)
@@ -76,7 +77,7 @@ def shuffle_bytes(docs: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str
             counts.setdefault(key, []).append(n)
     values = [v for group in counts.items() for v in stage._candidates(group)]
     sizes["candidate set"] = sum(_size(v) for v in values)
-    candidates = stage._CandidateSet().extract_output(values)
+    candidates = value_counts.SortedValues().extract_output(values)
     by_value: dict = {}
     for batch in batches:
         for key, record in stage.kgram_records(batch, candidates, cfg):

@@ -2,74 +2,119 @@
 more than `max_docs` documents are boilerplate (menus, footers, cookie notices) and are removed
 from every document; a document left with too little text is rejected.
 
-Only (paragraph hash, id) pairs are shuffled to find the boilerplate and to send each document
-the hashes it must drop; the documents holding boilerplate meet that list once, in a join by id,
-and the others pass by it (pipeline.stages.route).
+Two passes over the documents, and no document and no per-line element is shuffled:
+
+    docs -(batches)-> per scope and shard of the hash range: the batch's distinct paragraph hashes
+         and how many of its documents hold each (pipeline.stages.value_counts)
+         -GroupByKey, sum per hash-> the hashes held by more than max_docs documents
+         -CombineGlobally-> per scope, a sorted uint64 array: the boilerplate set, a side input
+    docs (side input: the boilerplate set) -> each document's line hashes looked up in it; the
+         lines found are removed in the same fused step
+
+Memory: every worker holds the boilerplate set, 8 bytes per boilerplate paragraph (a corpus's
+repeated lines, not all of them); a shard's count step holds 12 bytes per (hash, batch) pair of
+its 1/256 of the hashes. Between the passes the runner keeps the documents, as for any stage that
+reads a side input computed from them.
 """
 
 import apache_beam as beam
+import numpy as np
 from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
 from pipeline.records import Rejection
-from pipeline.stages import registry
+from pipeline.stages import registry, value_counts
 from pipeline.stages.base import FilterResult
 from pipeline.stages.dedup import DedupReason
-from pipeline.stages.route import join_named
-from pipeline.text.dedup.paragraphs import paragraph_hashes, remove_paragraphs
+from pipeline.text.dedup.paragraphs import line_hashes, paragraph_hashes, remove_paragraphs
 from pipeline.text.quality.rules import score_key
 
 PARAGRAPHS_STAGE = registry.PARAGRAPHS_STAGE  # the registry declares every stage id (pipeline.stages.registry)
+LINES_REMOVED = score_key(PARAGRAPHS_STAGE, "lines_removed")
+CHARS_REMOVED = score_key(PARAGRAPHS_STAGE, "chars_removed")
 _REJECTED = "rejected"
+_BATCH = 256  # documents whose hashes are counted together
 
 
-def _boilerplate_members(max_docs: int):
-    """(paragraph key, ids of the documents holding it) -> (id, hash) when it is boilerplate."""
+class _CountHashes(beam.DoFn):
+    """A batch of documents -> ((scope, shard), (hashes, documents holding each)) per shard."""
 
-    def members(group):
-        (_, h), ids = group
-        # Count only up to max_docs + 1 and iterate again (Beam's grouped values re-iterate):
-        # a footer on ten million pages is never a ten-million-id list in memory.
-        seen = 0
-        for _ in ids:
-            seen += 1
-            if seen > max_docs:
-                break
-        if seen > max_docs:
-            for doc_id in ids:
-                yield doc_id, h
+    def __init__(self, cfg: DedupConfig):
+        self._cfg = cfg
 
-    return members
+    def process(self, batch):
+        sources, by_scope = frozenset(self._cfg.paragraphs.sources), {}
+        for doc in batch:
+            if not sources or doc.source in sources:  # others are neither counted nor cleaned
+                scope = doc.source if self._cfg.scope == "source" else ""
+                by_scope.setdefault(scope, []).append(np.array(paragraph_hashes(doc.text), dtype=np.uint64))
+        for scope, hashes in by_scope.items():
+            # Each document's hashes are distinct, so a count is the number of documents.
+            for shard, part in value_counts.by_shard(*np.unique(np.concatenate(hashes), return_counts=True)):
+                yield (scope, shard), part
+
+
+def _boilerplate(max_docs: int):
+    def frequent(group):
+        (scope, _), parts = group
+        hashes, documents = value_counts.totals(parts)
+        yield scope, hashes[documents > max_docs].tobytes()
+
+    return frequent
+
+
+class _BoilerplateSets(beam.CombineFn):
+    """(scope, uint64 hashes as bytes) -> {scope: sorted distinct uint64 array}."""
+
+    def create_accumulator(self) -> list:
+        return []
+
+    def add_input(self, acc: list, item) -> list:
+        acc.append(item)
+        return acc
+
+    def merge_accumulators(self, accumulators) -> list:
+        return [item for acc in accumulators for item in acc]
+
+    def extract_output(self, acc: list) -> dict:
+        by_scope: dict[str, list] = {}
+        for scope, values in acc:
+            by_scope.setdefault(scope, []).append(values)
+        return {scope: value_counts.SortedValues().extract_output(parts) for scope, parts in sorted(by_scope.items())}
 
 
 class _RemoveBoilerplate(beam.DoFn):
-    def __init__(self, min_chars: int, keep_text: bool):
-        self._min_chars = min_chars
+    def __init__(self, cfg: DedupConfig, keep_text: bool):
+        self._cfg = cfg
         self._keep_text = keep_text
 
     def setup(self):
         self._cleaned = Metrics.counter(PARAGRAPHS_STAGE, "cleaned")
         self._dropped = Metrics.counter(PARAGRAPHS_STAGE, DedupReason.BOILERPLATE_ONLY.value)
 
-    def process(self, joined):
-        _, grouped = joined
-        drop = frozenset(grouped["drop"])
-        for doc in grouped["doc"]:
-            if not drop:
-                yield doc
-                continue
-            text, lines, chars = remove_paragraphs(doc.text, drop)
-            doc = doc.with_scores(
-                {score_key(PARAGRAPHS_STAGE, "lines_removed"): float(lines), score_key(PARAGRAPHS_STAGE, "chars_removed"): float(chars)}
-            )
-            self._cleaned.inc()
-            left = len(text.strip())
-            if left < self._min_chars:
-                self._dropped.inc()
-                detail = f"{left} characters left after removing {lines} repeated lines"
-                yield beam.pvalue.TaggedOutput(_REJECTED, Rejection.of(doc, PARAGRAPHS_STAGE, DedupReason.BOILERPLATE_ONLY, detail, self._keep_text))
-            else:
-                yield doc.replace(text=text)
+    def process(self, doc, boilerplate):
+        p = self._cfg.paragraphs
+        sources = frozenset(p.sources)
+        found = boilerplate.get(doc.source if self._cfg.scope == "source" else "") if boilerplate else None
+        if found is None or not len(found) or (sources and doc.source not in sources):
+            yield doc
+            return
+        hashes = line_hashes(doc.text)
+        present = np.array([h for h in hashes if h is not None], dtype=np.uint64)
+        drop = frozenset(present[value_counts.holding(present, found)].tolist())
+        if not drop:
+            yield doc
+            return
+        text, lines, chars = remove_paragraphs(doc.text, drop, hashes)
+        doc = doc.with_scores({LINES_REMOVED: float(lines), CHARS_REMOVED: float(chars)})
+        self._cleaned.inc()
+        left = len(text.strip())
+        if left < p.min_chars_left:
+            self._dropped.inc()
+            detail = f"{left} characters left after removing {lines} repeated lines"
+            yield beam.pvalue.TaggedOutput(_REJECTED, Rejection.of(doc, PARAGRAPHS_STAGE, DedupReason.BOILERPLATE_ONLY, detail, self._keep_text))
+        else:
+            yield doc.replace(text=text)
 
 
 class RemoveRepeatedParagraphs(beam.PTransform):
@@ -79,22 +124,16 @@ class RemoveRepeatedParagraphs(beam.PTransform):
         self._keep_text = keep_text
 
     def expand(self, docs):
-        cfg, p = self._cfg, self._cfg.paragraphs
-        sources = frozenset(p.sources)
-
-        def hashes(d):
-            if sources and d.source not in sources:
-                return []  # neither counted nor cleaned
-            scope = d.source if cfg.scope == "source" else ""
-            return [((scope, h), d.id) for h in paragraph_hashes(d.text)]
-
-        drops = (
+        cfg = self._cfg
+        boilerplate = (
             docs
-            | "Hashes" >> beam.FlatMap(hashes)
-            | "GroupByParagraph" >> beam.GroupByKey()
-            | "Boilerplate" >> beam.FlatMap(_boilerplate_members(p.max_docs))
+            | "Batch" >> beam.BatchElements(min_batch_size=_BATCH, max_batch_size=_BATCH)
+            | "CountHashes" >> beam.ParDo(_CountHashes(cfg))
+            | "GroupByShard" >> beam.GroupByKey()
+            | "Boilerplate" >> beam.FlatMap(_boilerplate(cfg.paragraphs.max_docs))
+            | "BoilerplateSets" >> beam.CombineGlobally(_BoilerplateSets()).without_defaults()  # none: the default below
         )
-        split = join_named(docs, drops, PARAGRAPHS_STAGE)
-        out = split.joined | "Remove" >> beam.ParDo(_RemoveBoilerplate(p.min_chars_left, self._keep_text)).with_outputs(_REJECTED, main="kept")
-        kept = (split.untouched, out.kept) | "Kept" >> beam.Flatten()
-        return FilterResult(kept=kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))
+        out = docs | "Remove" >> beam.ParDo(
+            _RemoveBoilerplate(cfg, self._keep_text), beam.pvalue.AsSingleton(boilerplate, default_value=None)
+        ).with_outputs(_REJECTED, main="kept")
+        return FilterResult(kept=out.kept, rejected=out[_REJECTED], skipped=docs.pipeline | "NoSkips" >> beam.Create([]))

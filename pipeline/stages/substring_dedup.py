@@ -56,7 +56,7 @@ from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
 from pipeline.records import Document, Rejection
-from pipeline.stages import registry
+from pipeline.stages import registry, value_counts
 from pipeline.stages.dedup import DedupReason, scope_of
 from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import substring
@@ -113,26 +113,18 @@ def _key(scope: str, h: int):
     return (scope, h) if scope else h
 
 
-_SHARD_SHIFT = np.uint64(56)  # fingerprint values are counted in 256 shards by their top byte
-
-
 def fingerprint_counts(batch, cfg: DedupConfig):
     """A batch of documents -> (shard key, (distinct fingerprint values, places in the batch that
-    select each)) per shard of the value range: step 1's shuffled elements, each value once per
-    batch, in a few hundred elements a batch rather than one per value."""
+    select each)) per shard of the value range (pipeline.stages.value_counts): step 1's shuffled
+    elements, each value once per batch, a few hundred elements a batch."""
     sub = cfg.substring
     found = substring.batch_fingerprints([d.text for d in batch], sub.min_tokens, sub.fingerprint_words)
     by_scope: dict[str, list] = {}
     for doc, pair in zip(batch, found):
         by_scope.setdefault(scope_of(doc, cfg), []).append(pair)
     for scope, pairs in by_scope.items():
-        values, counts = substring.count_fingerprints(pairs)
-        if not len(values):
-            continue
-        shards = (values >> _SHARD_SHIFT).astype(np.int64)  # sorted values: each shard is a slice
-        cuts = np.flatnonzero(np.diff(shards)) + 1
-        for lo, hi in zip(np.concatenate(([0], cuts)).tolist(), np.concatenate((cuts, [len(values)])).tolist()):
-            yield _key(scope, int(shards[lo])), (values[lo:hi].tobytes(), counts[lo:hi].astype(np.uint32).tobytes())
+        for shard, part in value_counts.by_shard(*substring.count_fingerprints(pairs)):
+            yield _key(scope, shard), part
 
 
 def _candidates(group):
@@ -140,30 +132,8 @@ def _candidates(group):
     (uint64 bytes). With scope source, the set holds the values of every source: a value repeated
     only in another source sends a document's k-grams to a group of its own scope, where they find
     no copy."""
-    _, parts = group
-    parts = list(parts)
-    values = np.concatenate([np.frombuffer(v, dtype=np.uint64) for v, _ in parts])
-    counts = np.concatenate([np.frombuffer(c, dtype=np.uint32) for _, c in parts])
-    distinct, inverse = np.unique(values, return_inverse=True)
-    total = np.bincount(inverse, weights=counts, minlength=len(distinct))
-    yield distinct[total > 1].tobytes()
-
-
-class _CandidateSet(beam.CombineFn):
-    """int64 fingerprint values -> the sorted unique uint64 array (substring.candidate_set)."""
-
-    def create_accumulator(self):
-        return []
-
-    def add_input(self, acc, values: bytes):
-        acc.append(values)
-        return acc
-
-    def merge_accumulators(self, accs):
-        return [v for acc in accs for v in acc]
-
-    def extract_output(self, acc):
-        return substring.candidate_set(np.frombuffer(b"".join(acc), dtype=np.uint64))
+    values, counts = value_counts.totals(group[1])
+    yield values[counts > 1].tobytes()
 
 
 def _records(doc, found, cfg: DedupConfig):
@@ -363,7 +333,7 @@ class CutRepeatedSubstrings(beam.PTransform):
             | "Fingerprints" >> beam.ParDo(_Fingerprints(cfg)).with_output_types(_ANY)
             | "GroupByFingerprint" >> beam.GroupByKey()
             | "Candidates" >> beam.FlatMap(_candidates).with_output_types(_ANY)
-            | "CandidateSet" >> beam.CombineGlobally(_CandidateSet()).without_defaults()  # none: the default below
+            | "CandidateSet" >> beam.CombineGlobally(value_counts.SortedValues()).without_defaults()  # none: the default below
         )
         regions = (
             docs

@@ -23,8 +23,9 @@ _DIGIT = re.compile(r"\d")  # any Unicode decimal digit (Nd), as CCNet's DIGIT_R
 
 
 @functools.cache
-def _removed_chars() -> re.Pattern[str]:
-    """Every punctuation (P*), symbol (S*) and invisible format (Cf) character.
+def _removed_chars() -> dict[int, None]:
+    """Every punctuation (P*), symbol (S*) and invisible format (Cf) character, as a str.translate
+    table that deletes them (a regex class of these ~8,700 code points ran ~5x slower).
 
     Built from Unicode categories, not from `[^\\w\\s]`: that class would also strip combining
     marks (Mn, Mc), which carry the vowels of Devanagari, Thai and other scripts, and merge
@@ -32,16 +33,14 @@ def _removed_chars() -> re.Pattern[str]:
     characters (soft hyphen, zero-width space, BOM) are invisible differences. Built on first use
     and kept.
     """
-    ranges = unicode_categories.runs(unicode_categories.code_points(lambda cat: cat[0] in "PS" or cat == "Cf"))
-    body = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
-    return re.compile(f"[{body}]+")
+    return dict.fromkeys(unicode_categories.code_points(lambda cat: cat[0] in "PS" or cat == "Cf").tolist())
 
 
 def normalize_line(line: str) -> str:
     """NFC, case folded, digits to 0, punctuation/symbols removed, whitespace collapsed."""
     line = unicodedata.normalize("NFC", line).casefold()
     line = _DIGIT.sub("0", line)  # years, counters, dates change from page to page
-    line = _removed_chars().sub("", line)  # removed, not spaced: CCNet deletes them too
+    line = line.translate(_removed_chars())  # removed, not spaced: CCNet deletes them too
     return " ".join(line.split())
 
 
@@ -55,6 +54,17 @@ def line_hash(line: str) -> int | None:
     return _hash(normalized) if normalized else None
 
 
+def line_hashes(text: str) -> list[int | None]:
+    """line_hash of every line of text.split("\n"), in order, normalising the whole text at once:
+    each step of normalize_line maps characters independently of the line they are on (NFC never
+    composes or reorders across a line break, a starter; case folding, the digit and the removed
+    characters are per character; none makes or drops a "\n"), so the text's normalised lines
+    are its lines' normalised forms, at one C call per step instead of one per line."""
+    text = unicodedata.normalize("NFC", text).casefold()
+    text = _DIGIT.sub("0", text).translate(_removed_chars())
+    return [_hash(n) if (n := " ".join(line.split())) else None for line in text.split("\n")]
+
+
 def paragraph_hashes(text: str) -> list[int]:
     """The distinct paragraph hashes of a document, sorted.
 
@@ -62,17 +72,18 @@ def paragraph_hashes(text: str) -> list[int]:
     the corpus gives the number of documents that contain the paragraph. Lines that normalise to
     nothing (blank, only punctuation) are not paragraphs.
     """
-    hashes = {line_hash(line) for line in text.split("\n")}
+    hashes = set(line_hashes(text))
     hashes.discard(None)
     return sorted(hashes)
 
 
-def remove_paragraphs(text: str, drop: set[int] | frozenset[int]) -> tuple[str, int, int]:
-    """(text without the lines whose hash is in `drop`, lines removed, characters removed).
+def remove_paragraphs(text: str, drop: set[int] | frozenset[int], hashes: list[int | None] | None = None) -> tuple[str, int, int]:
+    """(text without the lines whose hash is in `drop`, lines removed, characters removed);
+    `hashes`: line_hashes(text) when the caller has them.
 
-    A removed line goes with its own line break (the "\\n" after it; the last line has none, so
+    A removed line goes with its own line break (the "\n" after it; the last line has none, so
     the break before it stays). Every kept line keeps its exact bytes and its own break, so blank
-    lines, "\\r" and indentation around kept paragraphs are untouched, and a text with no dropped
+    lines, "\r" and indentation around kept paragraphs are untouched, and a text with no dropped
     line comes back identical.
     """
     if not drop:
@@ -81,9 +92,8 @@ def remove_paragraphs(text: str, drop: set[int] | frozenset[int]) -> tuple[str, 
     last = len(lines) - 1
     kept: list[str] = []
     removed_lines = removed_chars = 0
-    for i, line in enumerate(lines):
+    for i, (line, h) in enumerate(zip(lines, hashes if hashes is not None else line_hashes(text))):
         piece = line if i == last else line + "\n"
-        h = line_hash(line)
         if h is not None and h in drop:
             removed_lines += 1
             removed_chars += len(piece)
