@@ -6,7 +6,8 @@ Runs, one after another (never two at once: they time each other otherwise):
   1. per stage vs its raw library on the same documents: bench_langid (fastText predict),
      bench_quality (datatrove's filters), bench_minhash (datatrove, datasketch, numpy bound),
      bench_models (kenlm Model.score; toxicity vs predict_prob), bench_tokenize (encode_batch),
-     bench_token_shards (Beam tokenization vs encode_batch), bench_dedup_e2e (dedup end to end)
+     bench_token_shards (Beam tokenization vs encode_batch), bench_dedup_e2e (dedup end to end),
+     bench_substring (a suffix array), bench_batching (the chain vs Beam's batched DoFns)
   2. end to end vs datatrove (bench.e2e_datatrove: the real-text corpus of bench.corpus, same
      number of processes; the raw-library bound; a profile where a goal is missed)
   3. scaling (bench.scaling: 1x, 4x, 16x)
@@ -37,6 +38,8 @@ STAGES = [
     ("bench.bench_tokenize", "tokenize.md", [], ["--repeat", "2"], "tokenization vs tokenizers `encode_batch`"),
     ("bench.bench_token_shards", "token_shards.md", [], ["--scale", "1", "--repeat", "1"], "tokenization through Beam vs `encode_batch`; shards"),
     ("bench.bench_dedup_e2e", "dedup_e2e.md", [], ["--copies", "2", "--exact-copies", "2"], "dedup end to end"),
+    ("bench.bench_substring", "substring.md", [], ["--repeat", "1"], "substring dedup vs a suffix array"),
+    ("bench.bench_batching", "batching.md", [], ["--scale", "1", "--repeat", "1"], "our chain vs a DoFn per step vs Beam's `process_batch`"),
 ]
 
 
