@@ -13,7 +13,7 @@ Two passes over the documents, and no document and no per-line element is shuffl
 
 Memory: every worker holds the boilerplate set, 8 bytes per boilerplate paragraph (a corpus's
 repeated lines, not all of them); a shard's count step holds 12 bytes per (hash, batch) pair of
-its 1/256 of the hashes. Between the passes the runner keeps the documents, as for any stage that
+its 1/1,024 of the hashes. Between the passes the runner keeps the documents, as for any stage that
 reads a side input computed from them.
 """
 

@@ -1,7 +1,7 @@
 """Exact-substring deduplication through Beam (the algorithm: pipeline.text.dedup.substring).
 Texts cross one shuffle, and only those of the documents that get cut:
 
-    docs -(batches)-> per shard of the value range (its top byte): the batch's distinct
+    docs -(batches)-> per shard of the value range (its top 10 bits): the batch's distinct
          fingerprints and the places that select each  -GroupByKey(shard), sum per value->
          candidates (held at >= 2 places) -CombineGlobally-> the candidate set: a sorted uint64
          array, a side input
@@ -28,8 +28,8 @@ Memory. Side inputs are held whole by every worker, and each is gathered by one 
 word of repeated text, w = min_tokens - fingerprint_words + 1: ~0.6 byte per repeated word at the
 defaults; 83 KB on the 13 MB benchmark corpus), the cut ids 8 bytes per document cut (12 KB
 there). Both grow with the corpus's repeated text, not with all of it. A shard's count step holds
-12 bytes per (fingerprint, batch) pair of its 1/256 of the values: ~0.003 byte per word of the
-corpus (~60 MB a shard at 100 GB of text). Every other step holds one
+12 bytes per (fingerprint, batch) pair of its 1/1,024 of the values: ~0.001 byte per word of the
+corpus (~15 MB a shard at 100 GB of text; pipeline.stages.value_counts). Every other step holds one
 batch, one document or one key's values: a fingerprint's k-gram records are counted first (Beam's
 grouped values re-iterate) and, past group_limit, regrouped by k-gram hash.
 
