@@ -55,10 +55,10 @@ def line_hash(line: str) -> int | None:
 
 
 def line_hashes(text: str) -> list[int | None]:
-    """line_hash of every line of text.split("\n"), in order, normalising the whole text at once:
+    """line_hash of every line of text.split("\\n"), in order, normalising the whole text at once:
     each step of normalize_line maps characters independently of the line they are on (NFC never
     composes or reorders across a line break, a starter; case folding, the digit and the removed
-    characters are per character; none makes or drops a "\n"), so the text's normalised lines
+    characters are per character; none makes or drops a "\\n"), so the text's normalised lines
     are its lines' normalised forms, at one C call per step instead of one per line."""
     text = unicodedata.normalize("NFC", text).casefold()
     text = _DIGIT.sub("0", text).translate(_removed_chars())
@@ -81,9 +81,9 @@ def remove_paragraphs(text: str, drop: set[int] | frozenset[int], hashes: list[i
     """(text without the lines whose hash is in `drop`, lines removed, characters removed);
     `hashes`: line_hashes(text) when the caller has them.
 
-    A removed line goes with its own line break (the "\n" after it; the last line has none, so
+    A removed line goes with its own line break (the "\\n" after it; the last line has none, so
     the break before it stays). Every kept line keeps its exact bytes and its own break, so blank
-    lines, "\r" and indentation around kept paragraphs are untouched, and a text with no dropped
+    lines, "\\r" and indentation around kept paragraphs are untouched, and a text with no dropped
     line comes back identical.
     """
     if not drop:
