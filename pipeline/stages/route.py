@@ -1,6 +1,6 @@
 """Joins by id that shuffle only the records a join concerns.
 
-A dedup stage decides about a few documents (the duplicates, the pages with boilerplate) and then
+A dedup stage decides about a few documents (the duplicates, the documents that get cut) and then
 joins that decision with every document by id. A CoGroupByKey of the whole corpus moves every
 document through a shuffle: on the DirectRunner that is a decoded copy of every document in the
 runner's memory, per join. Here the ids the decision names are first gathered into a sorted array
