@@ -30,7 +30,7 @@ import tempfile
 
 import numpy as np
 
-from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, profile_top, write_report
+from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, profile_top, require_peers, write_report
 from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash
 
@@ -138,6 +138,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", action="store_true", help="append cProfile's top functions of ours")
     args = parser.parse_args()
+    require_peers(("datatrove",))  # one line naming the install, not an ImportError
 
     from datatrove.pipeline.dedup.minhash import MinhashDedupSignature
     from datatrove.utils.hashing import HashConfig
