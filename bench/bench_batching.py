@@ -39,7 +39,7 @@ from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
 from pipeline.report.scores import binned
 from pipeline.stages import language, quality
-from pipeline.stages.chain import RunChain
+from pipeline.stages.chain import RunChain, verdicts
 
 RESULTS = os.path.join(RESULTS_DIR, "batching.md")
 
@@ -61,10 +61,6 @@ def chain_steps(cfg: PipelineConfig) -> list:
     return collect.steps
 
 
-def _verdicts(stage, docs: list) -> list:
-    return stage.select(docs) if hasattr(stage, "select") else [(d, stage.check(d)) for d in docs]
-
-
 class _EachStep(beam.DoFn):
     """One step, one document per call."""
 
@@ -78,7 +74,7 @@ class _EachStep(beam.DoFn):
         if hasattr(self._stage, "annotate"):
             yield self._stage.annotate([doc])[0]
             return
-        for kept, verdict in _verdicts(self._stage, [doc]):
+        for kept, verdict in verdicts(self._stage, [doc]):
             if verdict.reason is None:
                 yield kept
 
@@ -104,7 +100,7 @@ class _BatchedSteps(beam.DoFn):
                 size = step.batch_size or len(docs) or 1
                 docs = [d for i in range(0, len(docs), size) for d in stage.annotate(docs[i : i + size])]
             else:
-                docs = [kept for kept, verdict in _verdicts(stage, docs) if verdict.reason is None]
+                docs = [kept for kept, verdict in verdicts(stage, docs) if verdict.reason is None]
         yield docs
 
 

@@ -4,8 +4,9 @@ each, without a shuffle of the documents."""
 
 import hashlib
 
-import apache_beam as beam
 import numpy as np
+
+from pipeline.gather import Gather
 
 
 def id_hash(doc_id: str) -> int:
@@ -13,18 +14,8 @@ def id_hash(doc_id: str) -> int:
     return int.from_bytes(hashlib.blake2b(doc_id.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
-class SortedHashes(beam.CombineFn):
+class SortedHashes(Gather):
     """id hashes (ints) -> one sorted int64 array of the distinct ones (empty for none)."""
-
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, acc: list, h: int) -> list:
-        acc.append(h)
-        return acc
-
-    def merge_accumulators(self, accumulators) -> list:
-        return [h for acc in accumulators for h in acc]
 
     def extract_output(self, acc: list) -> np.ndarray:
         return np.unique(np.fromiter(acc, dtype=np.int64, count=len(acc)))

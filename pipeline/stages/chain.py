@@ -39,6 +39,11 @@ class Step(NamedTuple):
     batch_size: int = 0  # annotators only
 
 
+def verdicts(stage, docs: list) -> list:
+    """[(document as kept, Verdict)] of a gate (one document at a time) or a selector (the batch)."""
+    return stage.select(docs) if hasattr(stage, "select") else [(doc, stage.check(doc)) for doc in docs]
+
+
 def add_counts(into: dict, counts: dict) -> dict:
     for key, value in counts.items():
         old = into.get(key)
@@ -101,7 +106,7 @@ class _RunChain(beam.DoFn):
             kept, kept_chars = [], []
             # A gate decides one document at a time; a selector (e.g. HTML extraction) may also
             # rewrite the documents it keeps, and works on the whole batch.
-            judged = stage.select(docs) if hasattr(stage, "select") else [(doc, stage.check(doc)) for doc in docs]
+            judged = verdicts(stage, docs)
             if len(judged) != len(docs):  # a bug in the stage, never bad input: fail the bundle
                 raise RuntimeError(f"{stage.stage_id}: select returned {len(judged)} verdicts for {len(docs)} docs")
             for doc, verdict in judged:

@@ -22,6 +22,7 @@ import numpy as np
 from apache_beam.metrics import Metrics
 
 from pipeline.config import DedupConfig
+from pipeline.gather import Gather
 from pipeline.records import Rejection
 from pipeline.stages import registry, value_counts
 from pipeline.stages.base import FilterResult
@@ -63,18 +64,8 @@ def _boilerplate(max_docs: int):
     return frequent
 
 
-class _BoilerplateSets(beam.CombineFn):
+class _BoilerplateSets(Gather):
     """(scope, uint64 hashes as bytes) -> {scope: sorted distinct uint64 array}."""
-
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, acc: list, item) -> list:
-        acc.append(item)
-        return acc
-
-    def merge_accumulators(self, accumulators) -> list:
-        return [item for acc in accumulators for item in acc]
 
     def extract_output(self, acc: list) -> dict:
         by_scope: dict[str, list] = {}
@@ -91,12 +82,12 @@ class _RemoveBoilerplate(beam.DoFn):
     def setup(self):
         self._cleaned = Metrics.counter(PARAGRAPHS_STAGE, "cleaned")
         self._dropped = Metrics.counter(PARAGRAPHS_STAGE, DedupReason.BOILERPLATE_ONLY.value)
+        self._sources = frozenset(self._cfg.paragraphs.sources)
 
     def process(self, doc, boilerplate):
         p = self._cfg.paragraphs
-        sources = frozenset(p.sources)
         found = boilerplate.get(doc.source if self._cfg.scope == "source" else "") if boilerplate else None
-        if found is None or not len(found) or (sources and doc.source not in sources):
+        if found is None or not len(found) or (self._sources and doc.source not in self._sources):
             yield doc
             return
         hashes = line_hashes(doc.text)

@@ -13,8 +13,9 @@ fewer values in each element (a batch of 256 documents holds a few thousand dist
 
 from collections.abc import Iterator
 
-import apache_beam as beam
 import numpy as np
+
+from pipeline.gather import Gather
 
 _SHARD_BITS = 10
 _SHIFT = np.uint64(64 - _SHARD_BITS)  # a value's top bits pick its shard
@@ -40,18 +41,8 @@ def totals(parts) -> tuple[np.ndarray, np.ndarray]:
     return distinct, np.bincount(inverse, weights=counts, minlength=len(distinct)).astype(np.uint64)
 
 
-class SortedValues(beam.CombineFn):
+class SortedValues(Gather):
     """uint64 values as bytes (one array's worth per input) -> one sorted distinct uint64 array."""
-
-    def create_accumulator(self) -> list:
-        return []
-
-    def add_input(self, acc: list, values: bytes) -> list:
-        acc.append(values)
-        return acc
-
-    def merge_accumulators(self, accumulators) -> list:
-        return [v for acc in accumulators for v in acc]
 
     def extract_output(self, acc: list) -> np.ndarray:
         return np.unique(np.frombuffer(b"".join(acc), dtype=np.uint64))
