@@ -12,6 +12,7 @@ from pipeline.config import ReadConfig
 from pipeline.io.parse import READER_STAGE, InputFile, ReadReason, read_file, source_from_path
 from pipeline.io.split import plan_parts
 from pipeline.io.unique_ids import MakeIdsUnique
+from pipeline.memory_release import release_after_worker_bundles
 from pipeline.records import DeadLetter, Rejection
 
 DEAD = "dead_letters"
@@ -50,6 +51,7 @@ class _ReadFile(beam.DoFn):
         self._cfg = cfg
 
     def setup(self):
+        release_after_worker_bundles()
         self._docs = Metrics.counter(READER_STAGE, "documents")
         self._dead: dict[str, Any] = {}
 

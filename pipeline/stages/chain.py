@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
+from pipeline.memory_release import release_after_worker_bundles
 from pipeline.records import Rejection
 
 REJECTED = "rejected"
@@ -83,6 +84,7 @@ class _RunChain(beam.DoFn):
         self._with_side = with_side
 
     def setup(self):
+        release_after_worker_bundles()
         for step in self._steps:
             step.stage.setup()
         self._counters: dict[tuple[str, str], Any] = {}
