@@ -8,6 +8,7 @@ files, which nothing reads as finished.
 """
 
 import hashlib
+import itertools
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,6 +49,20 @@ def write_atomically(path: str, write: Callable[[object], None]) -> None:
     FileSystems.rename([tmp], [path])
 
 
+def ordered_rows(keyed_rows) -> list[dict]:
+    """(sort key, row) pairs -> the rows by key. Ties (the same key twice, e.g. user ids repeated
+    across files) are ordered by content, so the order never depends on the order the group
+    arrived in. Only tied rows are rendered for that: rendering every row copied a file's whole
+    text once more, in the bundle that holds the largest group."""
+    rows: list[dict] = []
+    for _, tied in itertools.groupby(sorted(keyed_rows, key=lambda kr: kr[0]), key=lambda kr: kr[0]):
+        same_key = [row for _, row in tied]
+        if len(same_key) > 1:
+            same_key.sort(key=lambda row: repr(sorted(row.items())))
+        rows.extend(same_key)
+    return rows
+
+
 class _WriteGroup(beam.DoFn):
     def __init__(self, out_dir: str, schema: pa.Schema):
         self._out_dir = out_dir
@@ -55,9 +70,7 @@ class _WriteGroup(beam.DoFn):
 
     def process(self, group):
         (subdir, shard, num_shards), keyed_rows = group
-        # Ties (the same key twice, e.g. user ids repeated across files) are ordered by content so
-        # that the order never depends on the order the group arrived in.
-        rows = [row for _, _, row in sorted((k, repr(sorted(r.items())), r) for k, r in keyed_rows)]
+        rows = ordered_rows(keyed_rows)
         rel = f"{subdir}/part-{shard:05d}-of-{num_shards:05d}.parquet"
         table = pa.Table.from_pylist(rows, schema=self._schema)
         write_atomically(f"{self._out_dir}/{rel}", lambda sink: pq.write_table(table, sink, **_PARQUET_OPTIONS))
