@@ -50,6 +50,8 @@ def test_a_wrapped_method_releases_after_each_call_and_is_wrapped_once(monkeypat
     with pytest.raises(ValueError):
         Work().run(-1)
     assert released == [1, 1], "a failed call releases too, and only once"
+    memory_release._after(Work, "renamed_in_a_later_beam", "test-missing")  # no error, nothing wrapped
+    assert not hasattr(Work, "renamed_in_a_later_beam")
 
 
 @glibc
