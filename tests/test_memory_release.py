@@ -1,4 +1,5 @@
-"""Freed heap memory goes back to the OS after each bundle, in the runner and in the workers."""
+"""Freed heap memory goes back to the OS after each bundle, in the runner and in the workers, and
+a worker lets go of a finished bundle's output buffers."""
 
 import json
 
@@ -6,7 +7,7 @@ import apache_beam as beam
 import pytest
 from apache_beam.options.pipeline_options import PipelineOptions
 from apache_beam.runners.portability.fn_api_runner import fn_runner
-from apache_beam.runners.worker import sdk_worker
+from apache_beam.runners.worker import bundle_processor, sdk_worker
 
 from pipeline import memory_release
 from pipeline.config import ReadConfig
@@ -44,14 +45,37 @@ def test_a_wrapped_method_releases_after_each_call_and_is_wrapped_once(monkeypat
                 raise ValueError(x)
             return x * 2
 
-    memory_release._after(Work, "run", "test-work")
-    memory_release._after(Work, "run", "test-work")  # a second setup on the same worker
+    memory_release._wrap(Work, "run", "test-work", memory_release._release)
+    memory_release._wrap(Work, "run", "test-work", memory_release._release)  # a second setup on the same worker
     assert Work().run(3) == 6 and released == [1]
     with pytest.raises(ValueError):
         Work().run(-1)
     assert released == [1, 1], "a failed call releases too, and only once"
-    memory_release._after(Work, "renamed_in_a_later_beam", "test-missing")  # no error, nothing wrapped
+    memory_release._wrap(Work, "renamed_in_a_later_beam", "test-missing", memory_release._release)  # no error
     assert not hasattr(Work, "renamed_in_a_later_beam")
+
+
+def test_a_finished_output_operation_lets_go_of_its_stream(monkeypatch):
+    monkeypatch.setattr(memory_release, "_installed", set())
+    closed = []
+
+    class Stream:
+        def close(self):
+            closed.append(self)
+
+    class Output:  # the shape of Beam's DataOutputOperation: set a stream, finish closes it
+        def set_output_stream(self, stream):
+            self.output_stream = stream
+
+        def finish(self):
+            self.output_stream.close()
+
+    memory_release._wrap(Output, "finish", "test-output", memory_release._drop_output_stream)
+    op, stream = Output(), Stream()
+    op.set_output_stream(stream)
+    op.finish()
+    assert closed == [stream], "the stream is closed (its bytes sent) before it is dropped"
+    assert op.output_stream is None
 
 
 @glibc
@@ -65,3 +89,4 @@ def test_a_run_installs_the_release_in_its_runner_and_its_workers(tmp_path):
         _ = read["documents"] | beam.combiners.Count.Globally()
     assert hasattr(fn_runner.FnApiRunner._execute_bundle, "__wrapped__")
     assert hasattr(sdk_worker.SdkWorker.process_bundle, "__wrapped__")
+    assert hasattr(bundle_processor.DataOutputOperation.finish, "__wrapped__")
