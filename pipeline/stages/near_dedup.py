@@ -155,13 +155,6 @@ class _Sketch(beam.DoFn):
                 yield beam.pvalue.TaggedOutput(BUCKET_COUNTS, part)
 
 
-def _shared_hashes(group):
-    """A shard's counts -> the bucket hashes held by two or more documents, as bytes."""
-    _, parts = group
-    hashes, documents = value_counts.totals(parts)
-    yield hashes[documents >= 2].tobytes()
-
-
 class _ToSharedBuckets(beam.DoFn):
     """(scope, id, sketch, keys) -> ((scope, bucket index, key), (id, sketch)) for each of the
     document's buckets that another document is in."""
@@ -173,6 +166,25 @@ class _ToSharedBuckets(beam.DoFn):
         hashes = bucket_hashes(np.array([_scope_hash(scope)], dtype=np.uint64), np.array([keys], dtype=np.uint64)).ravel()
         for bucket in np.flatnonzero(value_counts.holding(hashes, shared)).tolist():
             yield (scope, bucket, keys[bucket]), (doc_id, sketch)
+
+
+class SharedBuckets(beam.PTransform):
+    """_Sketch's (scope, id, sketch, keys) -> ((scope, bucket index, key), (id, sketch)) for the
+    buckets that hold two or more documents: its BUCKET_COUNTS output, summed per shard, gives the
+    set of shared bucket hashes, a side input against which each document's buckets are looked up."""
+
+    def __init__(self, bucket_counts):
+        super().__init__()
+        self._bucket_counts = bucket_counts
+
+    def expand(self, sketches):
+        shared = (
+            self._bucket_counts
+            | "GroupCountsByShard" >> beam.GroupByKey()
+            | "Shared" >> beam.Map(lambda group: value_counts.held_more_than(group[1], 1))
+            | "SharedSet" >> beam.CombineGlobally(value_counts.SortedValues()).without_defaults()
+        )
+        return sketches | "ToSharedBuckets" >> beam.ParDo(_ToSharedBuckets(), beam.pvalue.AsSingleton(shared, default_value=None))
 
 
 def _bucket_edges(sketcher):
@@ -253,13 +265,7 @@ class DropNearDuplicates(beam.PTransform):
             | "Batch" >> beam.BatchElements(min_batch_size=self._batch_size, max_batch_size=self._batch_size)
             | "Sketch" >> beam.ParDo(_Sketch(self._sketcher, self._cfg.scope)).with_outputs(SHINGLES, BUCKET_COUNTS, main="sketches")
         )
-        shared = (
-            sketched[BUCKET_COUNTS]
-            | "GroupCountsByShard" >> beam.GroupByKey()
-            | "SharedBuckets" >> beam.FlatMap(_shared_hashes)
-            | "SharedSet" >> beam.CombineGlobally(value_counts.SortedValues()).without_defaults()
-        )
-        buckets = sketched.sketches | "ToSharedBuckets" >> beam.ParDo(_ToSharedBuckets(), beam.pvalue.AsSingleton(shared, default_value=None))
+        buckets = sketched.sketches | "SharedBuckets" >> SharedBuckets(sketched[BUCKET_COUNTS])
         edges = buckets | "GroupByBucket" >> beam.GroupByKey() | "VerifiedEdges" >> beam.FlatMap(_bucket_edges(self._sketcher))
         if getattr(self._sketcher.cfg, "verify_exact", False):
             edges = edges | "ExactJaccard" >> VerifyExactJaccard(sketched[SHINGLES], self._sketcher.cfg.threshold)

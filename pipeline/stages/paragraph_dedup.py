@@ -58,8 +58,7 @@ class _CountHashes(beam.DoFn):
 def _boilerplate(max_docs: int):
     def frequent(group):
         (scope, _), parts = group
-        hashes, documents = value_counts.totals(parts)
-        yield scope, hashes[documents > max_docs].tobytes()
+        yield scope, value_counts.held_more_than(parts, max_docs)
 
     return frequent
 
@@ -71,7 +70,7 @@ class _BoilerplateSets(Gather):
         by_scope: dict[str, list] = {}
         for scope, values in acc:
             by_scope.setdefault(scope, []).append(values)
-        return {scope: value_counts.SortedValues().extract_output(parts) for scope, parts in sorted(by_scope.items())}
+        return {scope: value_counts.sorted_set(parts) for scope, parts in sorted(by_scope.items())}
 
 
 class _RemoveBoilerplate(beam.DoFn):

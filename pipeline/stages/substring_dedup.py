@@ -132,8 +132,7 @@ def _candidates(group):
     (uint64 bytes). With scope source, the set holds the values of every source: a value repeated
     only in another source sends a document's k-grams to a group of its own scope, where they find
     no copy."""
-    values, counts = value_counts.totals(group[1])
-    yield values[counts > 1].tobytes()
+    yield value_counts.held_more_than(group[1], 1)
 
 
 def _records(doc, found, cfg: DedupConfig):

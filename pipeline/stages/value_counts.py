@@ -41,11 +41,22 @@ def totals(parts) -> tuple[np.ndarray, np.ndarray]:
     return distinct, np.bincount(inverse, weights=counts, minlength=len(distinct)).astype(np.uint64)
 
 
+def held_more_than(parts, n: int) -> bytes:
+    """A shard's (values, counts) parts -> the values whose summed count exceeds n, as uint64 bytes."""
+    values, counts = totals(parts)
+    return values[counts > n].tobytes()
+
+
+def sorted_set(arrays: list[bytes]) -> np.ndarray:
+    """uint64 arrays as bytes -> one sorted distinct uint64 array."""
+    return np.unique(np.frombuffer(b"".join(arrays), dtype=np.uint64))
+
+
 class SortedValues(Gather):
     """uint64 values as bytes (one array's worth per input) -> one sorted distinct uint64 array."""
 
     def extract_output(self, acc: list) -> np.ndarray:
-        return np.unique(np.frombuffer(b"".join(acc), dtype=np.uint64))
+        return sorted_set(acc)
 
 
 def holding(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:

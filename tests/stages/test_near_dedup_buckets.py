@@ -41,13 +41,7 @@ def _shared_buckets_through_beam(sketcher, docs, scope: str) -> list:
             | beam.Create([docs[i : i + 8] for i in range(0, len(docs), 8)])
             | beam.ParDo(near_dedup._Sketch(sketcher, scope)).with_outputs(near_dedup.SHINGLES, near_dedup.BUCKET_COUNTS, main="sketches")
         )
-        shared = (
-            sketched[near_dedup.BUCKET_COUNTS]
-            | beam.GroupByKey()
-            | beam.FlatMap(near_dedup._shared_hashes)
-            | beam.CombineGlobally(near_dedup.value_counts.SortedValues()).without_defaults()
-        )
-        buckets = sketched.sketches | beam.ParDo(near_dedup._ToSharedBuckets(), beam.pvalue.AsSingleton(shared, default_value=None))
+        buckets = sketched.sketches | near_dedup.SharedBuckets(sketched[near_dedup.BUCKET_COUNTS])
         assert_that(buckets, equal_to(_shared_buckets_directly(sketcher, docs, scope == "source")))
 
 
