@@ -37,7 +37,7 @@ from pipeline.beam_overhead import cut_fixed_costs
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
-from pipeline.report.scores import binned
+from pipeline.report.scores import count_bins
 from pipeline.stages import language, quality
 from pipeline.stages.chain import RunChain, verdicts
 
@@ -114,7 +114,7 @@ def run(pattern: str, cfg: PipelineConfig, variant: str) -> None:
                 docs = docs | f"Step{i}" >> beam.ParDo(_EachStep(step)).with_output_types(Document)
         elif variant == "chain":
             batch = max(s.batch_size for s in steps)
-            docs = (docs | RunChain("Chain", steps, batch, cfg.output.rejected_text, binned)).kept
+            docs = (docs | RunChain("Chain", steps, batch, cfg.output.rejected_text, count_bins)).kept
         elif variant == "process_batch":
             docs = docs | "Batched" >> beam.ParDo(_BatchedSteps(steps)).with_output_types(Document)
         _ = docs | beam.combiners.Count.Globally()

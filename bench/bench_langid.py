@@ -34,7 +34,7 @@ from bench.common import RESULTS_DIR, ROOT, best_of, header, profile_top, write_
 from pipeline.beam_overhead import cut_fixed_costs
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
-from pipeline.report.scores import binned
+from pipeline.report.scores import count_bins
 from pipeline.stages.chain import RunChain, Step
 from pipeline.stages.language import IdentifyLanguage, KeepLanguages
 from pipeline.text.langid import LanguageIdentifier, default_model_path
@@ -71,7 +71,7 @@ def run_pipeline(pattern: str, cfg: PipelineConfig, language: bool = True) -> in
     outputs = {"kept": docs}
     if language:
         steps = [Step(IdentifyLanguage(cfg.language), cfg.language.batch_size), Step(KeepLanguages(cfg.language))]
-        result = docs | RunChain("Language", steps, cfg.language.batch_size, cfg.output.rejected_text, binned)
+        result = docs | RunChain("Language", steps, cfg.language.batch_size, cfg.output.rejected_text, count_bins)
         outputs = {"kept": result.kept, "rejected": result.rejected}
     # Cheap sinks: one count per output, reported through a metric (works on any runner).
     for name, pcoll in outputs.items():

@@ -284,6 +284,59 @@ def test_bins_clamp_and_scale():
     assert counts.n == 31 and [counts.index(v) for v in (0.0, 2.0, 2.4, 30.0, 400.0)] == [0, 2, 2, 30, 30]
 
 
+def _awkward_values(rng: np.random.Generator, bins) -> np.ndarray:
+    """Random values over and past a bin range, every bin edge, and the special floats."""
+    edges = [bins.lo + (bins.hi - bins.lo) * i / bins.n for i in range(bins.n + 1)]
+    if bins.scale == "log":
+        edges = [bins.lo * (bins.hi / bins.lo) ** (i / bins.n) for i in range(bins.n + 1)]
+    spread = rng.uniform(bins.lo - (bins.hi - bins.lo), bins.hi * 2, 500)
+    special = [float("nan"), float("inf"), -float("inf"), 0.0, -0.0, 1e300, -1e300, 5e-324]
+    return np.array([*spread, *edges, *np.nextafter(edges, np.inf), *np.nextafter(edges, -np.inf), *special], dtype=np.float64)
+
+
+@pytest.mark.parametrize("bins", [sc.FRACTION, sc.FLAG, sc.COUNT_LOG, sc.integers(0, 20), sc.linear(-2.5, 3.0, 7), sc.log(1.0, 1e5, 50)])
+def test_bins_indices_equal_index_value_by_value(bins):
+    values = _awkward_values(np.random.default_rng(7), bins)
+    expected = [-1 if (i := bins.index(float(v))) is None else i for v in values]
+    assert bins.indices(values).tolist() == expected
+
+
+def test_count_bins_equals_the_sum_of_binned():
+    """The chain's batch binning gives the counts of binning document by document, for every
+    score kind: per language, per source, log bins, a missing score, NaN and inf."""
+    from pipeline.records import Document
+    from pipeline.stages import registry
+
+    rng = np.random.default_rng(3)
+    drawn = [s for s in sc.SCORES if s.bins is not None and "{n}" not in s.key and s.key != sc.LANG_SCORE]
+    docs = []
+    for i in range(300):
+        scores = {}
+        for spec in drawn:
+            if rng.random() < 0.8:  # some documents lack some scores
+                scores[spec.key] = float(rng.choice(_awkward_values(rng, spec.bins)))
+        scores[score_key("quality.gopher_repetition.v1", "dup_3gram_char_frac")] = float(rng.random())  # an n-gram key
+        docs.append(
+            Document(
+                id=str(i),
+                text="x",
+                source=str(rng.choice(["web", "wiki", "code"])),
+                lang=[None, "en", "fr"][i % 3],
+                lang_score=None if i % 5 == 0 else float(rng.random()),
+                scores=scores,
+            )
+        )
+    steps = {s.step for s in sc.SCORES} | {registry.IDENTIFY_STAGE}
+    assert len(steps) > 5
+    for step in sorted(steps):
+        expected: dict = {}
+        for doc in docs:
+            for key, n in sc.binned(doc, step):
+                expected[key] = expected.get(key, 0) + n
+        assert sc.count_bins(docs, step) == expected, step
+    assert sc.count_bins(docs, registry.IDENTIFY_STAGE)  # language scores were counted
+
+
 def test_a_report_that_cannot_render_still_leaves_a_page(tmp_path, caplog):
     write_report(str(tmp_path), {"run": {}}, ReportData([], [], []))  # no accounting: render fails
     page = (tmp_path / REPORT_FILE).read_text()

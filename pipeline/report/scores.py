@@ -15,8 +15,11 @@ rule is off) draws nothing. tests/test_registry.py checks that every score a sta
 
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterator
 from typing import Any
+
+import numpy as np
 
 from pipeline.stages import registry
 from pipeline.stages.spec import COUNT_LOG, FLAG, FRACTION, LANG_SCORE, Bins, integers, linear, log
@@ -64,6 +67,37 @@ def binned(doc, step: str) -> Iterator[tuple[tuple[str, str, int], int]]:
         if i is not None:
             group = doc.source if spec.per_source else (doc.lang or "unknown") if spec.per_language else ALL
             yield (key, group, i), 1
+
+
+def count_bins(docs: list, step: str) -> dict[tuple[str, str, int], int]:
+    """The sum of binned() over a batch of documents: the same counts, binned one score key at a
+    time over the whole batch (Bins.indices) instead of one (document, score) pair at a time,
+    which was a tenth of a chain's time."""
+    columns: list[tuple[str, Score, list]] = []
+    if step == registry.IDENTIFY_STAGE:
+        found = spec_for(LANG_SCORE)
+        if found is not None and found[0].step == step and found[0].bins is not None:
+            columns.append((LANG_SCORE, found[0], [doc.lang_score for doc in docs]))
+    for key in sorted(set().union(*(doc.scores.keys() for doc in docs))):
+        found = spec_for(key)
+        if found is not None and found[0].step == step and found[0].bins is not None:
+            columns.append((key, found[0], [doc.scores.get(key) for doc in docs]))
+    counts: dict[tuple[str, str, int], int] = {}
+    for key, spec, values in columns:
+        present = [i for i, v in enumerate(values) if v is not None]
+        if not present:
+            continue
+        bins = spec.bins.indices(np.array([float(values[i]) for i in present], dtype=np.float64)).tolist()
+        if spec.per_source:
+            groups = [docs[i].source for i in present]
+        elif spec.per_language:
+            groups = [docs[i].lang or "unknown" for i in present]
+        else:
+            groups = [ALL] * len(present)
+        for (group, i), n in Counter(zip(groups, bins)).items():
+            if i >= 0:
+                counts[(key, group, i)] = n
+    return counts
 
 
 def thresholds(spec: Score, fields: dict[str, str], lang: str, root: dict[str, Any]) -> list[tuple[float, str]]:

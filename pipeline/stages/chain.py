@@ -18,7 +18,7 @@ Report keys (values are ints, summed across batches; a volume is a 4-tuple summe
     ("skip", gate stage id, rule, language) -> documents
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import apache_beam as beam
@@ -77,10 +77,10 @@ class MergeCounts(beam.CombineFn):
 
 
 class _RunChain(beam.DoFn):
-    def __init__(self, steps: list[Step], keep_text: bool, histogram: Callable[[Any, str], Iterable], with_side: bool):
+    def __init__(self, steps: list[Step], keep_text: bool, histogram: Callable[[list, str], dict], with_side: bool):
         self._steps = steps
         self._keep_text = keep_text
-        self._histogram = histogram  # (doc, annotator stage id) -> ((score key, lang, bin), n) pairs
+        self._histogram = histogram  # (docs, annotator stage id) -> {(score key, lang, bin): n}
         self._with_side = with_side
 
     def setup(self):
@@ -130,10 +130,11 @@ class _RunChain(beam.DoFn):
         yield from docs
 
     def _add_histograms(self, counts: dict, docs: list, stage_id: str) -> None:
-        for doc in docs:
-            for key, n in self._histogram(doc, stage_id):
-                hist = (HIST, *key)
-                counts[hist] = counts.get(hist, 0) + n
+        if not docs:
+            return
+        for key, n in self._histogram(docs, stage_id).items():
+            hist = (HIST, *key)
+            counts[hist] = counts.get(hist, 0) + n
 
     def _annotate(self, step: Step, docs: list, side) -> list:
         out = []

@@ -72,7 +72,7 @@ class StageGraph:
 
     def _run_chain(self, label: str, steps: list[Step], side=None) -> None:
         batch_size = max(s.batch_size for s in steps)
-        result = self._docs | RunChain(label, steps, batch_size, self.keep_text, report_scores.binned, side)
+        result = self._docs | RunChain(label, steps, batch_size, self.keep_text, report_scores.count_bins, side)
         self.out.rejected.append(result.rejected)
         self.out.stage_ids.extend(result.gates)
         self.out.chains.append((result.gates, result.report))

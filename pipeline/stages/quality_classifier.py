@@ -125,8 +125,8 @@ def score_quality(docs, cfg: QualityClassifierConfig, model_bytes=None):
     return (docs | RunChain(f"Annotate[{SCORE_STAGE}]", [Step(scorer, cfg.batch_size)], cfg.batch_size, False, _no_histogram, model_bytes)).kept
 
 
-def _no_histogram(doc, stage_id):
-    return ()
+def _no_histogram(docs, stage_id):
+    return {}
 
 
 class QualityCutoffs(beam.PTransform):

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Bins:
@@ -34,6 +36,21 @@ class Bins:
         else:
             i = math.floor((value - self.lo) / (self.hi - self.lo) * self.n)
         return min(max(i, 0), self.n - 1)
+
+    def indices(self, values: np.ndarray) -> np.ndarray:
+        """index() of every value of a float64 array at once; -1 for NaN. The same float64
+        operations in the same order as index(), so every value lands in the same bin; log bins
+        go through math.log one value at a time, as numpy's log may differ in the last bit."""
+        if self.scale == "log":
+            return np.fromiter((-1 if (i := self.index(v)) is None else i for v in values.tolist()), dtype=np.int64, count=len(values))
+        with np.errstate(invalid="ignore"):
+            if self.scale == "int":
+                x = np.floor(values + 0.5) - int(self.lo)
+            else:
+                x = np.floor((values - self.lo) / (self.hi - self.lo) * self.n)
+            out = np.clip(x, 0, self.n - 1)  # inf lands in the end bins, as in index()
+        out[np.isnan(values)] = -1
+        return out.astype(np.int64)
 
     def position(self, value: float) -> float:
         """Where `value` lies on the axis, 0 (left edge) .. 1 (right edge), unclamped."""
