@@ -185,12 +185,12 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     documents_written = None
     if out.write_documents:
         documents_written = kept | "WriteDocuments" >> WriteParquetShards(
-            output, lambda d: "documents", lambda d: d.id, Document.to_row, _document_size, DOCUMENT_SCHEMA, out.shard_bytes, required=("documents",)
+            output, lambda d: "documents", "id", Document.to_row, _document_size, DOCUMENT_SCHEMA, out.shard_bytes, required=("documents",)
         )
     rejections_written = rejected | "WriteRejections" >> WriteParquetShards(
         output,
         lambda r: f"rejections/{r.stage}/{r.reason}",  # not stage=/reason=: those would clash with the columns
-        lambda r: r.doc_id,
+        "doc_id",
         Rejection.to_row,
         lambda r: _ROW_OVERHEAD + len(r.text or "") + len(r.detail),
         REJECTION_SCHEMA,
@@ -199,7 +199,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     dead_written = dead | "WriteDeadLetters" >> WriteParquetShards(
         output,
         lambda d: "dead_letters",
-        lambda d: d.location,
+        "location",
         DeadLetter.to_row,
         lambda d: _ROW_OVERHEAD + len(d.raw_excerpt) + len(d.detail),
         DEAD_LETTER_SCHEMA,

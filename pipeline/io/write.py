@@ -6,30 +6,31 @@ key (hash mod shard count), rows are sorted within a file, and the file is writt
 temporary name and renamed into place: same input, same bytes; a crash leaves only `.tmp-`
 files, which nothing reads as finished.
 
-Rows travel to their file's worker packed: one zstd-compressed pickle each (PackedRows). The
-runner of a group-by holds what it groups, and it decodes every value it receives: a row as a
-dict of strings cost it the row's text several times over in Python objects, and its decoding
-and encoding time; bytes cost it a copy, at a third of the text's size. The writer unpacks and
-writes 10,000 rows (one row group) at a time, so a file's rows are never all a table at once.
+Rows travel to their file's writer as Arrow: each worker converts the rows it holds for each
+file to a compressed Arrow IPC batch (_ToArrowBatches), so the runner of the group-by holds and
+copies bytes (it decodes every value it groups: a dict of strings per row cost it the text
+several times over in Python objects, and serial decoding time), and the writer's work is
+Arrow's, in C++: concatenate, sort by the key column, take and write a row group at a time.
 """
 
 import hashlib
-import itertools
-import pickle
-import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import apache_beam as beam
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
-import zstandard
 from apache_beam.io.filesystems import FileSystems
+from apache_beam.transforms.window import GlobalWindows
 
 # Fixed writer settings: the bytes of a file depend on them, so they are not left to defaults
 # that a pyarrow upgrade could change silently.
-_ROW_GROUP = 10_000  # rows per row group; the writer also converts and writes this many at a time
+_ROW_GROUP = 10_000  # rows per row group; the writer also takes and writes this many at a time
+_BUFFER_BYTES = 16 * 2**20  # rows a bundle holds (by their size estimate) before it sends them as Arrow
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")  # Arrow's own, in C++ (not in the file)
 _PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, write_statistics=True)
 
 
@@ -59,63 +60,95 @@ def write_atomically(path: str, write: Callable[[object], None]) -> None:
     FileSystems.rename([tmp], [path])
 
 
-class PackedRows:
-    """Rows as zstd-compressed pickles. zstandard's (de)compressors are not safe to share
-    between threads, and Beam runs bundles on several: one of each per thread."""
+class _ToArrowBatches(beam.DoFn):
+    """Elements -> (file key, Arrow IPC stream of rows): a bundle's rows for each file are
+    converted to Arrow batches (on every worker at once) when the rows it holds pass
+    _BUFFER_BYTES, and when it ends. What the group-by then holds is compressed bytes, which the
+    runner copies without decoding."""
 
-    _local = threading.local()
+    def __init__(self, subdir: Callable, sort_column: str, to_row: Callable, size: Callable, schema: pa.Schema, shard_bytes: int):
+        self._subdir, self._sort_column, self._to_row, self._size = subdir, sort_column, to_row, size
+        self._schema, self._shard_bytes = schema, shard_bytes
 
-    @classmethod
-    def pack(cls, row: dict) -> bytes:
-        compressor = getattr(cls._local, "compressor", None)
-        if compressor is None:
-            compressor = cls._local.compressor = zstandard.ZstdCompressor(level=1)
-        return compressor.compress(pickle.dumps(row, protocol=pickle.HIGHEST_PROTOCOL))
+    def start_bundle(self):
+        self._rows: dict[tuple, list[dict]] = {}
+        self._held = 0
 
-    @classmethod
-    def unpack(cls, packed: bytes) -> dict:
-        decompressor = getattr(cls._local, "decompressor", None)
-        if decompressor is None:
-            decompressor = cls._local.decompressor = zstandard.ZstdDecompressor()
-        return pickle.loads(decompressor.decompress(packed))
+    def process(self, element, totals):
+        folder = self._subdir(element)
+        n = max(1, -(-totals[folder] // self._shard_bytes))
+        row = self._to_row(element)
+        self._rows.setdefault((folder, stable_shard(row[self._sort_column], n), n), []).append(row)
+        self._held += self._size(element)
+        if self._held >= _BUFFER_BYTES:
+            yield from self._batches()
 
+    def finish_bundle(self):
+        for key_and_batch in self._batches():
+            yield GlobalWindows.windowed_value(key_and_batch)
 
-def ordered_rows(keyed_rows, content: Callable[[object], dict] = lambda row: row) -> list:
-    """(sort key, row) pairs -> the rows by key. Ties (the same key twice, e.g. user ids repeated
-    across files) are ordered by content (`content(row)`, the row as a dict), so the order never
-    depends on the order the group arrived in. Only tied rows are rendered for that: rendering
-    every row copied a file's whole text once more, in the bundle that holds the largest group."""
-    rows: list = []
-    for _, tied in itertools.groupby(sorted(keyed_rows, key=lambda kr: kr[0]), key=lambda kr: kr[0]):
-        same_key = [row for _, row in tied]
-        if len(same_key) > 1:
-            same_key.sort(key=lambda row: repr(sorted(content(row).items())))
-        rows.extend(same_key)
-    return rows
+    def _batches(self):
+        rows, self._rows, self._held = self._rows, {}, 0
+        for key, file_rows in rows.items():
+            yield key, arrow_stream(file_rows, self._schema)
 
 
-def write_row_groups(sink, packed: list[bytes], schema: pa.Schema) -> None:
-    """Packed rows -> one Parquet file, converted and written a row group at a time. The same
-    bytes as pq.write_table(all rows, row_group_size=_ROW_GROUP) (tests/io/test_write.py)."""
-    with pq.ParquetWriter(sink, schema, **_PARQUET_OPTIONS) as writer:
-        if not packed:
-            writer.write_table(schema.empty_table())
-        for start in range(0, len(packed), _ROW_GROUP):
-            rows = [PackedRows.unpack(p) for p in packed[start : start + _ROW_GROUP]]
-            writer.write_table(pa.Table.from_pylist(rows, schema=schema), row_group_size=_ROW_GROUP)
+def arrow_stream(rows: list[dict], schema: pa.Schema) -> bytes:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, schema, options=_IPC_OPTIONS) as writer:
+        writer.write_batch(pa.RecordBatch.from_pylist(rows, schema=schema))
+    return sink.getvalue().to_pybytes()
+
+
+def sorted_order(keys: pa.ChunkedArray, content: Callable[[int], dict]) -> np.ndarray:
+    """Row positions ordered by key; rows with equal keys (e.g. user ids repeated across files)
+    ordered by content (`content(i)`, row i as a dict), so the order never depends on the order
+    rows arrived in. Arrow orders UTF-8 by bytes, which is Python's order of the strings."""
+    order = pc.sort_indices(keys).to_numpy()
+    ordered = keys.take(order).to_numpy(zero_copy_only=False)
+    tied = np.flatnonzero(ordered[1:] == ordered[:-1])
+    if tied.size == 0:
+        return order
+    order = order.copy()
+    # Runs of equal keys: rendered and sorted in Python, only these rows.
+    starts = tied[np.r_[True, np.diff(tied) > 1]]
+    for start in starts.tolist():
+        end = start + 1
+        while end < len(ordered) and ordered[end] == ordered[start]:
+            end += 1
+        run = order[start:end].tolist()
+        order[start:end] = sorted(run, key=lambda i: repr(sorted(content(i).items())))
+    return order
+
+
+def read_streams(parts: list[bytes], schema: pa.Schema) -> pa.Table:
+    tables = [pa.ipc.open_stream(part).read_all() for part in parts]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def write_in_order(sink, table: pa.Table, order: np.ndarray) -> None:
+    """One Parquet file of `table`'s rows in `order`, taken and written a row group at a time:
+    the same bytes as pq.write_table(table.take(order), row_group_size=_ROW_GROUP)."""
+    with pq.ParquetWriter(sink, table.schema, **_PARQUET_OPTIONS) as writer:
+        if table.num_rows == 0:
+            writer.write_table(table)
+        for start in range(0, table.num_rows, _ROW_GROUP):
+            writer.write_table(table.take(order[start : start + _ROW_GROUP]), row_group_size=_ROW_GROUP)
 
 
 class _WriteGroup(beam.DoFn):
-    def __init__(self, out_dir: str, schema: pa.Schema):
+    def __init__(self, out_dir: str, sort_column: str, schema: pa.Schema):
         self._out_dir = out_dir
+        self._sort_column = sort_column
         self._schema = schema
 
     def process(self, group):
-        (subdir, shard, num_shards), keyed_rows = group
-        packed = ordered_rows(keyed_rows, PackedRows.unpack)
+        (subdir, shard, num_shards), parts = group
+        table = read_streams(list(parts), self._schema)
+        order = sorted_order(table[self._sort_column], lambda i: table.slice(i, 1).to_pylist()[0])
         rel = f"{subdir}/part-{shard:05d}-of-{num_shards:05d}.parquet"
-        write_atomically(f"{self._out_dir}/{rel}", lambda sink: write_row_groups(sink, packed, self._schema))
-        yield WrittenFile(path=rel, rows=len(packed))
+        write_atomically(f"{self._out_dir}/{rel}", lambda sink: write_in_order(sink, table, order))
+        yield WrittenFile(path=rel, rows=table.num_rows)
 
 
 class _WriteEmpty(beam.DoFn):
@@ -130,14 +163,16 @@ class _WriteEmpty(beam.DoFn):
         if folder in totals:
             return
         rel = f"{folder}/part-00000-of-00001.parquet"
-        write_atomically(f"{self._out_dir}/{rel}", lambda sink: write_row_groups(sink, [], self._schema))
+        empty = self._schema.empty_table()
+        write_atomically(f"{self._out_dir}/{rel}", lambda sink: write_in_order(sink, empty, np.arange(0)))
         yield WrittenFile(path=rel, rows=0)
 
 
 class WriteParquetShards(beam.PTransform):
-    """elements -> WrittenFile per file. `subdir(e)` names the file's folder, `sort_key(e)` orders
-    rows and picks the file, `to_row(e)` gives a row of `schema`, `size(e)` estimates its bytes.
-    Each folder in `required` exists afterwards, with an empty file when it got no rows.
+    """elements -> WrittenFile per file. `subdir(e)` names the file's folder, `to_row(e)` gives a
+    row of `schema`, whose `sort_column` (a string) orders rows and picks the file, and `size(e)`
+    estimates its bytes. Each folder in `required` exists afterwards, with an empty file when it
+    got no rows.
 
     Each folder gets ceil(its total size / shard_bytes) files, from a global sum: the file count
     (and so the layout) depends only on the data, and one file's rows fit one worker's memory.
@@ -147,7 +182,7 @@ class WriteParquetShards(beam.PTransform):
         self,
         out_dir: str,
         subdir: Callable,
-        sort_key: Callable,
+        sort_column: str,
         to_row: Callable,
         size: Callable,
         schema: pa.Schema,
@@ -158,26 +193,21 @@ class WriteParquetShards(beam.PTransform):
         self._required = required
         self._out_dir = out_dir
         self._subdir = subdir
-        self._sort_key = sort_key
+        self._sort_column = sort_column
         self._to_row = to_row
         self._size = size
         self._schema = schema
         self._shard_bytes = shard_bytes
 
     def expand(self, elements):
-        subdir, sort_key, to_row, size, target = self._subdir, self._sort_key, self._to_row, self._size, self._shard_bytes
+        subdir, size = self._subdir, self._size
         totals = elements | "Sizes" >> beam.Map(lambda e: (subdir(e), size(e))) | "Total" >> beam.CombinePerKey(sum)
-
-        def key(e, totals):
-            folder = subdir(e)
-            n = max(1, -(-totals[folder] // target))
-            return (folder, stable_shard(sort_key(e), n), n), (sort_key(e), PackedRows.pack(to_row(e)))
-
+        to_batches = _ToArrowBatches(subdir, self._sort_column, self._to_row, size, self._schema, self._shard_bytes)
         written = (
             elements
-            | "Key" >> beam.Map(key, totals=beam.pvalue.AsDict(totals))
+            | "Key" >> beam.ParDo(to_batches, totals=beam.pvalue.AsDict(totals))
             | "Group" >> beam.GroupByKey()
-            | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._schema))
+            | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._sort_column, self._schema))
         )
         if not self._required:
             return written

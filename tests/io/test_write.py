@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipeline.io.write import _PARQUET_OPTIONS, _ROW_GROUP, PackedRows, ordered_rows, stable_shard, write_atomically, write_row_groups
+from pipeline.io.write import _PARQUET_OPTIONS, _ROW_GROUP, arrow_stream, read_streams, sorted_order, stable_shard, write_atomically, write_in_order
 from schemas import DOCUMENT_SCHEMA
 
 
@@ -42,30 +42,29 @@ def _reference_order(keyed_rows):
     return [row for _, _, row in sorted(((k, repr(sorted(r.items())), r) for k, r in keyed_rows), key=lambda t: t[:2])]
 
 
+def _in_sorted_order(keyed_rows):
+    rows = [row for _, row in keyed_rows]
+    table = pa.Table.from_pylist(rows)
+    return [rows[i] for i in sorted_order(table["id"], lambda i: table.slice(i, 1).to_pylist()[0])]
+
+
 def test_rows_come_by_key_and_tied_keys_by_content_whatever_the_arrival_order():
     keyed = [(f"id{i % 7}", {"id": f"id{i % 7}", "text": f"text {i}", "n": i}) for i in range(40)]
     keyed += [("id3", {"id": "id3", "text": "same", "n": -1})] * 2  # a row written twice
+    keyed += [(k, {"id": k, "text": "", "n": 0}) for k in ("é", "e", "z", "\U0001f600", "ﬀ", "")]  # byte order = code point order
     expected = _reference_order(keyed)
     assert [r["id"] for r in expected] == sorted(r["id"] for r in expected)
     rng = random.Random(0)
     for _ in range(5):
         shuffled = keyed[:]
         rng.shuffle(shuffled)
-        assert ordered_rows(shuffled) == expected
+        assert _in_sorted_order(shuffled) == expected
 
 
-def test_packed_rows_keep_their_order_rule():
-    keyed = [(f"id{i % 7}", {"id": f"id{i % 7}", "text": f"text {i}", "n": i}) for i in range(40)]
-    packed = [(key, PackedRows.pack(row)) for key, row in reversed(keyed)]
-    assert [PackedRows.unpack(p) for p in ordered_rows(packed, PackedRows.unpack)] == _reference_order(keyed)
-
-
-@pytest.mark.parametrize("n", [0, 1, _ROW_GROUP, _ROW_GROUP + 1, 2 * _ROW_GROUP + 7])
-def test_writing_a_row_group_at_a_time_gives_the_bytes_of_one_table(n):
-    rng = random.Random(n)
-    rows = [
+def _documents(n: int, rng: random.Random) -> list[dict]:
+    return [
         {
-            "id": f"d{i}",
+            "id": f"d{rng.randrange(10**6)}",
             "text": "".join(rng.choice("ab cdé\n") for _ in range(rng.randint(0, 300))),
             "source": rng.choice(["web", "wiki"]),
             "url": None if i % 3 else f"https://example.org/{i}",
@@ -77,8 +76,24 @@ def test_writing_a_row_group_at_a_time_gives_the_bytes_of_one_table(n):
         }
         for i in range(n)
     ]
-    whole, by_group = io.BytesIO(), io.BytesIO()
-    pq.write_table(pa.Table.from_pylist(rows, schema=DOCUMENT_SCHEMA), whole, row_group_size=_ROW_GROUP, **_PARQUET_OPTIONS)
-    write_row_groups(by_group, [PackedRows.pack(row) for row in rows], DOCUMENT_SCHEMA)
-    assert by_group.getvalue() == whole.getvalue()
-    assert pq.read_table(io.BytesIO(by_group.getvalue())).num_rows == n
+
+
+@pytest.mark.parametrize("n", [0, 1, _ROW_GROUP, _ROW_GROUP + 1, 2 * _ROW_GROUP + 7])
+def test_batches_in_any_split_give_the_bytes_of_the_sorted_rows_written_whole(n):
+    rng = random.Random(n)
+    rows = _documents(n, rng)
+    expected = io.BytesIO()
+    pq.write_table(
+        pa.Table.from_pylist(_reference_order([(r["id"], r) for r in rows]), schema=DOCUMENT_SCHEMA),
+        expected,
+        row_group_size=_ROW_GROUP,
+        **_PARQUET_OPTIONS,
+    )
+    for _ in range(2):  # two arrival orders, cut into batches at random
+        rng.shuffle(rows)
+        cuts = sorted(rng.sample(range(1, n), min(3, n - 1))) if n > 1 else []
+        parts = [arrow_stream(rows[a:b], DOCUMENT_SCHEMA) for a, b in zip([0, *cuts], [*cuts, n]) if b > a]
+        table = read_streams(parts, DOCUMENT_SCHEMA)
+        written = io.BytesIO()
+        write_in_order(written, table, sorted_order(table["id"], lambda i: table.slice(i, 1).to_pylist()[0]))
+        assert written.getvalue() == expected.getvalue()
