@@ -20,7 +20,7 @@ from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict
 from pipeline.stages.chain import Step
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
-from pipeline.text.quality.rules import evaluate, score_key
+from pipeline.text.quality.rules import CompiledRules, score_key
 from pipeline.text.quality.view import TextView
 
 SIGNALS_STAGE = registry.SIGNALS_STAGE  # the registry declares every stage id (pipeline.stages.registry)
@@ -106,19 +106,22 @@ class QualityGate:
         }[family]
         self.stage_id = module.STAGE_ID
         if family == "gopher_repetition":
-            self._rules = gopher_repetition.rules(cfg.gopher_repetition)
-            self._thresholds = gopher_repetition.Thresholds(cfg.gopher_repetition)
+            rules, thresholds = gopher_repetition.rules(cfg.gopher_repetition), gopher_repetition.Thresholds(cfg.gopher_repetition)
         else:
-            self._rules = module.RULES
-            self._thresholds = getattr(cfg, family)
+            rules, thresholds = module.RULES, getattr(cfg, family)
+        self._rules = CompiledRules(rules, self.stage_id, thresholds)
+        self._applies: dict[str, bool] = {}  # source -> does this family run on it
 
     def setup(self) -> None:
         pass
 
     def check(self, doc: Document) -> Verdict:
-        if self._family not in self._cfg.families_for(doc.source):
+        applies = self._applies.get(doc.source)
+        if applies is None:  # once per source: families_for builds a set
+            applies = self._applies[doc.source] = self._family in self._cfg.families_for(doc.source)
+        if not applies:
             return KEEP
-        failed, skipped = evaluate(self._rules, self.stage_id, doc.scores, self._thresholds)
+        failed, skipped = self._rules.evaluate(doc.scores)
         if failed is None:
             return Verdict(skipped=tuple(skipped))
         return Verdict(failed[0], failed[1], tuple(skipped))

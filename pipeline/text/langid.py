@@ -13,8 +13,6 @@ import importlib.util
 import os
 import re
 
-import numpy as np
-
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_SPLIT = re.compile(f"({_HAN.pattern})")
 _KANA = re.compile(r"[\u3040-\u30ff\u31f0-\u31ff\uff66-\uff9f]")
@@ -80,4 +78,6 @@ class LanguageIdentifier:
 
 
 def _pair(label, prob) -> tuple[str, float]:
-    return (label[0][len(_LABEL) :] if label else "unknown", float(np.clip(prob[0], 0.0, 1.0)) if len(prob) else 0.0)
+    # fastText's probabilities can pass 1 by a rounding error; clamped in Python floats (np.clip
+    # on a scalar took 3 us of the 3.5 this cost per document).
+    return (label[0][len(_LABEL) :] if label else "unknown", min(max(float(prob[0]), 0.0), 1.0) if len(prob) else 0.0)
