@@ -1,6 +1,7 @@
 """Document, Rejection and DeadLetter: immutability, copies, pickling, rows."""
 
 import dataclasses
+import os
 import pickle
 
 import pytest
@@ -210,3 +211,27 @@ def test_replace_is_dataclasses_replace(changes):
 def test_replace_refuses_a_field_documents_do_not_have():
     with pytest.raises(TypeError, match="no field 'txt'"):
         make_doc().replace(txt="typo")
+
+
+def test_declared_score_keys_travel_as_indices_and_come_back_in_order():
+    from pipeline.report.scores import SCORES
+
+    declared = [s.key.replace("{n}", "7") for s in SCORES if s.key != "lang_score"]
+    scores = {key: float(i) for i, key in enumerate(reversed(declared))} | {"mine.v1:custom": -1.0}
+    doc = make_doc(scores=scores, html=b"<p>x</p>")
+    data = pickle.dumps(doc)
+    assert pickle.loads(data) == doc and list(pickle.loads(data).scores) == list(scores)  # same keys, same order
+    assert b"quality.gopher_repetition.v1" not in data and b"mine.v1:custom" in data  # unknown keys as themselves
+    assert len(data) < len(pickle.dumps(dataclasses.asdict(doc))) / 2
+
+
+def test_the_score_key_table_is_the_same_in_every_process():
+    import subprocess
+    import sys
+
+    from pipeline.records import _score_key_table
+
+    script = "from pipeline.records import _score_key_table; print(repr(_score_key_table()[0]))"
+    for seed in ("0", "12345"):
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": seed})
+        assert out.stdout.strip() == repr(_score_key_table()[0])
