@@ -114,11 +114,7 @@ def bucket_hashes(scope_hashes: np.ndarray, keys: np.ndarray) -> np.ndarray:
     """(documents x buckets) uint64 keys, and each document's scope hash -> one uint64 per
     (scope, bucket index, key), splitmix64-mixed. Two buckets that collide only cost a document
     a trip to a bucket where it is alone; grouping is on the bucket itself."""
-    x = keys ^ (np.arange(keys.shape[1], dtype=np.uint64) * _GOLDEN) ^ scope_hashes.reshape(-1, 1)
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return x ^ (x >> np.uint64(31))
+    return minhash.mix64(keys ^ (np.arange(keys.shape[1], dtype=np.uint64) * _GOLDEN) ^ scope_hashes.reshape(-1, 1))
 
 
 class _Sketch(beam.DoFn):

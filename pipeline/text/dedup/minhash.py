@@ -56,7 +56,7 @@ _P = np.uint64(0x100000001B3)  # odd, so it has an inverse modulo 2^64
 _P_INV = np.uint64(pow(0x100000001B3, -1, 2**64))
 
 
-def _mix64(z: np.ndarray) -> np.ndarray:
+def mix64(z: np.ndarray) -> np.ndarray:
     """splitmix64's finaliser: every input bit reaches every output bit."""
     with np.errstate(over="ignore"):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -103,7 +103,7 @@ def unit_hashes(units: list[str]) -> np.ndarray:
         prefix = np.zeros(len(data) + 1, dtype=np.uint64)
         np.cumsum(data * inv_powers[: len(data)], out=prefix[1:])
         poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
-    return _mix64(poly ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
+    return mix64(poly ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
 
 
 def _units(text: str, shingling: Shingling) -> list[str]:

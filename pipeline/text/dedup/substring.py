@@ -48,7 +48,7 @@ import re
 
 import numpy as np
 
-from pipeline.text.dedup.minhash import _mix64, _powers, unit_hashes
+from pipeline.text.dedup.minhash import _powers, mix64, unit_hashes
 
 _WORD = re.compile(r"\w+")
 
@@ -146,7 +146,7 @@ def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] 
         np.multiply(data[: ends[-1]], inv_powers[: ends[-1]], out=prefix[1:])
         np.cumsum(prefix[1:], out=prefix[1:])  # in place: one array of 8 bytes per byte of text
         poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
-    return _mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
+    return mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
 
 
 def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
@@ -160,7 +160,7 @@ def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
         prefix = np.zeros(len(h) + 1, dtype=np.uint64)
         np.cumsum(h * powers[: len(h)], out=prefix[1:])
         poly = (prefix[n:] - prefix[:m]) * inv_powers[:m]
-    return _mix64(poly ^ np.uint64(n))
+    return mix64(poly ^ np.uint64(n))
 
 
 def _sliding(values: np.ndarray, w: int, op) -> np.ndarray:
