@@ -20,9 +20,9 @@ import time
 
 from bench.common import RESULTS_DIR, ROOT, command_line, header, write_report
 from pipeline.cli_args import OneLineParser
-from pipeline.config import ExtractConfig, WarcConfig
+from pipeline.config import WarcConfig
 from pipeline.io.warc import WarcDocument, read_warc
-from pipeline.text.extract import Extracted, extract_html
+from pipeline.text.extract import ExtractConfig, Extracted, extract_html
 
 DT_PYTHON = os.path.join(ROOT, "bench", ".venv-datatrove", "bin", "python")
 RESULTS = os.path.join(RESULTS_DIR, "crawl_datatrove.md")

@@ -31,8 +31,8 @@ import tempfile
 import numpy as np
 
 from bench.common import RESULTS_DIR, ROOT, best_of, command_line, header, profile_top, require_peers, write_report
-from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash
+from pipeline.text.dedup.minhash import MinHashConfig
 
 RESULTS = os.path.join(RESULTS_DIR, "minhash_throughput.md")
 CFG = MinHashConfig()

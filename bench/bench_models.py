@@ -57,14 +57,15 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from bench.common import RESULTS_DIR, ROOT, best_of, best_of_each, command_line, from_memory, header, peak_mib, profile_top, write_report
-from pipeline.config import PerplexityConfig, ToxicityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate
 from pipeline.stages.perplexity import PERPLEXITY, ScorePerplexity, shipped_models
 from pipeline.stages.toxicity import DENSITY, MATCHES, PROB, ScoreToxicity
 from pipeline.text.langid import LanguageIdentifier, default_model_path
+from pipeline.text.perplexity import PerplexityConfig
 from pipeline.text.perplexity.ccnet import ccnet_normalize_line
 from pipeline.text.perplexity.normalize import normalize_lines, normalize_text
+from pipeline.text.toxicity import ToxicityConfig
 from pipeline.text.toxicity.classifier import ProfanityClassifier
 from pipeline.text.toxicity.wordlists import load_matchers, word_count
 

@@ -46,11 +46,13 @@ from datatrove.utils.text import split_into_parts
 from bench.common import RESULTS_DIR, best_of, command_line, header, peak_mib, profile_top, write_report
 from bench.quality_steps import QualitySteps
 from bench.sample_english import english_docs
-from pipeline.config import C4Config, QualityConfig, ReadConfig
+from pipeline.config import ReadConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.quality import quality_steps
+from pipeline.text.quality.c4 import C4Config
+from pipeline.text.quality.config import QualityConfig
 
 RESULTS = os.path.join(RESULTS_DIR, "quality_throughput.md")
 FAMILIES = ["gopher_repetition", "gopher_quality", "c4", "fineweb"]

@@ -26,11 +26,11 @@ import time
 import fasttext
 
 from bench.common import RESULTS_DIR, ROOT, best_of_each, command_line, header, write_report
-from pipeline.config import QualityClassifierConfig
 from pipeline.mixture import doc_hash
 from pipeline.records import Document
 from pipeline.stages.quality_classifier import SCORE, ScoreQuality
 from pipeline.stages.quality_classifier_train import HELDOUT, TRAIN, train_and_validate
+from pipeline.text.quality_classifier import QualityClassifierConfig
 from pipeline.text.quality_classifier.selection import HELDOUT_SALT, TRAIN_ORDER_SALT, uniform
 
 SAMPLE = os.path.join(ROOT, "pipeline", "sample", "data")

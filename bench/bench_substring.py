@@ -37,10 +37,11 @@ from apache_beam.coders import coders
 
 from bench.bench_minhash import sample_texts
 from bench.common import RESULTS_DIR, best_of, command_line, header, write_report
-from pipeline.config import DedupConfig, SubstringDedupConfig
+from pipeline.config import DedupConfig
 from pipeline.id_hashes import SortedHashes, id_hash
 from pipeline.records import Document
 from pipeline.text.dedup import substring
+from pipeline.text.dedup.substring import SubstringDedupConfig
 from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
 
 RESULTS = os.path.join(RESULTS_DIR, "substring.md")

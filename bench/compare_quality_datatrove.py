@@ -33,11 +33,11 @@ from datatrove.utils.text import PUNCTUATION_SET, TERMINAL_PUNCTUATION, split_in
 
 from bench.common import RESULTS_DIR, header, write_report
 from bench.sample_english import SOURCES, english_docs
-from pipeline.config import C4Config, QualityConfig
 from pipeline.records import Document
 from pipeline.stages.quality import quality_steps
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
-from pipeline.text.quality.c4 import count_sentences
+from pipeline.text.quality.c4 import C4Config, count_sentences
+from pipeline.text.quality.config import QualityConfig
 from pipeline.text.quality.rules import evaluate
 from pipeline.text.quality.view import TextView
 from pipeline.text.words import tokenize

@@ -30,8 +30,8 @@ import numpy as np
 
 from bench.common import RESULTS_DIR, command_line, header, write_report
 from bench.sample_english import english_docs
-from pipeline.config import MinHashConfig
 from pipeline.text.dedup import minhash, simhash
+from pipeline.text.dedup.minhash import MinHashConfig
 
 RESULTS = os.path.join(RESULTS_DIR, "dedup_quality.md")
 THRESHOLD = 0.8

@@ -231,10 +231,11 @@ def raw_bound(corpus_path: str, bound_mb: float, tokenizer_path: str, repeat: in
     from bench.bench_minhash import bound_inputs, run_bound
     from bench.common import best_of_each
     from bench.quality_steps import QualitySteps
-    from pipeline.config import MinHashConfig, QualityConfig
     from pipeline.records import Document
     from pipeline.stages.perplexity import shipped_models
     from pipeline.text.dedup import minhash
+    from pipeline.text.dedup.minhash import MinHashConfig
+    from pipeline.text.quality.config import QualityConfig
 
     rows, size = [], 0
     with gzip.open(corpus_path, "rt", encoding="utf-8") as f:

@@ -1,8 +1,8 @@
 """Our quality family run in memory, batch by batch, as the pipeline runs it (no Beam, no peers)."""
 
-from pipeline.config import QualityConfig
 from pipeline.records import Document
 from pipeline.stages.quality import quality_steps
+from pipeline.text.quality.config import QualityConfig
 
 
 class QualitySteps:

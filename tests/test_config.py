@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 import pipeline
-from pipeline.config import ConfigError, LanguageConfig, OutputConfig, PipelineConfig, ReadConfig, load_config
+from pipeline.config import ConfigError, OutputConfig, PipelineConfig, ReadConfig, load_config
+from pipeline.text.langid import LanguageConfig
 
 DEFAULT_YAML = Path(pipeline.__file__).parent / "configs" / "default.yaml"
 

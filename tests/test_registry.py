@@ -13,11 +13,12 @@ import pytest
 import yaml
 
 import pipeline
-from pipeline.config import DEDUP_METHODS, QUALITY_FAMILIES, PipelineConfig
+from pipeline.config import DEDUP_METHODS, PipelineConfig
 from pipeline.records import Reason
 from pipeline.report import scores as sc
 from pipeline.stages import registry
 from pipeline.stages.spec import resolve, section_of
+from pipeline.text.quality.config import QUALITY_FAMILIES
 
 ROOT = Path(pipeline.__file__).parent.parent
 DEFAULT_YAML = Path(pipeline.__file__).parent / "configs" / "default.yaml"
@@ -33,12 +34,21 @@ def undeclared_scores(out) -> set[str]:
     return {k for d in docs for k, _ in d["scores"] if sc.spec_for(k) is None}
 
 
-def test_the_report_and_the_config_import_no_stage_module():
-    code = "import sys, pipeline.report, pipeline.report.scores, pipeline.config\nprint('\\n'.join(m for m in sys.modules if m.startswith('pipeline.stages')))"
+def _modules_loaded_by(imports: str, prefixes: tuple[str, ...]) -> set[str]:
+    code = f"import sys, {imports}\nprint('\\n'.join(m for m in sys.modules if m.startswith({prefixes!r})))"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    loaded = set(subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.split())
+    return set(subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True, text=True).stdout.split())
+
+
+def test_the_report_and_the_config_import_no_stage_module():
+    loaded = _modules_loaded_by("pipeline.report, pipeline.report.scores, pipeline.config", ("pipeline.stages",))
     assert "pipeline.stages.registry" in loaded
     assert loaded <= DECLARATIONS, f"stage modules loaded by the report: {sorted(loaded - DECLARATIONS)}"
+
+
+def test_the_config_sections_load_without_beam():
+    """The stage families declare their config dataclasses in Beam-free modules (StageSpec.sections)."""
+    assert not _modules_loaded_by("pipeline.config", ("apache_beam",))
 
 
 def test_ids_are_unique_and_versioned():
@@ -89,8 +99,40 @@ def test_config_lists_come_from_the_registry():
 
 def test_pipeline_config_has_a_section_per_declaration_and_nothing_else():
     top = {f.name for f in dataclasses.fields(PipelineConfig)}
-    declared = {section.split(".")[0] for section in registry.config_sections()}
+    declared = {path.split(".")[0] for path, _ in registry.config_sections()}
     assert top == declared | NOT_STAGE_SECTIONS
+    cfg = PipelineConfig()
+    for path, ref in registry.config_sections():
+        assert type(section_of(cfg, path)) is resolve(ref), path
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class _NewMethodConfig:
+    window: int = 3
+
+
+def test_a_stage_declares_its_config_in_its_registry_entry_alone(monkeypatch):
+    """What a new stage costs the config: its dataclass, named in its StageSpec. The assembled
+    config then has the section, in registry order, loads it from YAML and checks its keys."""
+    new = registry.StageSpec(
+        name="new_method",
+        stage_ids=("dedup.new_method.v1",),
+        reasons=(),
+        sections=(("dedup.new_method", f"{__name__}:_NewMethodConfig"),),
+        build="pipeline.stages.dedup:DropExactDuplicates",
+        kind="corpus",
+        selected_by="dedup.methods",
+    )
+    monkeypatch.setattr(registry, "STAGES", (*registry.STAGES, new))
+    from pipeline import config
+
+    dedup = config._assemble("DedupConfig", config._DedupKeys, "dedup", {})
+    assert [f.name for f in dataclasses.fields(dedup)][-2:] == ["substring", "new_method"]
+    whole = config._assemble("PipelineConfig", None, "", {"dedup": dedup})
+    loaded = config.from_dict(whole, {"dedup": {"new_method": {"window": 5}}}, "")
+    assert loaded.dedup.new_method == _NewMethodConfig(window=5)
+    with pytest.raises(config.ConfigError, match="dedup.new_method.size: unknown key"):
+        config.from_dict(whole, {"dedup": {"new_method": {"size": 5}}}, "")
 
 
 def _yaml_keys_match(node: dict, config, path: str) -> list[str]:
@@ -107,7 +149,7 @@ def _yaml_keys_match(node: dict, config, path: str) -> list[str]:
 def test_default_yaml_documents_every_declared_section_and_key_and_no_other():
     raw = yaml.safe_load(DEFAULT_YAML.read_text())
     cfg = PipelineConfig()
-    for section in registry.config_sections():
+    for section, _ in registry.config_sections():
         node = raw
         for part in section.split("."):
             assert isinstance(node.get(part), dict), f"default.yaml has no section {section}"

@@ -21,9 +21,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline import run
-from pipeline.config import QUALITY_FAMILIES, PipelineConfig
+from pipeline.config import PipelineConfig
 from pipeline.report import REPORT_FILE, ReportData, svg, write_report
 from pipeline.report import scores as sc
+from pipeline.text.quality.config import QUALITY_FAMILIES
 from pipeline.text.quality.rules import score_key
 from tests.test_registry import undeclared_scores
 

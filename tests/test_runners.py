@@ -86,6 +86,7 @@ ALLOWED = {
     "pipeline/stages/perplexity.py": "lists the models shipped inside the package",
     "pipeline/run.py": "the launcher, on the submitting machine: a local --input folder becomes a glob",
     "pipeline/stages/web.py": "check_blocklists, on the launcher: expands ~ in a local url_filter.blocklist_dir",
+    "pipeline/text/urls.py": "UrlFilter.load: expands ~ in url_filter.blocklist_dir and checks a local folder exists (remote paths skip the check)",
 }
 _FILE_MODULES = ("os.", "os.path.", "glob.", "shutil.", "pathlib.", "Path(")
 
@@ -136,9 +137,10 @@ def test_default_models_are_found_on_the_worker_not_baked_into_the_job():
     worker resolves them in setup() inside its own install."""
     import pickle
 
-    from pipeline.config import LanguageConfig, PerplexityConfig
     from pipeline.stages.language import IdentifyLanguage
     from pipeline.stages.perplexity import ScorePerplexity
+    from pipeline.text.langid import LanguageConfig
+    from pipeline.text.perplexity import PerplexityConfig
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for stage in (IdentifyLanguage(LanguageConfig()), ScorePerplexity(PerplexityConfig())):

@@ -15,10 +15,11 @@ import numpy as np
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 
-from pipeline.config import ConfigError, DecontaminationConfig
+from pipeline.config import ConfigError
 from pipeline.records import Reason, Rejection
 from pipeline.stages import registry
 from pipeline.text import decontam
+from pipeline.text.decontam import DecontaminationConfig
 from pipeline.text.quality.rules import score_key
 
 DECONTAM_STAGE = registry.DECONTAM_STAGE  # the registry declares every stage id (pipeline.stages.registry)

@@ -7,17 +7,15 @@ every group of duplicates the document with the smallest id is kept, the others 
 with the kept id in the detail, so the choice does not depend on order, worker or runner.
 """
 
-import hashlib
-
 import apache_beam as beam
 from apache_beam.metrics import Metrics
 
-from pipeline.config import DedupConfig, ExactDedupConfig
+from pipeline.config import DedupConfig
 from pipeline.records import Document, Reason, Rejection
 from pipeline.stages import registry
 from pipeline.stages.base import FilterResult
 from pipeline.stages.route import join_named
-from pipeline.text.dedup import minhash
+from pipeline.text.dedup.exact import exact_key
 
 EXACT_STAGE = registry.EXACT_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 _REJECTED = "rejected"
@@ -32,11 +30,6 @@ class DedupReason(Reason):
 
 def scope_of(doc: Document, cfg: DedupConfig) -> str:
     return doc.source if cfg.scope == "source" else ""
-
-
-def exact_key(text: str, cfg: ExactDedupConfig) -> str:
-    norm = minhash.normalize(text, lowercase=cfg.lowercase, strip_punctuation=cfg.strip_punctuation)
-    return hashlib.blake2b(norm.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class _Join(beam.DoFn):

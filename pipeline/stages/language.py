@@ -1,12 +1,12 @@
 """Language identification: annotate `lang`/`lang_score` with fastText, then keep chosen languages."""
 
-from pipeline.config import ConfigError, LanguageConfig, PipelineConfig
+from pipeline.config import ConfigError, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
-from pipeline.text.langid import LanguageIdentifier, default_model_path
+from pipeline.text.langid import LanguageConfig, LanguageIdentifier, default_model_path
 
 IDENTIFY_STAGE = registry.IDENTIFY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 FILTER_STAGE = registry.LANGUAGE_FILTER_STAGE

@@ -22,13 +22,15 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
-from pipeline.config import DedupConfig, MinHashConfig, SimHashConfig
+from pipeline.config import DedupConfig
 from pipeline.records import Document
 from pipeline.stages import registry, value_counts
 from pipeline.stages.components import ConnectedComponents
 from pipeline.stages.dedup import DedupReason, DropByIds
 from pipeline.stages.route import AFFECTED, SplitByIds
 from pipeline.text.dedup import minhash, simhash
+from pipeline.text.dedup.minhash import MinHashConfig
+from pipeline.text.dedup.simhash import SimHashConfig
 
 MINHASH_STAGE = registry.MINHASH_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 SIMHASH_STAGE = registry.SIMHASH_STAGE

@@ -20,12 +20,13 @@ import numpy as np
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import BUCKETS, ConfigError, PerplexityConfig, PipelineConfig
+from pipeline.config import ConfigError, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.records import Document, Reason
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
+from pipeline.text.perplexity import BUCKETS, PerplexityConfig
 
 SCORE_STAGE = registry.PERPLEXITY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 BUCKET_STAGE = registry.BUCKET_STAGE

@@ -14,12 +14,13 @@ Which families apply to which source is config (`quality.apply`); a family that 
 apply to a document's source passes it without a word.
 """
 
-from pipeline.config import PipelineConfig, QualityConfig
+from pipeline.config import PipelineConfig
 from pipeline.records import Document
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict
 from pipeline.stages.chain import Step
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
+from pipeline.text.quality.config import QualityConfig
 from pipeline.text.quality.rules import CompiledRules, score_key
 from pipeline.text.quality.view import TextView
 

@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 import apache_beam as beam
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import ConfigError, PipelineConfig, QualityClassifierConfig
+from pipeline.config import ConfigError, PipelineConfig
 from pipeline.io.local import local_copy
 from pipeline.mixture import doc_hash
 from pipeline.records import Document, Reason
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import RunChain, Step
+from pipeline.text.quality_classifier import QualityClassifierConfig
 from pipeline.text.quality_classifier.model import LabelProbability, load_fasttext
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_keeps, top_fraction_cutoff
 

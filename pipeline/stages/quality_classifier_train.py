@@ -18,11 +18,11 @@ from typing import Any
 import apache_beam as beam
 import numpy as np
 
-from pipeline.config import QualityClassifierConfig
 from pipeline.io.write import write_atomically
 from pipeline.mixture import doc_hash
 from pipeline.records import Document
 from pipeline.stages.quality_classifier import ClassifierModel
+from pipeline.text.quality_classifier import QualityClassifierConfig
 from pipeline.text.quality_classifier.metrics import figures
 from pipeline.text.quality_classifier.selection import HELDOUT_SALT, TRAIN_ORDER_SALT, uniform
 

@@ -1,10 +1,11 @@
 """Every stage, in pipeline order: the one list that the graph, the config and the report read.
 
-A new stage is a module under pipeline/stages/ (its transform or chain steps, and its builder)
-plus one StageSpec here. graph.py builds what this lists; config.py validates dedup.methods and
-quality.apply against it; report/scores.py draws the scores declared here; run.check_models runs
-each declared check. This module imports no stage module (tests/test_registry.py checks it), so
-the report and the config load no model library.
+A new stage is a module under pipeline/stages/ (its transform or chain steps, and its builder),
+its Beam-free logic under pipeline/text/ with its config dataclass, plus one StageSpec here.
+graph.py builds what this lists; config.py assembles PipelineConfig from the declared sections
+and validates dedup.methods and quality.apply against it; report/scores.py draws the scores
+declared here; run.check_models runs each declared check. This module imports no stage module
+(tests/test_registry.py checks it), so the report and the config load no model library.
 
 Per-document stages (kind "steps") join the running chain (pipeline.stages.chain.RunChain): one
 pass over each batch. A corpus-level stage (dedup, decontamination) ends the chain before it.
@@ -28,7 +29,11 @@ WEB = StageSpec(
     name="web",
     stage_ids=(EXTRACT_STAGE, URL_STAGE, PII_STAGE),
     reasons=("pipeline.text.extract:ExtractReason", "pipeline.text.urls:UrlReason"),
-    config="extract",  # and url_filter, pii: WEB_SECTIONS
+    sections=(
+        ("extract", "pipeline.text.extract:ExtractConfig"),
+        ("url_filter", "pipeline.text.urls:UrlFilterConfig"),
+        ("pii", "pipeline.text.pii:PiiConfig"),
+    ),
     build="pipeline.stages.web:build",
     chain="filters",
     report_sections=(("extract.", "Web pages"),),
@@ -47,14 +52,13 @@ WEB = StageSpec(
         _s(PII_STAGE, "ips", "public IP addresses redacted", PII_STAGE, integers(0, 20), note="pii.apply sources"),
     ),
 )
-WEB_SECTIONS = ("extract", "url_filter", "pii")
 
 IDENTIFY_STAGE, LANGUAGE_FILTER_STAGE = "language.fasttext.v1", "language.filter.v1"
 LANGUAGE = StageSpec(
     name="language",
     stage_ids=(IDENTIFY_STAGE, LANGUAGE_FILTER_STAGE),
     reasons=("pipeline.stages.language:LanguageReason",),
-    config="language",
+    sections=(("language", "pipeline.text.langid:LanguageConfig"),),
     build="pipeline.stages.language:build",
     chain="filters",
     check="pipeline.stages.language:check_model",
@@ -77,7 +81,7 @@ QUALITY = StageSpec(
     reasons=tuple(
         f"pipeline.text.quality.{f}:{n}Reason" for f, n in zip(QUALITY_FAMILIES, ("GopherRepetition", "GopherQuality", "C4", "FineWeb", "Code"))
     ),
-    config="quality",
+    sections=(("quality", "pipeline.text.quality.config:QualityConfig"),),
     build="pipeline.stages.quality:build",
     chain="filters",
     report_sections=(
@@ -142,11 +146,17 @@ _DEDUP = {
 }
 EXACT_STAGE, PARAGRAPHS_STAGE, SUBSTRING_STAGE = "dedup.exact.v1", "dedup.paragraphs.v1", "dedup.substring.v1"
 MINHASH_STAGE, SIMHASH_STAGE = "dedup.minhash.v1", "dedup.simhash.v1"
-DEDUP_EXACT = StageSpec(name="exact", stage_ids=(EXACT_STAGE,), config="dedup.exact", build="pipeline.stages.dedup:DropExactDuplicates", **_DEDUP)
+DEDUP_EXACT = StageSpec(
+    name="exact",
+    stage_ids=(EXACT_STAGE,),
+    sections=(("dedup.exact", "pipeline.text.dedup.exact:ExactDedupConfig"),),
+    build="pipeline.stages.dedup:DropExactDuplicates",
+    **_DEDUP,
+)
 DEDUP_PARAGRAPHS = StageSpec(
     name="paragraphs",
     stage_ids=(PARAGRAPHS_STAGE,),
-    config="dedup.paragraphs",
+    sections=(("dedup.paragraphs", "pipeline.text.dedup.paragraphs:ParagraphDedupConfig"),),
     build="pipeline.stages.paragraph_dedup:RemoveRepeatedParagraphs",
     scores=(
         _s(
@@ -162,15 +172,23 @@ DEDUP_PARAGRAPHS = StageSpec(
     **_DEDUP,
 )
 DEDUP_MINHASH = StageSpec(
-    name="minhash", stage_ids=(MINHASH_STAGE,), config="dedup.minhash", build="pipeline.stages.near_dedup:drop_minhash_duplicates", **_DEDUP
+    name="minhash",
+    stage_ids=(MINHASH_STAGE,),
+    sections=(("dedup.minhash", "pipeline.text.dedup.minhash:MinHashConfig"),),
+    build="pipeline.stages.near_dedup:drop_minhash_duplicates",
+    **_DEDUP,
 )
 DEDUP_SIMHASH = StageSpec(
-    name="simhash", stage_ids=(SIMHASH_STAGE,), config="dedup.simhash", build="pipeline.stages.near_dedup:drop_simhash_duplicates", **_DEDUP
+    name="simhash",
+    stage_ids=(SIMHASH_STAGE,),
+    sections=(("dedup.simhash", "pipeline.text.dedup.simhash:SimHashConfig"),),
+    build="pipeline.stages.near_dedup:drop_simhash_duplicates",
+    **_DEDUP,
 )
 DEDUP_SUBSTRING = StageSpec(
     name="substring",
     stage_ids=(SUBSTRING_STAGE,),
-    config="dedup.substring",
+    sections=(("dedup.substring", "pipeline.text.dedup.substring:SubstringDedupConfig"),),
     build="pipeline.stages.substring_dedup:CutRepeatedSubstrings",
     scores=(
         # Counted over every document it cut, kept or rejected (its result's `scored`).
@@ -201,7 +219,7 @@ DECONTAMINATION = StageSpec(
     name="decontamination",
     stage_ids=(DECONTAM_STAGE,),
     reasons=("pipeline.stages.decontaminate:DecontamReason",),
-    config="decontamination",
+    sections=(("decontamination", "pipeline.text.decontam:DecontaminationConfig"),),
     build="pipeline.stages.decontaminate:Decontaminate",
     kind="corpus",
     enabled="decontamination.enabled",
@@ -221,7 +239,7 @@ TOXICITY = StageSpec(
     name="toxicity",
     stage_ids=(TOXICITY_STAGE, TOXICITY_FILTER_STAGE),
     reasons=("pipeline.stages.toxicity:ToxicityReason",),
-    config="toxicity",
+    sections=(("toxicity", "pipeline.text.toxicity:ToxicityConfig"),),
     build="pipeline.stages.toxicity:build",
     chain="models",
     report_sections=(("toxicity.", "Toxicity"),),
@@ -254,7 +272,7 @@ PERPLEXITY = StageSpec(
     name="perplexity",
     stage_ids=(PERPLEXITY_STAGE, BUCKET_STAGE, PERPLEXITY_FILTER_STAGE),
     reasons=("pipeline.stages.perplexity:PerplexityReason",),
-    config="perplexity",
+    sections=(("perplexity", "pipeline.text.perplexity:PerplexityConfig"),),
     build="pipeline.stages.perplexity:build",
     chain="models",
     check="pipeline.stages.perplexity:check_models",
@@ -279,7 +297,7 @@ QUALITY_CLASSIFIER = StageSpec(
     name="quality_classifier",
     stage_ids=(CLASSIFIER_STAGE, CLASSIFIER_MARK_STAGE, CLASSIFIER_FILTER_STAGE),
     reasons=("pipeline.stages.quality_classifier:ClassifierReason",),
-    config="quality_classifier",
+    sections=(("quality_classifier", "pipeline.text.quality_classifier:QualityClassifierConfig"),),
     build="pipeline.stages.quality_classifier:build",
     chain="classifier",
     check="pipeline.stages.quality_classifier:check_model",
@@ -322,14 +340,10 @@ def selectable(config_list: str) -> tuple[str, ...]:
     return tuple(spec.name for spec in STAGES if spec.selected_by == config_list)
 
 
-def config_sections() -> tuple[str, ...]:
-    """The config sections the stages declare, dotted ("dedup.minhash"), in pipeline order."""
-    out: list[str] = []
-    for spec in STAGES:
-        for section in WEB_SECTIONS if spec is WEB else (spec.config,):
-            if section not in out:
-                out.append(section)
-    return tuple(out)
+def config_sections() -> tuple[tuple[str, str], ...]:
+    """(dotted path, "module:Dataclass") of every config section the stages declare, in pipeline
+    order (pipeline.config assembles PipelineConfig from them)."""
+    return tuple(section for spec in STAGES for section in spec.sections)
 
 
 def scores() -> tuple[ScoreSpec, ...]:

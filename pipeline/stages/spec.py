@@ -128,7 +128,10 @@ class StageSpec:
     name: str  # the stage's name in config lists (dedup.methods) and in the registry
     stage_ids: tuple[str, ...]  # versioned ids of the stage's steps: rejections' `stage`, score key prefixes
     reasons: tuple[str, ...]  # "module:Enum" of each Reason enum its rejections carry
-    config: str  # dotted path of its config section, e.g. "dedup.minhash"
+    # (dotted path, "module:Dataclass") of each config section the stage owns, the one its build
+    # and check read first: pipeline.config assembles PipelineConfig from these. The dataclass
+    # lives beside the code it configures, in a module that imports no Beam and no stage module.
+    sections: tuple[tuple[str, str], ...]
     build: str  # "module:function", see the kinds above
     kind: Literal["steps", "corpus"] = "steps"
     # kind "steps": stages of one chain group share a chain while nothing corpus-level comes
@@ -146,3 +149,8 @@ class StageSpec:
     # "module:function(cfg) -> stage name or ''": the stage reads the documents as they were before
     # that stage (the quality classifier trains on raw web), so the chain is split there.
     reads_before: str = ""
+
+    @property
+    def config(self) -> str:
+        """The dotted path of the section its build and check read, e.g. "dedup.minhash"."""
+        return self.sections[0][0]

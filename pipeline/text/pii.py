@@ -21,9 +21,25 @@ scan per document (a joined batch scan measured no faster).
 import hashlib
 import ipaddress
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pipeline.config import PiiConfig
+from pipeline.settings import check
+
+
+@dataclass(frozen=True, kw_only=True)
+class PiiConfig:
+    """Email and public IP addresses replaced by placeholders, as FineWeb does (pipeline.text.pii)."""
+
+    enabled: bool = True
+    apply: list[str] = field(default_factory=lambda: ["web"])  # sources whose text is redacted
+    emails: bool = True
+    ips: bool = True
+    only_public_ips: bool = True  # FineWeb: private / loopback / link-local addresses are not PII
+    batch_size: int = 256
+
+    def __post_init__(self):
+        check(1 <= self.batch_size <= 100_000, "pii.batch_size", "must be in [1, 100000]")
+
 
 PII_STAGE = "extract.pii.v1"
 

@@ -23,12 +23,41 @@ comments. `python -m pipeline.text.url_blocklist` writes the UT1 and FineWeb lis
 
 import os
 import re
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import ahocorasick
 
-from pipeline.config import ConfigError, UrlFilterConfig
 from pipeline.records import Reason
+from pipeline.settings import ConfigError, check
+
+DEFAULT_BLOCKLIST_DIR = "~/.cache/corpusforge/ut1"  # what `python -m pipeline.text.url_blocklist` writes
+
+
+@dataclass(frozen=True, kw_only=True)
+class UrlFilterConfig:
+    """URL blocklists and banned words (datatrove's URLFilter, FineWeb), on documents with an http(s) URL."""
+
+    enabled: bool = True
+    apply: list[str] = field(default_factory=lambda: ["web"])  # sources it gates
+    # Folder of UT1's domains/urls and FineWeb's word lists (`python -m pipeline.text.url_blocklist`);
+    # "": only the lists below. The default folder, when absent, is a start-up warning, not an error.
+    blocklist_dir: str = DEFAULT_BLOCKLIST_DIR
+    domain_lists: list[str] = field(default_factory=list)  # extra files, any Beam filesystem
+    url_lists: list[str] = field(default_factory=list)
+    extra_domains: list[str] = field(default_factory=list)
+    extra_urls: list[str] = field(default_factory=list)
+    banned_words: list[str] = field(default_factory=list)  # added to the folder's lists
+    soft_banned_words: list[str] = field(default_factory=list)
+    banned_subwords: list[str] = field(default_factory=list)
+    soft_word_threshold: int = 2  # FineWeb / datatrove default
+    reject_missing_url: bool = False  # a document without an http(s) URL passes unless this is set
+
+    def __post_init__(self):
+        check(self.soft_word_threshold >= 1, "url_filter.soft_word_threshold", f"must be >= 1, got {self.soft_word_threshold}")
+        for key in ("domain_lists", "url_lists", "extra_domains", "extra_urls", "banned_words", "soft_banned_words", "banned_subwords"):
+            check(all(v.strip() for v in getattr(self, key)), f"url_filter.{key}", "must be a list of non-empty strings")
+
 
 URL_STAGE = "extract.url_filter.v1"
 _NON_ALNUM = re.compile(r"[^a-zA-Z0-9]+")

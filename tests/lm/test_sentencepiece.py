@@ -5,11 +5,12 @@ import json
 
 import pytest
 
-from pipeline.config import ConfigError, PerplexityConfig
+from pipeline.config import ConfigError
 from pipeline.lm.query import query_perplexity
 from pipeline.lm.train import SENTENCEPIECE_NORMALIZATION, train
 from pipeline.records import Document
 from pipeline.stages.perplexity import PERPLEXITY, ScorePerplexity, check_models, shipped_models
+from pipeline.text.perplexity import PerplexityConfig
 from pipeline.text.perplexity.ccnet import SentencePieceLines, ccnet_normalize_line
 from pipeline.text.perplexity.model import LanguageModel
 from tests.kenlm_tools import kenlm_tools

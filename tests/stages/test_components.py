@@ -17,9 +17,9 @@ from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.config import MinHashConfig
 from pipeline.stages.components import ConnectedComponents
 from pipeline.text.dedup import minhash
+from pipeline.text.dedup.minhash import MinHashConfig
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "data"
 

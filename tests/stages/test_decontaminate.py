@@ -11,10 +11,11 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
-from pipeline.config import ConfigError, DecontaminationConfig, load_config
+from pipeline.config import ConfigError, load_config
 from pipeline.records import Document
 from pipeline.stages.decontaminate import CHARS_REMOVED, DECONTAM_STAGE, Decontaminate, DecontamReason, check_eval_sets, read_eval_texts
 from pipeline.text import decontam
+from pipeline.text.decontam import DecontaminationConfig
 from pipeline.text.dedup.substring import words
 
 QUESTION = (

@@ -15,11 +15,13 @@ from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline import run
-from pipeline.config import DedupConfig, ExactDedupConfig, MinHashConfig
+from pipeline.config import DedupConfig
 from pipeline.records import Document, Rejection
-from pipeline.stages.dedup import EXACT_STAGE, DedupReason, DropExactDuplicates, exact_key
+from pipeline.stages.dedup import EXACT_STAGE, DedupReason, DropExactDuplicates
 from pipeline.stages.near_dedup import MINHASH_STAGE, MinHashSketch, VerifyExactJaccard, _bucket_edges, drop_minhash_duplicates
 from pipeline.text.dedup import minhash
+from pipeline.text.dedup.exact import ExactDedupConfig, exact_key
+from pipeline.text.dedup.minhash import MinHashConfig
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "data"
 

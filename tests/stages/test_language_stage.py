@@ -5,11 +5,10 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import LanguageConfig
 from pipeline.records import Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import FILTER_STAGE, IdentifyLanguage, KeepLanguages, LanguageReason
-from pipeline.text.langid import LanguageIdentifier, default_model_path
+from pipeline.text.langid import LanguageConfig, LanguageIdentifier, default_model_path
 
 TEXTS = {
     "en": ("web", "The committee published its annual report on the state of public libraries in the region."),

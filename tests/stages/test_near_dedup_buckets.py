@@ -8,10 +8,11 @@ import numpy as np
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import MinHashConfig, SimHashConfig
 from pipeline.records import Document
 from pipeline.stages import near_dedup
 from pipeline.stages.near_dedup import MinHashSketch, SimHashSketch, bucket_hashes
+from pipeline.text.dedup.minhash import MinHashConfig
+from pipeline.text.dedup.simhash import SimHashConfig
 
 BASE = "the quick brown fox jumps over the lazy dog while the farmer counts his sheep in the morning light " * 3
 

@@ -8,11 +8,11 @@ import numpy as np
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import DedupConfig, ParagraphDedupConfig
+from pipeline.config import DedupConfig
 from pipeline.records import Document
 from pipeline.stages import value_counts
 from pipeline.stages.paragraph_dedup import CHARS_REMOVED, LINES_REMOVED, PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
-from pipeline.text.dedup.paragraphs import line_hashes, paragraph_hashes, remove_paragraphs
+from pipeline.text.dedup.paragraphs import ParagraphDedupConfig, line_hashes, paragraph_hashes, remove_paragraphs
 
 FOOTER = "© 2024 Harbour Gazette. All rights reserved."
 MENU = "Home | News | Sport | Contact"

@@ -10,7 +10,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import ConfigError, PerplexityConfig
+from pipeline.config import ConfigError
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.perplexity import (
@@ -26,6 +26,7 @@ from pipeline.stages.perplexity import (
     reference_key,
     shipped_models,
 )
+from pipeline.text.perplexity import PerplexityConfig
 from pipeline.text.perplexity.model import LanguageModel
 
 SEED = 7

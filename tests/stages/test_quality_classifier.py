@@ -17,7 +17,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import ClassifierSelectConfig, ClassifierTrainConfig, ConfigError, QualityClassifierConfig, load_config
+from pipeline.config import ConfigError, load_config
 from pipeline.mixture import doc_hash
 from pipeline.records import Document
 from pipeline.stages.base import Filter
@@ -32,6 +32,7 @@ from pipeline.stages.quality_classifier import (
     score_quality,
 )
 from pipeline.stages.quality_classifier_train import train_and_validate
+from pipeline.text.quality_classifier import ClassifierSelectConfig, ClassifierTrainConfig, QualityClassifierConfig
 from pipeline.text.quality_classifier.metrics import figures, roc_auc
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_draw, pareto_keeps
 

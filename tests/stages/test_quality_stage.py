@@ -4,10 +4,10 @@ import apache_beam as beam
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import QualityConfig
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.quality import quality_steps
+from pipeline.text.quality.config import QualityConfig
 
 PROSE = (
     "The library opened its new reading room on Monday morning. Visitors can now borrow books for four weeks "

@@ -12,7 +12,7 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import ConfigError, DedupConfig, SubstringDedupConfig, load_config
+from pipeline.config import ConfigError, DedupConfig, load_config
 from pipeline.records import Document
 from pipeline.stages.dedup import DedupReason
 from pipeline.stages.substring_dedup import (
@@ -27,6 +27,7 @@ from pipeline.stages.substring_dedup import (
     unpack_runs,
 )
 from pipeline.text.dedup import substring
+from pipeline.text.dedup.substring import SubstringDedupConfig
 from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
 
 pytest.importorskip("pydivsufsort", reason="the suffix-array reference needs pydivsufsort (pip install -e '.[dev]')")

@@ -5,10 +5,11 @@ import pytest
 from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
-from pipeline.config import ConfigError, ToxicityConfig
+from pipeline.config import ConfigError
 from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.toxicity import FILTER_STAGE, MATCHES, PROB, ScoreToxicity, ToxicityGate
+from pipeline.text.toxicity import ToxicityConfig
 
 CALM = "The people of Scunthorpe met the class assistant at the library to discuss the new timetable for the buses. " * 3
 DOCS = [

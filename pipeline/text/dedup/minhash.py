@@ -21,8 +21,42 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from itertools import chain
+from typing import Literal
 
 import numpy as np
+
+from pipeline.settings import check
+
+
+@dataclass(frozen=True, kw_only=True)
+class MinHashConfig:
+    threshold: float = 0.8  # Jaccard similarity of shingle sets that makes two documents near duplicates
+    num_perm: int = 128
+    shingle: Literal["word", "char"] = "word"  # char n-grams for languages written without spaces
+    ngram: int = 5  # word 5-grams, as Gopher, RefinedWeb and datatrove use
+    seed: int = 1  # the permutations are a pure function of (num_perm, seed)
+    # datasketch picks bands x rows minimising these weighted error probabilities at the threshold.
+    # Candidates are verified (below), so a false positive of the bands costs one comparison and a
+    # false negative a missed duplicate: weigh misses 9x (128 perms -> 14 bands x 9 rows; 0.5/0.5
+    # gives 9 x 13, which finds only 40% of pairs at J = 0.8; bench/dedup_quality.py).
+    false_positive_weight: float = 0.1
+    false_negative_weight: float = 0.9
+    verify: bool = True  # keep a candidate pair only if its estimated Jaccard reaches the threshold
+    # Then check the pair's exact Jaccard from the two shingle sets (NeMo Curator's verification):
+    # shuffles each candidate's shingle hashes once more; removes the estimator's errors.
+    verify_exact: bool = True
+    batch_size: int = 256  # documents per signature batch
+    max_rounds: int = 10  # large-star/small-star rounds unrolled in the graph (O(log^2 n) needed)
+
+    def __post_init__(self):
+        check(0.0 < self.threshold <= 1.0, "dedup.minhash.threshold", f"must be in (0, 1], got {self.threshold}")
+        check(8 <= self.num_perm <= 1024, "dedup.minhash.num_perm", "must be in [8, 1024]")
+        check(1 <= self.ngram <= 50, "dedup.minhash.ngram", "must be in [1, 50]")
+        check(1 <= self.max_rounds <= 64, "dedup.minhash.max_rounds", "must be in [1, 64]")
+        check(1 <= self.batch_size <= 100_000, "dedup.minhash.batch_size", "must be in [1, 100000]")
+        for key in ("false_positive_weight", "false_negative_weight"):
+            check(0.0 <= getattr(self, key) <= 1.0, f"dedup.minhash.{key}", "must be in [0, 1]")
+
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _PUNCT = re.compile(r"[^\w\s]+")

@@ -16,8 +16,26 @@ import functools
 import hashlib
 import re
 import unicodedata
+from dataclasses import dataclass, field
 
+from pipeline.settings import check
 from pipeline.text import unicode_categories
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParagraphDedupConfig:
+    # CCNet removes a line seen anywhere before; a line in more than max_docs documents is
+    # boilerplate here, so a quote shared by two pages survives but a site's footer does not.
+    max_docs: int = 10
+    min_chars_left: int = 100  # a document shorter than this after removal is rejected
+    # Crawled pages carry site boilerplate; in code ("import os"), man pages ("SYNOPSIS") and
+    # books the repeated lines are content. Empty: every source.
+    sources: list[str] = field(default_factory=lambda: ["web"])
+
+    def __post_init__(self):
+        check(self.max_docs >= 1, "dedup.paragraphs.max_docs", "must be >= 1")
+        check(self.min_chars_left >= 0, "dedup.paragraphs.min_chars_left", "must be >= 0")
+
 
 _DIGIT = re.compile(r"\d")  # any Unicode decimal digit (Nd), as CCNet's DIGIT_RE
 

@@ -16,7 +16,29 @@ Everything is numpy over a whole batch (no Python loop over shingles or bits) an
 across processes: no salted hash() anywhere.
 """
 
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
+
+from pipeline.settings import check
+
+
+@dataclass(frozen=True, kw_only=True)
+class SimHashConfig:
+    # Manku et al. 2007: 64-bit fingerprints, near duplicates within Hamming distance 3.
+    max_distance: int = 3
+    shingle: Literal["word", "char"] = "word"
+    ngram: int = 3
+    batch_size: int = 256
+    max_rounds: int = 10
+
+    def __post_init__(self):
+        check(0 <= self.max_distance <= 31, "dedup.simhash.max_distance", "must be in [0, 31]")
+        check(1 <= self.ngram <= 50, "dedup.simhash.ngram", "must be in [1, 50]")
+        check(1 <= self.max_rounds <= 64, "dedup.simhash.max_rounds", "must be in [1, 64]")
+        check(1 <= self.batch_size <= 100_000, "dedup.simhash.batch_size", "must be in [1, 100000]")
+
 
 _BITS = 64
 _INDEX_SHIFT = 58  # block index goes in the top 6 bits of a key (up to 64 blocks)

@@ -45,10 +45,44 @@ the text, the same on every worker (no salted hash()).
 
 import functools
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
+from pipeline.settings import check
 from pipeline.text.dedup.minhash import _powers, mix64, unit_hashes
+
+
+@dataclass(frozen=True, kw_only=True)
+class SubstringDedupConfig:
+    """Exact-substring dedup (Lee et al. 2022; pipeline.text.dedup.substring): spans of
+    min_tokens or more words seen twice are kept at their first occurrence, cut elsewhere."""
+
+    # Words (\w+ runs). Lee et al.: 50 GPT-2 tokens; GPT-2 gives 1.47 tokens per word on the
+    # sample's English prose (books, wiki), so 34 words.
+    min_tokens: int = 34
+    # Winnowed fingerprints are hashes of this many words; the window is min_tokens - this + 1
+    # g-grams, so about 2 / (min_tokens - this + 2) fingerprints per word are shuffled (7%).
+    fingerprint_words: int = 8
+    min_chars_left: int = 100  # shorter than this after the cuts: rejected (substring_duplicate)
+    max_removed_fraction: float = 0.5  # more than this share of the characters cut: rejected
+    batch_size: int = 256  # documents hashed per numpy batch
+    # Documents' k-gram records grouped in memory per fingerprint (~27 k-grams, 12 bytes each, a
+    # record); a fingerprint held by more is regrouped by k-gram hash, one shuffled element each.
+    group_limit: int = 10_000
+
+    def __post_init__(self):
+        check(self.group_limit >= 1, "dedup.substring.group_limit", "must be >= 1")
+        check(2 <= self.min_tokens <= 10_000, "dedup.substring.min_tokens", "must be in [2, 10000]")
+        check(
+            1 <= self.fingerprint_words <= self.min_tokens,
+            "dedup.substring.fingerprint_words",
+            f"must be in [1, min_tokens ({self.min_tokens})]",
+        )
+        check(self.min_chars_left >= 0, "dedup.substring.min_chars_left", "must be >= 0")
+        check(0.0 < self.max_removed_fraction <= 1.0, "dedup.substring.max_removed_fraction", "must be in (0, 1]")
+        check(1 <= self.batch_size <= 100_000, "dedup.substring.batch_size", "must be in [1, 100000]")
+
 
 _WORD = re.compile(r"\w+")
 

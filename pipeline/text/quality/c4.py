@@ -6,13 +6,41 @@ also measures everything the document rules need, so the gate never re-reads the
 """
 
 import re
+from dataclasses import dataclass
 
-from pipeline.config import C4Config
 from pipeline.records import Reason
+from pipeline.settings import check
 from pipeline.text.punctuation import SENTENCE_TERMINALS
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
 from pipeline.text.words import TOKEN_PATTERN
+
+
+@dataclass(frozen=True, kw_only=True)
+class C4Config:
+    """C4 (Raffel et al. 2020, sec. 2.2), as its reference code (TFDS c4_utils) applies it."""
+
+    clean_lines: bool = True  # rewrite the text to the kept lines; false: only measure and gate
+    min_words_per_line: int = 3  # shorter lines are dropped
+    max_word_length: int = 1000  # lines with a longer word are dropped
+    # Keep only lines ending in . ? ! " ' (not "..."): C4's rule, true in the paper. Off here, as
+    # FineWeb ran its C4 step (filter_no_terminal_punct=False, Penedo et al. 2024): on hard-wrapped
+    # text (mail, plain-text docs, most of the sample's web pages) it deletes every line that
+    # ends mid-sentence and keeps incoherent fragments; FineWeb's own line-punctuation ratio
+    # takes its place in our web chain.
+    drop_lines_without_terminal_punct: bool = False
+    drop_javascript_lines: bool = True
+    drop_policy_lines: bool = True  # cookie / terms-of-use / privacy-policy boilerplate
+    remove_citations: bool = True  # "[1]", "[edit]", "[citation needed]"
+    min_sentences: int | None = 5  # after cleaning
+    forbid_lorem_ipsum: bool = True
+    forbid_curly_bracket: bool = True
+
+    def __post_init__(self):
+        check(self.min_words_per_line >= 0, "quality.c4.min_words_per_line", "must be >= 0")
+        check(self.max_word_length >= 1, "quality.c4.max_word_length", "must be >= 1")
+        check(self.min_sentences is None or self.min_sentences >= 0, "quality.c4.min_sentences", "must be >= 0")
+
 
 STAGE_ID = "quality.c4.v1"
 END_PUNCTUATION = (".", "?", "!", '"', "'")

@@ -1,10 +1,30 @@
 """FineWeb's own quality rules (Penedo et al. 2024, "The FineWeb Datasets", sec. 3.3.3)."""
 
-from pipeline.config import FineWebConfig
+from dataclasses import dataclass
+
 from pipeline.records import Reason
+from pipeline.settings import check
 from pipeline.text.punctuation import SENTENCE_TERMINAL_TUPLE
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
+
+
+@dataclass(frozen=True, kw_only=True)
+class FineWebConfig:
+    """FineWeb's own filters (Penedo et al. 2024, sec. 3.3), on the text after C4 line cleaning."""
+
+    min_line_punct_ratio: float | None = 0.12  # lines ending in terminal punctuation
+    max_dup_line_char_ratio: float | None = 0.01  # characters in duplicated lines
+    max_short_line_ratio: float | None = 0.67  # lines of at most short_line_length characters
+    short_line_length: int = 30
+    max_list_ratio: float | None = 0.3  # newlines per word
+
+    def __post_init__(self):
+        for key in ("min_line_punct_ratio", "max_dup_line_char_ratio", "max_short_line_ratio"):
+            value = getattr(self, key)
+            check(value is None or 0.0 <= value <= 1.0, f"quality.fineweb.{key}", f"must be in [0, 1], got {value}")
+        check(self.short_line_length >= 1, "quality.fineweb.short_line_length", "must be >= 1")
+
 
 STAGE_ID = "quality.fineweb.v1"
 

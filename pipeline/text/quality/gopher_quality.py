@@ -1,11 +1,38 @@
 """Gopher quality rules (Rae et al. 2021, "Scaling Language Models", A.1.1 MassiveWeb)."""
 
 import re
+from dataclasses import dataclass
 
 from pipeline.records import Reason
+from pipeline.settings import check
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
 from pipeline.text.stopwords import STOP_WORDS
+
+
+@dataclass(frozen=True, kw_only=True)
+class GopherQualityConfig:
+    """Gopher quality filter (Rae et al. 2021, MassiveText, sec. A.1.1). null switches a rule off."""
+
+    min_words: int | None = 50  # non-symbol words
+    max_words: int | None = 100_000
+    min_mean_word_length: float | None = 3.0
+    max_mean_word_length: float | None = 10.0
+    max_hash_ratio: float | None = 0.1  # "#" per word
+    max_ellipsis_ratio: float | None = 0.1  # "..." or "…" per word
+    max_bullet_lines: float | None = 0.9  # share of lines starting with a bullet
+    max_end_ellipsis_lines: float | None = 0.3  # share of lines ending with an ellipsis
+    min_alpha_words: float | None = 0.8  # share of words with an alphabetic character
+    min_stop_words: int | None = 2  # distinct stop words of the document's language present
+
+    def __post_init__(self):
+        for key in ("max_hash_ratio", "max_ellipsis_ratio", "max_bullet_lines", "max_end_ellipsis_lines", "min_alpha_words"):
+            value = getattr(self, key)
+            check(value is None or 0.0 <= value <= 1.0, f"quality.gopher_quality.{key}", f"must be in [0, 1], got {value}")
+        for key in ("min_words", "max_words", "min_mean_word_length", "max_mean_word_length", "min_stop_words"):
+            value = getattr(self, key)
+            check(value is None or value >= 0, f"quality.gopher_quality.{key}", f"must be >= 0, got {value}")
+
 
 STAGE_ID = "quality.gopher_quality.v1"
 BULLETS = ("•", "-", "*", "‣", "◦", "▪", "●")  # datatrove checks "•" and "-" only

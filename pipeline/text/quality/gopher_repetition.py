@@ -1,12 +1,41 @@
 """Gopher repetition rules (Rae et al. 2021, Table A1): repeated lines, paragraphs and n-grams."""
 
 import re
+from dataclasses import dataclass, field
 
-from pipeline.config import GopherRepetitionConfig
 from pipeline.records import Reason
+from pipeline.settings import check
 from pipeline.text.quality.ngrams import ngram_repetition_batch
 from pipeline.text.quality.rules import Bound, Rule
 from pipeline.text.quality.view import TextView
+
+
+@dataclass(frozen=True, kw_only=True)
+class GopherRepetitionConfig:
+    """Gopher repetition filter: the thresholds of Rae et al. 2021, Table A1."""
+
+    max_dup_line_frac: float | None = 0.30
+    max_dup_para_frac: float | None = 0.30
+    max_dup_line_char_frac: float | None = 0.20
+    max_dup_para_char_frac: float | None = 0.20
+    # Characters in the most frequent n-gram, as a share of all characters, n = 2, 3, 4.
+    max_top_ngram_char_frac: dict[int, float] = field(default_factory=lambda: {2: 0.20, 3: 0.18, 4: 0.16})
+    # Characters in repeated n-grams, as a share of all characters, n = 5..10.
+    max_dup_ngram_char_frac: dict[int, float] = field(default_factory=lambda: {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10})
+    # Table A1 measures repetition, so a top n-gram that occurs once counts as 0 here. datatrove
+    # counts it anyway, which rejects every short document (its one bigram is "most frequent");
+    # true reproduces datatrove.
+    top_ngram_counts_unrepeated: bool = False
+
+    def __post_init__(self):
+        for key in ("max_dup_line_frac", "max_dup_para_frac", "max_dup_line_char_frac", "max_dup_para_char_frac"):
+            value = getattr(self, key)
+            check(value is None or 0.0 <= value <= 1.0, f"quality.gopher_repetition.{key}", f"must be in [0, 1], got {value}")
+        for key in ("max_top_ngram_char_frac", "max_dup_ngram_char_frac"):
+            for n, value in getattr(self, key).items():
+                check(1 <= n <= 20, f"quality.gopher_repetition.{key}.{n}", "n must be in [1, 20]")
+                check(0.0 <= value <= 1.0, f"quality.gopher_repetition.{key}.{n}", f"must be in [0, 1], got {value}")
+
 
 STAGE_ID = "quality.gopher_repetition.v1"
 # datatrove's "\n{2,}" and "\n+", with CRLF line ends too: with "\n" alone, a CRLF text has no

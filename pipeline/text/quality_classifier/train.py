@@ -11,8 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 
-from pipeline.config import ClassifierTrainConfig
-from pipeline.text.quality_classifier import fit
+from pipeline.text.quality_classifier import ClassifierTrainConfig, fit
 from pipeline.text.quality_classifier.model import load_fasttext
 from pipeline.text.quality_classifier.preprocess import PREPROCESS
 

@@ -5,11 +5,11 @@ so a test can check that a document fails exactly one rule of every family that 
 import dataclasses
 from dataclasses import dataclass
 
-from pipeline.config import QualityConfig
 from pipeline.records import Document, Reason
 from pipeline.stages.base import Verdict
 from pipeline.stages.quality import quality_steps
 from pipeline.text.quality import c4, code, fineweb, gopher_quality, gopher_repetition
+from pipeline.text.quality.config import QualityConfig
 from pipeline.text.quality.rules import evaluate, score_key
 
 MODULES = {
