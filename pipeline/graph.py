@@ -178,7 +178,10 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
     kept = stages.kept
     if cfg.output.write_tokens:
         kept = mix_and_tokenize(kept, output, cfg, run["config"], stages)
-    rejected = stages.rejected | "AllRejections" >> beam.Flatten()
+    # Every stage's rejections stay separate collections: the writer, the counts and the report's
+    # examples each read them where they are produced, so no flattened copy of all rejected text
+    # is materialised, decoded and re-encoded between the stages and the writer.
+    rejected = tuple(stages.rejected) or (p | "NoRejections" >> beam.Create([]),)
     skipped = (stages.skipped or [p | "NoSkippedRules" >> beam.Create([])]) | "AllSkippedRules" >> beam.Flatten()
 
     out = cfg.output
@@ -213,7 +216,7 @@ def build_graph(p: beam.Pipeline, inputs: list[str], output: str, cfg: PipelineC
             (
                 ([docs, read["rejected"]] if crawl else [docs]) | "AllRead" >> beam.Flatten() | "CountRead" >> beam.FlatMap(_read_events),
                 dead | "CountDead" >> beam.Map(lambda d: (stats_lib.DEAD, d.reason, d.source)),
-                rejected | "CountRejected" >> beam.FlatMap(_rejected_events),
+                *(part | f"CountRejected[{i}]" >> beam.FlatMap(_rejected_events) for i, part in enumerate(rejected)),
                 kept | "CountKept" >> beam.FlatMap(_kept_events),
                 skipped | "CountSkipped" >> beam.Map(lambda s: (stats_lib.SKIPPED, *s)),
             )

@@ -6,11 +6,16 @@ key (hash mod shard count), rows are sorted within a file, and the file is writt
 temporary name and renamed into place: same input, same bytes; a crash leaves only `.tmp-`
 files, which nothing reads as finished.
 
-Rows travel to their file's writer as Arrow: each worker converts the rows it holds for each
-file to a compressed Arrow IPC batch (_ToArrowBatches), so the runner of the group-by holds and
-copies bytes (it decodes every value it groups: a dict of strings per row cost it the text
-several times over in Python objects, and serial decoding time), and the writer's work is
-Arrow's, in C++: concatenate, sort by the key column, take and write a row group at a time.
+Rows travel to their file's writer as Arrow. The transform takes one collection or several
+(every stage's rejections), and converts each where it is produced: a step fused into the
+producing stage turns the rows a bundle holds for each folder into a compressed Arrow IPC batch
+and sums their sizes (_ToArrowBatches). So no collection of Python rows is materialised, decoded
+and re-encoded between the producers and the writer, the runner holds and copies compressed
+bytes (it decodes every value it groups: a dict of strings per row cost it the text several
+times over in Python objects, and serial decoding time), and the conversion runs on every worker
+at once. Once the folder's total size (and so its file count) is known, a batch is split by file
+only where the folder has more than one (_SplitByFile). The writer's work is Arrow's, in C++:
+concatenate, sort by the key column, take and write a row group at a time.
 """
 
 import hashlib
@@ -31,6 +36,7 @@ from apache_beam.transforms.window import GlobalWindows
 _ROW_GROUP = 10_000  # rows per row group; the writer also takes and writes this many at a time
 _BUFFER_BYTES = 16 * 2**20  # rows a bundle holds (by their size estimate) before it sends them as Arrow
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")  # Arrow's own, in C++ (not in the file)
+_SIZES = "sizes"  # _ToArrowBatches' output of (folder, bytes) per bundle
 _PARQUET_OPTIONS = dict(compression="zstd", compression_level=3, write_statistics=True)
 
 
@@ -61,42 +67,69 @@ def write_atomically(path: str, write: Callable[[object], None]) -> None:
 
 
 class _ToArrowBatches(beam.DoFn):
-    """Elements -> (file key, Arrow IPC stream of rows): a bundle's rows for each file are
-    converted to Arrow batches (on every worker at once) when the rows it holds pass
-    _BUFFER_BYTES, and when it ends. What the group-by then holds is compressed bytes, which the
-    runner copies without decoding."""
+    """Elements -> (folder, Arrow IPC stream of rows), and (folder, summed size) on _SIZES: a
+    bundle's rows for each folder are converted to an Arrow batch when the rows it holds pass
+    _BUFFER_BYTES, and when it ends; its sizes are sent once, when it ends."""
 
-    def __init__(self, subdir: Callable, sort_column: str, to_row: Callable, size: Callable, schema: pa.Schema, shard_bytes: int):
-        self._subdir, self._sort_column, self._to_row, self._size = subdir, sort_column, to_row, size
-        self._schema, self._shard_bytes = schema, shard_bytes
+    def __init__(self, subdir: Callable, to_row: Callable, size: Callable, schema: pa.Schema):
+        self._subdir, self._to_row, self._size, self._schema = subdir, to_row, size, schema
 
     def start_bundle(self):
-        self._rows: dict[tuple, list[dict]] = {}
+        self._rows: dict[str, list[dict]] = {}
+        self._sizes: dict[str, int] = {}
         self._held = 0
 
-    def process(self, element, totals):
-        folder = self._subdir(element)
-        n = max(1, -(-totals[folder] // self._shard_bytes))
-        row = self._to_row(element)
-        self._rows.setdefault((folder, stable_shard(row[self._sort_column], n), n), []).append(row)
-        self._held += self._size(element)
+    def process(self, element):
+        folder, size = self._subdir(element), self._size(element)
+        self._rows.setdefault(folder, []).append(self._to_row(element))
+        self._sizes[folder] = self._sizes.get(folder, 0) + size
+        self._held += size
         if self._held >= _BUFFER_BYTES:
             yield from self._batches()
 
     def finish_bundle(self):
-        for key_and_batch in self._batches():
-            yield GlobalWindows.windowed_value(key_and_batch)
+        for folder_and_batch in self._batches():
+            yield GlobalWindows.windowed_value(folder_and_batch)
+        sizes, self._sizes = self._sizes, {}
+        for folder_and_size in sorted(sizes.items()):
+            yield beam.pvalue.TaggedOutput(_SIZES, GlobalWindows.windowed_value(folder_and_size))
 
     def _batches(self):
         rows, self._rows, self._held = self._rows, {}, 0
-        for key, file_rows in rows.items():
-            yield key, arrow_stream(file_rows, self._schema)
+        for folder, folder_rows in rows.items():
+            yield folder, arrow_stream(folder_rows, self._schema)
 
 
-def arrow_stream(rows: list[dict], schema: pa.Schema) -> bytes:
+def file_count(total_bytes: int, shard_bytes: int) -> int:
+    return max(1, -(-total_bytes // shard_bytes))
+
+
+class _SplitByFile(beam.DoFn):
+    """(folder, Arrow stream) -> ((folder, file, file count), Arrow stream): each row goes to
+    file stable_shard(key, count); a folder with one file takes its batches as they are."""
+
+    def __init__(self, sort_column: str, shard_bytes: int):
+        self._sort_column, self._shard_bytes = sort_column, shard_bytes
+
+    def process(self, folder_and_batch, totals):
+        folder, stream = folder_and_batch
+        n = file_count(totals[folder], self._shard_bytes)
+        if n == 1:
+            yield (folder, 0, 1), stream
+            return
+        table = pa.ipc.open_stream(stream).read_all()
+        keys = table[self._sort_column].to_pylist()
+        files = np.fromiter((stable_shard(key, n) for key in keys), dtype=np.int64, count=len(keys))
+        for file in np.unique(files).tolist():
+            yield (folder, file, n), arrow_stream(table.take(np.flatnonzero(files == file)), table.schema)
+
+
+def arrow_stream(rows: list[dict] | pa.Table, schema: pa.Schema) -> bytes:
+    """Rows (dicts, or a table) as one compressed Arrow IPC stream."""
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_batches([pa.RecordBatch.from_pylist(rows, schema=schema)])
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema, options=_IPC_OPTIONS) as writer:
-        writer.write_batch(pa.RecordBatch.from_pylist(rows, schema=schema))
+        writer.write_table(table)
     return sink.getvalue().to_pybytes()
 
 
@@ -169,13 +202,14 @@ class _WriteEmpty(beam.DoFn):
 
 
 class WriteParquetShards(beam.PTransform):
-    """elements -> WrittenFile per file. `subdir(e)` names the file's folder, `to_row(e)` gives a
-    row of `schema`, whose `sort_column` (a string) orders rows and picks the file, and `size(e)`
-    estimates its bytes. Each folder in `required` exists afterwards, with an empty file when it
-    got no rows.
+    """elements (one collection, or a tuple of them) -> WrittenFile per file. `subdir(e)` names
+    the file's folder, `to_row(e)` gives a row of `schema`, whose `sort_column` (a string) orders
+    rows and picks the file, and `size(e)` estimates its bytes. Each folder in `required` exists
+    afterwards, with an empty file when it got no rows.
 
     Each folder gets ceil(its total size / shard_bytes) files, from a global sum: the file count
     (and so the layout) depends only on the data, and one file's rows fit one worker's memory.
+    Several input collections are each converted to Arrow where they are produced (see above).
     """
 
     def __init__(
@@ -192,27 +226,26 @@ class WriteParquetShards(beam.PTransform):
         super().__init__()
         self._required = required
         self._out_dir = out_dir
-        self._subdir = subdir
         self._sort_column = sort_column
-        self._to_row = to_row
-        self._size = size
         self._schema = schema
         self._shard_bytes = shard_bytes
+        self._to_batches = _ToArrowBatches(subdir, to_row, size, schema)
 
     def expand(self, elements):
-        subdir, size = self._subdir, self._size
-        totals = elements | "Sizes" >> beam.Map(lambda e: (subdir(e), size(e))) | "Total" >> beam.CombinePerKey(sum)
-        to_batches = _ToArrowBatches(subdir, self._sort_column, self._to_row, size, self._schema, self._shard_bytes)
+        parts = list(elements) if isinstance(elements, (list, tuple)) else [elements]
+        converted = [part | f"ToArrow[{i}]" >> beam.ParDo(self._to_batches).with_outputs(_SIZES, main="batches") for i, part in enumerate(parts)]
+        totals = [c[_SIZES] for c in converted] | "AllSizes" >> beam.Flatten() | "Total" >> beam.CombinePerKey(sum)
         written = (
-            elements
-            | "Key" >> beam.ParDo(to_batches, totals=beam.pvalue.AsDict(totals))
+            [c.batches for c in converted]
+            | "AllBatches" >> beam.Flatten()
+            | "SplitByFile" >> beam.ParDo(_SplitByFile(self._sort_column, self._shard_bytes), totals=beam.pvalue.AsDict(totals))
             | "Group" >> beam.GroupByKey()
             | "Write" >> beam.ParDo(_WriteGroup(self._out_dir, self._sort_column, self._schema))
         )
         if not self._required:
             return written
         empty = (
-            elements.pipeline
+            parts[0].pipeline
             | "Required" >> beam.Create(list(self._required))
             | "WriteEmpty" >> beam.ParDo(_WriteEmpty(self._out_dir, self._schema), totals=beam.pvalue.AsDict(totals))
         )

@@ -94,11 +94,12 @@ def _dead_letter_example(d):
     return (DEAD_LETTERS, d.reason), (d.location, d.source or "", "", d.detail, excerpt(d.raw_excerpt), len(d.raw_excerpt))
 
 
-def examples(rejected, dead):
-    """Rejections and dead letters -> side input [((stage, reason), k examples, smallest id first)]."""
+def examples(rejected: tuple, dead):
+    """Rejection collections (one per stage) and dead letters -> side input [((stage, reason), k
+    examples, smallest id first)]."""
     smallest = (
         (
-            rejected | "Report/RejectionExamples" >> beam.Map(_rejection_example),
+            *(part | f"Report/RejectionExamples[{i}]" >> beam.Map(_rejection_example) for i, part in enumerate(rejected)),
             dead | "Report/DeadLetterExamples" >> beam.Map(_dead_letter_example),
         )
         | "Report/AllExamples" >> beam.Flatten()

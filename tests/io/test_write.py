@@ -97,3 +97,42 @@ def test_batches_in_any_split_give_the_bytes_of_the_sorted_rows_written_whole(n)
         written = io.BytesIO()
         write_in_order(written, table, sorted_order(table["id"], lambda i: table.slice(i, 1).to_pylist()[0]))
         assert written.getvalue() == expected.getvalue()
+
+
+_SMALL = pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("text", pa.string())])
+
+
+def _write_through_beam(out, collections: list[list[dict]], shard_bytes: int, flatten: bool) -> dict[str, bytes]:
+    """WriteParquetShards over several collections (each converted where it is), or over their
+    flatten; -> {relative path: file bytes}."""
+    import apache_beam as beam
+
+    from pipeline.io.write import WriteParquetShards
+
+    write = WriteParquetShards(
+        str(out), lambda e: e["folder"], "id", lambda e: {"id": e["id"], "text": e["text"]}, lambda e: 10 + len(e["text"]), _SMALL, shard_bytes
+    )
+    with beam.Pipeline(runner="DirectRunner") as p:
+        parts = tuple(p | f"Create{i}" >> beam.Create(rows, reshuffle=False) for i, rows in enumerate(collections))
+        _ = (parts | beam.Flatten() if flatten else parts) | write
+    return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*.parquet"))}
+
+
+def test_several_collections_are_written_as_their_union_would_be_with_rows_in_their_key_files(tmp_path):
+    rng = random.Random(3)
+    rows = [{"folder": f"f{i % 2}", "id": f"r{rng.randrange(10**5)}", "text": "x" * rng.randint(0, 200)} for i in range(600)]
+    collections = [rows[:250], rows[250:251], rows[251:]]
+    shard_bytes = 8 * 1024  # several files per folder
+    split = _write_through_beam(tmp_path / "split", collections, shard_bytes, flatten=False)
+    assert split == _write_through_beam(tmp_path / "flat", collections, shard_bytes, flatten=True)
+    for folder in ("f0", "f1"):
+        mine = [r for r in rows if r["folder"] == folder]
+        n = -(-sum(10 + len(r["text"]) for r in mine) // shard_bytes)
+        assert n > 2
+        for k in range(n):
+            want = sorted(
+                ({"id": r["id"], "text": r["text"]} for r in mine if stable_shard(r["id"], n) == k), key=lambda r: (r["id"], repr(sorted(r.items())))
+            )
+            sink = io.BytesIO()
+            pq.write_table(pa.Table.from_pylist(want, schema=_SMALL), sink, row_group_size=_ROW_GROUP, **_PARQUET_OPTIONS)
+            assert split[f"{folder}/part-{k:05d}-of-{n:05d}.parquet"] == sink.getvalue()
