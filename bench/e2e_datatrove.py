@@ -17,6 +17,10 @@ Runs, each a fresh process tree, timed by wall clock from start to exit (start-u
       Arrow shards), DirectRunner --direct_num_workers=W --direct_running_mode=multi_processing
   ours, like datatrove's filters: language (9 languages, 0.65) + Gopher quality + repetition on
       every source, nothing else, documents written
+  ours, default config with the tokenizer given: the same, with tokenizer.path set to the
+      tokenizer.json the default run trained, so no BPE is trained (as datatrove's like-for-like
+      run is given it): the same documents, rejections and token shards as the default run (the
+      manifest and stats.json differ in the config they echo), less the training step
 Peak memory: the largest sum of RSS over the whole process tree (parent and every descendant),
 sampled from /proc every 0.2 s (pages shared between forked processes count once per process,
 so this is an upper bound); and the largest single process (ru_maxrss from wait4).
@@ -325,6 +329,10 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
     runs["ours_like"] = run_ours("ours-like", folder, workers, LIKE_CONFIG)
     runs["ours_default"] = run_ours("ours-default", folder, workers, None)
     tokenizer = os.path.join(runs["ours_default"].get("output", ""), "tokens", "tokenizer.json")
+    if os.path.exists(tokenizer):
+        given = os.path.join(WORK, "trained-tokenizer.json")
+        shutil.copyfile(tokenizer, given)
+        runs["ours_given"] = run_ours("ours-given-tokenizer", folder, workers, f"tokenizer:\n  path: {json.dumps(given)}\n")
     if dt_full and os.path.exists(tokenizer):
         runs["dt_full"] = run_dt("full", folder, workers, shards, tokenizer)
     bound = None
@@ -382,9 +390,10 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
         "dt_full": "datatrove: the above + MinHash dedup (4 stages) + DocumentTokenizer",
         "ours_like": "ours: language + Gopher quality + repetition (like datatrove's filters)",
         "ours_default": "ours: default config, every stage, tokenization included",
+        "ours_given": "ours: the same with that tokenizer given (tokenizer.path), no BPE training",
     }
     n_docs = meta["docs"]
-    for key in ("dt_filters", "dt_full", "ours_like", "ours_default"):
+    for key in ("dt_filters", "dt_full", "ours_like", "ours_default", "ours_given"):
         if key not in runs:
             continue
         r = runs[key]
@@ -401,7 +410,19 @@ def run(mb: float, workers: int, shards: int, dt_full: bool, bound_mb: float, pr
             "",
             "datatrove like-for-like, seconds per executor stage: "
             + "; ".join(f"{k} {v:.1f}" for k, v in runs["dt_full"]["stages"].items())
-            + (f". **Ours (every stage) vs datatrove like-for-like: {full:.2f}x.**" if full else ""),
+            + (f". **Ours (every stage) vs datatrove like-for-like: {full:.2f}x.**" if full else "")
+            + (
+                f" Ours with the tokenizer given, as datatrove's run is: {s['ours_given'] / s['dt_full']:.2f}x."
+                if "ours_given" in s and runs["ours_given"]["rc"] == 0
+                else ""
+            ),
+        ]
+    if "ours_given" in s and runs["ours_given"]["rc"] == 0:
+        lines += [
+            "",
+            f"Training the BPE tokenizer in the run costs {runs['ours_default']['seconds'] - runs['ours_given']['seconds']:.1f} s of the default run "
+            f"(default {runs['ours_default']['seconds']:.1f} s, tokenizer given {runs['ours_given']['seconds']:.1f} s: "
+            f"{s['ours_given'] / s['dt_filters']:.2f}x datatrove's filters-only pipeline).",
         ]
     if bound:
         lines += [
