@@ -7,7 +7,7 @@ silently ignored.
 
 Each stage family declares its own sections' dataclasses, beside the code they configure (e.g.
 MinHashConfig in pipeline.text.dedup.minhash), and names them in its registry entry
-(StageSpec.config_classes). PipelineConfig is assembled here from those declarations, in
+(StageSpec.sections). PipelineConfig is assembled here from those declarations, in
 registry order, between the sections of the run itself (seed, read; mixture, tokenizer,
 output), which this module declares; so is a group of stage sections such as `dedup`, whose own
 keys (methods, scope) are here and whose members come from the registry. tests/test_registry.py
@@ -25,8 +25,6 @@ import yaml
 from pipeline.settings import ConfigError, check
 from pipeline.stages import registry  # plain data: the stage names config lists may use, and the sections
 from pipeline.stages.spec import resolve
-
-__all__ = ["ConfigError", "DedupConfig", "PipelineConfig", "load_config", "from_dict"]
 
 
 @dataclass(frozen=True, kw_only=True)
