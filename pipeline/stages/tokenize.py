@@ -7,13 +7,18 @@ input, and documents are encoded in batches into numpy id arrays.
 """
 
 import hashlib
+import heapq
+import struct
+from collections.abc import Iterator
 from typing import NamedTuple
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 from apache_beam.io.filesystem import CompressionTypes
 from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
+from apache_beam.transforms.window import GlobalWindows
 
 from pipeline.config import ConfigError, MixtureConfig, TokenizerConfig
 from pipeline.mixture import doc_hash
@@ -54,11 +59,82 @@ def check_tokenizer(cfg: TokenizerConfig) -> None:
         raise ConfigError(f"tokenizer.end_of_document: {e}") from None
 
 
-def _train(sample: list[tuple[int, str]], cfg: TokenizerConfig) -> str:
+_RECORD = struct.Struct(">QI")  # a packed sample record: id hash, UTF-8 length; then the text
+_PACK_BYTES = 32 * 2**20  # sampled text a bundle holds before it packs it
+
+
+def pack_sample(sample: list[tuple[int, str]]) -> bytes:
+    """(id hash, text) records, sorted, as one zstd-compressed stream: how the training sample
+    travels and waits for the trainer (a few bytes per document instead of a Python string)."""
+    sink = pa.BufferOutputStream()
+    with pa.CompressedOutputStream(sink, "zstd") as out:
+        for h, text in sorted(sample):
+            data = text.encode("utf-8")
+            out.write(_RECORD.pack(h, len(data)))
+            out.write(data)
+    return sink.getvalue().to_pybytes()
+
+
+def unpack_sample(packed: bytes) -> Iterator[tuple[int, str]]:
+    """pack_sample's records, read one at a time."""
+    stream = pa.CompressedInputStream(pa.BufferReader(packed), "zstd")
+    while header := _read_exactly(stream, _RECORD.size):
+        h, size = _RECORD.unpack(header)
+        yield h, _read_exactly(stream, size).decode("utf-8")
+
+
+def _read_exactly(stream, size: int) -> bytes:
+    """`size` bytes, or b"" at the end of the stream (a stream may return fewer per read)."""
+    data = stream.read(size)
+    while 0 < len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            raise ValueError("a packed training sample ends inside a record")
+        data += more
+    return data
+
+
+def _train(packs: list[bytes], cfg: TokenizerConfig) -> str:
     from pipeline.text.tokenize.tokenizer import train_bpe
 
-    texts = [text for _, text in sorted(sample)]  # hash order: the same on every runner
+    # Hash order (the same on every runner), each pack already sorted; the trainer reads the
+    # texts as it counts them, so only the compressed sample is held whole.
+    texts = (text for _, text in heapq.merge(*map(unpack_sample, packs)))
     return train_bpe(texts, cfg.vocab_size, cfg.special_tokens, cfg.min_frequency).to_str()
+
+
+class _SampleForTraining(beam.DoFn):
+    """Documents -> packed (pack_sample) training samples: each source in its target share of
+    train_bytes (all of a source that has less), each document in or out by its id hash, so order
+    never matters. A bundle packs what it drew when it holds _PACK_BYTES of text, and at its end."""
+
+    def __init__(self, cfg: TokenizerConfig, shares: dict[str, float], seed: int):
+        self._cfg, self._shares, self._seed = cfg, shares, seed
+
+    def start_bundle(self):
+        self._drawn: list[tuple[int, str]] = []
+        self._held = 0
+
+    def process(self, doc: Document, by_source: dict[str, int]):
+        size = by_source.get(doc.source)
+        if not size:
+            return
+        present = sum(self._shares[s] for s in by_source)
+        rate = min(1.0, self._shares[doc.source] / present * self._cfg.train_bytes / size)
+        h = doc_hash(self._seed, doc.id, _TRAIN_SALT)
+        if h < rate * 2**64:
+            self._drawn.append((h, doc.text))
+            self._held += len(doc.text)
+            if self._held >= _PACK_BYTES:
+                yield self._pack()
+
+    def finish_bundle(self):
+        if self._drawn:
+            yield GlobalWindows.windowed_value(self._pack())
+
+    def _pack(self) -> bytes:
+        drawn, self._drawn, self._held = self._drawn, [], 0
+        return pack_sample(drawn)
 
 
 class TokenizerJson(beam.PTransform):
@@ -74,28 +150,16 @@ class TokenizerJson(beam.PTransform):
             path = cfg.path
             return docs.pipeline | "TokenizerPath" >> beam.Create([path]) | "ReadTokenizer" >> beam.Map(read_tokenizer_json)
 
-        # The training sample holds each source in its target share of train_bytes (all of a
-        # source that has less), each document in or out by its id hash: order never matters.
         def text_bytes(doc: Document):
             if shares.get(doc.source, 0) > 0:
                 yield doc.source, len(doc.text.encode("utf-8"))
-
-        def sample(doc: Document, by_source: dict[str, int]):
-            size = by_source.get(doc.source)
-            if not size:
-                return
-            present = sum(shares[s] for s in by_source)
-            rate = min(1.0, shares[doc.source] / present * cfg.train_bytes / size)
-            h = doc_hash(seed, doc.id, _TRAIN_SALT)
-            if h < rate * 2**64:
-                yield h, doc.text
 
         sizes = (
             docs | "SourceBytes" >> beam.FlatMap(text_bytes) | "SumSourceBytes" >> beam.CombinePerKey(sum) | "SizesByDict" >> beam.combiners.ToDict()
         )
         return (
             docs
-            | "TrainingSample" >> beam.FlatMap(sample, beam.pvalue.AsSingleton(sizes))
+            | "TrainingSample" >> beam.ParDo(_SampleForTraining(cfg, shares, seed), beam.pvalue.AsSingleton(sizes))
             | "CollectSample" >> beam.combiners.ToList()
             | "TrainBPE" >> beam.Map(_train, cfg)
         )
