@@ -81,12 +81,26 @@ def _drop_output_stream(operation) -> None:
     operation.output_stream = None
 
 
+def arrow_on_the_system_allocator() -> None:
+    """Arrow's buffers (the writers' and readers' tables, IPC batches, Parquet pages) come from
+    the C library's malloc, whose free pages the trim after each bundle returns. pyarrow's wheels
+    default to mimalloc, which keeps pages Arrow has freed. With every stage converting its
+    rejections to Arrow (pipeline.io.write), the 100 MB default run's peak tree RSS was 2,559 /
+    2,559 MiB with the system allocator against 2,692 / 2,689 MiB with mimalloc (same code
+    otherwise, alternating runs), in the same time. Buffers already allocated keep their pool."""
+    import pyarrow as pa
+
+    if pa.default_memory_pool().backend_name != "system":
+        pa.set_memory_pool(pa.system_memory_pool())
+
+
 def release_after_runner_bundles() -> None:
     """In the process that runs the pipeline: after each bundle the portable runner
     (the DirectRunner's FnApiRunner) hands to a worker and collects."""
     from apache_beam.runners.portability.fn_api_runner import fn_runner
 
     if _malloc_trim() is not None:
+        arrow_on_the_system_allocator()
         _wrap(fn_runner.FnApiRunner, "_execute_bundle", "runner", _release)
 
 
@@ -98,4 +112,5 @@ def release_after_worker_bundles() -> None:
 
     _wrap(bundle_processor.DataOutputOperation, "finish", "output-streams", _drop_output_stream)
     if _malloc_trim() is not None:
+        arrow_on_the_system_allocator()
         _wrap(sdk_worker.SdkWorker, "process_bundle", "worker", _release)

@@ -90,3 +90,43 @@ def test_a_run_installs_the_release_in_its_runner_and_its_workers(tmp_path):
     assert hasattr(fn_runner.FnApiRunner._execute_bundle, "__wrapped__")
     assert hasattr(sdk_worker.SdkWorker.process_bundle, "__wrapped__")
     assert hasattr(bundle_processor.DataOutputOperation.finish, "__wrapped__")
+
+
+def test_arrow_buffers_freed_in_a_bundle_go_back_with_the_trim():
+    """In a fresh process (the pool is per process): Arrow work on the pool the workers use, then
+    the trim, leaves far less behind than pyarrow's default pool keeps."""
+    code = """
+import ctypes, gc, sys
+import pyarrow as pa
+from pipeline import memory_release
+if sys.argv[1] == "ours":
+    memory_release.arrow_on_the_system_allocator()
+def rss(): return int(open('/proc/self/statm').read().split()[1]) * 4096 / 2**20
+texts = [("word %d " % i) * 200 for i in range(8000)]
+def work(rounds):
+    for k in range(rounds):
+        table = pa.table({"text": texts})
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema, options=pa.ipc.IpcWriteOptions(compression="zstd")) as w:
+            w.write_table(table)
+        del table, sink, w
+        gc.collect()
+    memory_release.release_free_memory()
+work(1)  # Arrow's own one-time set-up
+before = rss()
+work(6)
+print(pa.default_memory_pool().backend_name, rss() - before)
+"""
+    import subprocess
+    import sys
+
+    def left(which: str) -> tuple[str, float]:
+        out = subprocess.run([sys.executable, "-c", code, which], capture_output=True, text=True, check=True).stdout.split()
+        return out[0], float(out[1])
+
+    backend, ours = left("ours")
+    assert backend == "system"
+    default_backend, default = left("default")
+    if default_backend == "system":
+        pytest.skip("pyarrow's default pool is already the system allocator here")
+    assert ours < default / 2, (ours, default)
