@@ -26,6 +26,7 @@ malloc_trim, and only the buffers are dropped.
 import ctypes
 import ctypes.util
 import functools
+import os
 import threading
 
 _installed: set[str] = set()
@@ -92,6 +93,30 @@ def arrow_on_the_system_allocator() -> None:
 
     if pa.default_memory_pool().backend_name != "system":
         pa.set_memory_pool(pa.system_memory_pool())
+
+
+_M_ARENA_MAX = -8  # glibc's mallopt() parameter number
+RUNNER_ARENAS = 2  # the runner mostly moves bytes between gRPC threads
+WORKER_ARENAS = 4  # the workers compute, with the libraries' own threads
+
+
+def cap_malloc_arenas() -> None:
+    """glibc gives a thread that finds the heap busy an arena of its own, up to 8 per core, and
+    each keeps its own free pages and fragments: the runner's and workers' gRPC threads had
+    made one process's heap many. Capped here: in this process by mallopt, and in the worker
+    processes the DirectRunner starts afterwards by MALLOC_ARENA_MAX, which glibc reads when a
+    process starts. A MALLOC_ARENA_MAX already set is left as the user set it.
+
+    100 MB default run, 2 workers, per-process RSS traces: peak tree 2,637 / 2,751 MiB uncapped,
+    2,264 / 2,329 MiB with 2 arenas in the runner and 4 in each worker (70.5 / 72.5 s against
+    71.0 / 70.5 s), 2,183 / 2,173 MiB with 2 everywhere but 74.1 / 75.7 s (the workers' threads
+    then wait on each other), 2,457 MiB with 4 everywhere. Same bytes out."""
+    if "MALLOC_ARENA_MAX" in os.environ or _malloc_trim() is None:
+        return
+    os.environ["MALLOC_ARENA_MAX"] = str(WORKER_ARENAS)
+    mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    mallopt(_M_ARENA_MAX, RUNNER_ARENAS)
 
 
 def release_after_runner_bundles() -> None:

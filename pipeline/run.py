@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     from pipeline.beam_overhead import cut_fixed_costs
     from pipeline.graph import build_graph, read_stats
     from pipeline.io.parse import format_of
-    from pipeline.memory_release import release_after_runner_bundles
+    from pipeline.memory_release import cap_malloc_arenas, release_after_runner_bundles
     from pipeline.report import REPORT_FILE
     from pipeline.stats import summary
 
@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     flush_threaded_workers_between_elements()
     cut_fixed_costs()
+    cap_malloc_arenas()
     release_after_runner_bundles()
     print(
         f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):",

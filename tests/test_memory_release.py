@@ -130,3 +130,47 @@ print(pa.default_memory_pool().backend_name, rss() - before)
     if default_backend == "system":
         pytest.skip("pyarrow's default pool is already the system allocator here")
     assert ours < default / 2, (ours, default)
+
+
+_ARENAS = """
+import ctypes, ctypes.util, os, sys, tempfile, threading
+from pipeline import memory_release
+if sys.argv[1] == "cap":
+    memory_release.cap_malloc_arenas()
+def churn():
+    for _ in range(2000):
+        blocks = [bytearray(4096) for _ in range(50)]
+        del blocks
+threads = [threading.Thread(target=churn) for _ in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+libc = ctypes.CDLL(ctypes.util.find_library("c"))
+libc.fopen.restype = ctypes.c_void_p
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+path = tempfile.mktemp()
+f = libc.fopen(path.encode(), b"w"); libc.malloc_info(0, f); libc.fclose(f)
+heaps = open(path).read().count("<heap nr=")
+os.remove(path)
+print(heaps, os.environ.get("MALLOC_ARENA_MAX"))
+"""
+
+
+def _arenas(which: str, env: dict) -> tuple[int, str]:
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", _ARENAS, which], capture_output=True, text=True, check=True, env=env).stdout.split()
+    return int(out[0]), out[1]
+
+
+def test_the_runner_caps_its_malloc_arenas_and_passes_the_workers_theirs():
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"}
+    heaps, passed = _arenas("cap", env)
+    assert heaps <= memory_release.RUNNER_ARENAS and passed == str(memory_release.WORKER_ARENAS)
+    uncapped, _ = _arenas("none", env)
+    if uncapped <= memory_release.RUNNER_ARENAS:
+        pytest.skip("threads made no extra arenas here")
+    assert _arenas("cap", {**env, "MALLOC_ARENA_MAX": "7"})[1] == "7"  # a user's setting stays
