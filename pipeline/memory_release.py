@@ -34,10 +34,14 @@ _lock = threading.Lock()
 
 
 @functools.cache
+def _libc():
+    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+
+
+@functools.cache
 def _malloc_trim():
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
+        trim = _libc().malloc_trim
     except (OSError, AttributeError):
         return None
     trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
@@ -114,7 +118,7 @@ def cap_malloc_arenas() -> None:
     if "MALLOC_ARENA_MAX" in os.environ or _malloc_trim() is None:
         return
     os.environ["MALLOC_ARENA_MAX"] = str(WORKER_ARENAS)
-    mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    mallopt = _libc().mallopt  # present wherever malloc_trim is (glibc)
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
     mallopt(_M_ARENA_MAX, RUNNER_ARENAS)
 
