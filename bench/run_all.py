@@ -146,7 +146,7 @@ def main() -> None:
         "## 1. End to end vs datatrove",
         "",
         demote(e2e_text) if e2e_text else "",
-        "## 2. Scaling: ours on 1x, 2x, 4x the corpus",
+        "## 2. Scaling: ours on 1x, 4x, 16x the corpus",
         "",
         scale_text,
         "## 3. Per stage vs its raw library",

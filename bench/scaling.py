@@ -10,11 +10,17 @@ Linear time: seconds per MB stays flat (the marginal cost, (t_last - t_first) / 
 MB_first), separates the fixed start-up cost). Memory: the marginal peak RSS in MiB per MB of
 input between consecutive sizes, the slope the target bounds (<= 4 MiB per MB); a ratio such as
 "grows less than the input" would hide a slope of 64.
+
+A second series runs the same sizes with the tokenizer given (tokenizer.path: the one the largest
+default run trained), so no BPE is trained. Training holds tables that grow with its sample, and
+the sample stops growing at tokenizer.train_bytes; the two slopes show how much of the default's
+is training's, which a larger input does not keep adding, and how much is the rest.
 """
 
 MIB_PER_MB_TARGET = 4.0
 
 import argparse
+import json
 import os
 import shutil
 
@@ -24,19 +30,54 @@ from bench.e2e_datatrove import WORK, measure, ours_cmd, shard_corpus
 RESULTS = os.path.join(RESULTS_DIR, "scaling.md")
 
 
-def run(base_mb: float, workers: int, shards: int, factors=(1, 4, 16)) -> tuple[list[str], dict]:
+def _series(name: str, base_mb: float, workers: int, shards: int, factors, config: str | None, keep_tokenizer: str | None = None) -> dict:
+    """{factor: measure(...) + mb, docs} for one config; keep_tokenizer: copy the last run's
+    tokenizer.json there before its output is removed."""
     rows = {}
     for k in factors:
         mb = base_mb * k
         folder, meta = shard_corpus(mb, shards)
-        out = os.path.join(WORK, f"scaling-{mb:g}MB")
+        out = os.path.join(WORK, f"scaling-{name}-{mb:g}MB")
         shutil.rmtree(out, ignore_errors=True)
-        r = measure(ours_cmd(os.path.join(folder, "*.jsonl.gz"), out, workers, None), os.path.join(WORK, f"scaling-{mb:g}MB.log"))
+        r = measure(ours_cmd(os.path.join(folder, "*.jsonl.gz"), out, workers, config), os.path.join(WORK, f"scaling-{name}-{mb:g}MB.log"))
         r["mb"], r["docs"] = meta["text_bytes"] / 1e6, meta["docs"]
         rows[k] = r
+        trained = os.path.join(out, "tokens", "tokenizer.json")
+        if keep_tokenizer and k == factors[-1] and os.path.exists(trained):
+            shutil.copyfile(trained, keep_tokenizer)
         shutil.rmtree(out, ignore_errors=True)
+    return rows
+
+
+def run(base_mb: float, workers: int, shards: int, factors=(1, 4, 16)) -> tuple[list[str], dict]:
+    tokenizer = os.path.join(WORK, "scaling-tokenizer.json")
+    if os.path.exists(tokenizer):
+        os.remove(tokenizer)
+    rows = _series("default", base_mb, workers, shards, factors, None, keep_tokenizer=tokenizer)
+    lines, summary = _table(rows, factors, "default config (every stage)", workers, verdict=True)
+    if os.path.exists(tokenizer):
+        config = os.path.join(WORK, "scaling-given.yaml")
+        with open(config, "w") as f:
+            f.write(f"tokenizer:\n  path: {json.dumps(tokenizer)}\n")
+        given = _series("given", base_mb, workers, shards, factors, config)
+        given_lines, given_summary = _table(
+            given, factors, "the same with the tokenizer given (tokenizer.path), no BPE trained", workers, verdict=False
+        )
+        lines += ["", *given_lines]
+        summary["given"] = given_summary
+        if summary.get("mib_per_mb") is not None and given_summary.get("mib_per_mb") is not None:
+            lines += [
+                "",
+                f"Of the default's {summary['mib_per_mb']:.1f} MiB per MB, {given_summary['mib_per_mb']:.1f} remain without BPE training; "
+                f"training's part comes from its sample, which grows with the input only up to tokenizer.train_bytes.",
+            ]
+    return lines, summary
+
+
+def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple[list[str], dict]:
+    base_mb = rows[factors[0]]["mb"]
     lines = [
-        f"- base: {base_mb:g} MB of text; {workers} workers (DirectRunner multi_processing); default config (every stage)",
+        f"- {what}; base: {base_mb:.1f} MB of text; {workers} workers (DirectRunner multi_processing)",
         "",
         "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | largest process (MiB) | MiB of RSS per MB added since the size before |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
@@ -69,12 +110,14 @@ def run(base_mb: float, workers: int, shards: int, factors=(1, 4, 16)) -> tuple[
             "size_growth": size_growth,
             "mib_per_mb": slope,
         }
+        floor = ", BPE training's floor" if verdict else ""
         time_verdict = "about linear" if t_growth <= size_growth * 1.15 else "worse than linear"
-        mem_verdict = f"target <= {MIB_PER_MB_TARGET:g}: {'met' if slope <= MIB_PER_MB_TARGET else 'NOT met'}"
+        met = "met" if slope <= MIB_PER_MB_TARGET else "NOT met"
+        mem_verdict = f"target <= {MIB_PER_MB_TARGET:g}: {met}" if verdict else f"{met} here; the target is on the default config"
         lines += [
             "",
             f"Time: {size_growth:.0f}x the input took {t_growth:.2f}x the time ({time_verdict}); marginal cost "
-            f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading, BPE training's floor). "
+            f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading{floor}). "
             f"Memory: {slope:.1f} MiB of peak tree RSS per MB of input from {first['mb']:.0f} to {last['mb']:.0f} MB ({mem_verdict}).",
         ]
     return lines, summary
