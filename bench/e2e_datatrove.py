@@ -81,7 +81,8 @@ output:
 # ---------------------------------------------------------------- measuring a process tree
 
 
-def _tree_rss(root: int) -> int:
+def _tree_rss(root: int) -> tuple[int, int]:
+    """(RSS of root and all its descendants, RSS of root alone), in bytes."""
     children, rss = defaultdict(list), {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
@@ -100,16 +101,17 @@ def _tree_rss(root: int) -> int:
         pid = stack.pop()
         total += rss.get(pid, 0)
         stack += children.get(pid, [])
-    return total
+    return total, rss.get(root, 0)
 
 
 def measure(cmd: list[str], log: str, env=None) -> dict:
-    """Run cmd to its end: wall seconds, peak tree RSS (MiB, sampled), largest process (MiB), rc."""
+    """Run cmd to its end: wall seconds, peak tree RSS (MiB, sampled), the top process's own RSS
+    at that moment (for our pipeline: the runner; the rest is its workers), largest process (MiB), rc."""
     os.makedirs(os.path.dirname(log), exist_ok=True)
     with open(log, "w") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
-        peak, done = [0], threading.Event()
+        peak, done = [(0, 0)], threading.Event()
 
         def sample():
             while not done.is_set():
@@ -123,7 +125,15 @@ def measure(cmd: list[str], log: str, env=None) -> dict:
         done.set()
         t.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return {"seconds": wall, "peak_tree_mib": peak[0] / 2**20, "max_process_mib": usage.ru_maxrss / 1024, "rc": proc.returncode, "log": log}
+    tree, top = peak[0]
+    return {
+        "seconds": wall,
+        "peak_tree_mib": tree / 2**20,
+        "top_at_peak_mib": top / 2**20,
+        "max_process_mib": usage.ru_maxrss / 1024,
+        "rc": proc.returncode,
+        "log": log,
+    }
 
 
 def tail(path: str, n: int = 15) -> str:

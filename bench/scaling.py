@@ -79,18 +79,18 @@ def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple
     lines = [
         f"- {what}; base: {base_mb:.1f} MB of text; {workers} workers (DirectRunner multi_processing)",
         "",
-        "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | largest process (MiB) | MiB of RSS per MB added since the size before |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| size | MB | docs | seconds | s per MB | time vs 1x (linear = size) | peak RSS, process tree (MiB) | at that peak: runner / workers (MiB) | largest process (MiB) | MiB of RSS per MB added since the size before |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     one, before = rows[factors[0]], None
     for k, r in rows.items():
         if r["rc"] != 0:
-            lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | FAILED rc={r['rc']} | | | | | |")
+            lines.append(f"| {k}x | {r['mb']:.1f} | {r['docs']} | FAILED rc={r['rc']} | | | | | | |")
             continue
         slope = f"{(r['peak_tree_mib'] - before['peak_tree_mib']) / (r['mb'] - before['mb']):.1f}" if before else ""
         lines.append(
             f"| {k}x | {r['mb']:.1f} | {r['docs']} | {r['seconds']:.1f} | {r['seconds'] / r['mb']:.2f} | {r['seconds'] / one['seconds']:.2f} | "
-            f"{r['peak_tree_mib']:.0f} | {r['max_process_mib']:.0f} | {slope} |"
+            f"{r['peak_tree_mib']:.0f} | {r['top_at_peak_mib']:.0f} / {r['peak_tree_mib'] - r['top_at_peak_mib']:.0f} | {r['max_process_mib']:.0f} | {slope} |"
         )
         before = r
     summary = {}
@@ -102,6 +102,7 @@ def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple
         m_growth = last["peak_tree_mib"] / first["peak_tree_mib"]
         size_growth = last["mb"] / first["mb"]
         slope = (last["peak_tree_mib"] - first["peak_tree_mib"]) / (last["mb"] - first["mb"])
+        runner_slope = (last["top_at_peak_mib"] - first["top_at_peak_mib"]) / (last["mb"] - first["mb"])
         summary = {
             "marginal_s_per_mb": marginal,
             "fixed_s": fixed,
@@ -109,6 +110,7 @@ def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple
             "mem_growth": m_growth,
             "size_growth": size_growth,
             "mib_per_mb": slope,
+            "runner_mib_per_mb": runner_slope,
         }
         floor = ", BPE training's floor" if verdict else ""
         time_verdict = "about linear" if t_growth <= size_growth * 1.15 else "worse than linear"
@@ -118,7 +120,8 @@ def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple
             "",
             f"Time: {size_growth:.0f}x the input took {t_growth:.2f}x the time ({time_verdict}); marginal cost "
             f"{marginal:.2f} s per MB, fixed cost about {fixed:.0f} s (start-up, model loading{floor}). "
-            f"Memory: {slope:.1f} MiB of peak tree RSS per MB of input from {first['mb']:.0f} to {last['mb']:.0f} MB ({mem_verdict}).",
+            f"Memory: {slope:.1f} MiB of peak tree RSS per MB of input from {first['mb']:.0f} to {last['mb']:.0f} MB ({mem_verdict}); "
+            f"of it, the runner's RSS at the peak grew {runner_slope:.1f} and the workers' {slope - runner_slope:.1f}.",
         ]
     return lines, summary
 
