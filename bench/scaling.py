@@ -68,8 +68,8 @@ def run(base_mb: float, workers: int, shards: int, factors=(1, 4, 16)) -> tuple[
         if summary.get("mib_per_mb") is not None and given_summary.get("mib_per_mb") is not None:
             lines += [
                 "",
-                f"Of the default's {summary['mib_per_mb']:.1f} MiB per MB, {given_summary['mib_per_mb']:.1f} remain without BPE training; "
-                f"training's part comes from its sample, which grows with the input only up to tokenizer.train_bytes.",
+                f"Slope by default {summary['mib_per_mb']:.1f} MiB per MB, without BPE training {given_summary['mib_per_mb']:.1f}: "
+                f"the difference is training's, whose sample grows with the input only up to tokenizer.train_bytes.",
             ]
     return lines, summary
 
