@@ -64,7 +64,7 @@ _WORD = re.compile(r"\w+")  # the words normalize() leaves: runs between punctua
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
 _SPACE = re.compile(r"\s+")
 _ROWS_PER_CHUNK = 8192  # shingles per (shingles x permutations) product: bounds memory on long docs
-_JOINED_BYTES = 1 << 18  # bytes of words hashed per pass by unit_hashes: its tables stay under 8 MiB
+_JOINED_BYTES = 1 << 18  # bytes of words hashed per pass by unit_hashes: its tables stay within 8 MiB
 
 
 @dataclass(frozen=True)
