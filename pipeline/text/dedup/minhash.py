@@ -64,7 +64,7 @@ _WORD = re.compile(r"\w+")  # the words normalize() leaves: runs between punctua
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
 _SPACE = re.compile(r"\s+")
 _ROWS_PER_CHUNK = 8192  # shingles per (shingles x permutations) product: bounds memory on long docs
-_JOINED_BYTES = 1 << 18  # bytes of words hashed per pass by unit_hashes: its tables stay within 8 MiB
+_PASS = 1 << 18  # table entries one polynomial pass uses: the power tables stay within 8 MiB
 
 
 @dataclass(frozen=True)
@@ -126,35 +126,37 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def unit_hashes(units: list[str]) -> np.ndarray:
     """A 64-bit hash per word, all words of a batch at once: the UTF-8 bytes of the words joined
-    by NUL (no word holds one), hashed as polynomials sum_j byte_j * P^(end-1-j) mod 2^64 from
-    prefix sums of byte_j * P^-j, then mixed. No Python call per word.
-
-    A word's hash depends on its own bytes only, so the words go through in runs of at most
-    _JOINED_BYTES bytes (a longer word alone): the power tables, kept for the process's life at
-    16 bytes per byte, and the prefix sums stay that size whatever the batch holds (a batch with a
-    50 MB book would otherwise keep 800 MB of tables on every worker)."""
+    by NUL (no word holds one), hashed as polynomials (word_polynomials), then mixed. No Python
+    call per word."""
     if not units:
         return np.zeros(0, dtype=np.uint64)
     data = np.frombuffer("\0".join(units).encode("utf-8"), dtype=np.uint8)
     ends = np.append(np.flatnonzero(data == 0), len(data))  # one past each word's last byte
     starts = np.concatenate(([0], ends[:-1] + 1))
+    return mix64(word_polynomials(data, starts, ends) ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
+
+
+def word_polynomials(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """sum_j byte_j * P^(end-1-j) mod 2^64 of each word data[start:end] (starts ascending, words
+    apart), from prefix sums of byte_j * P^-j.
+
+    A word's value depends on its own bytes only, so the words go through in runs of at most _PASS
+    bytes (a longer word alone): the power tables, kept for the process's life at 16 bytes per
+    entry, and the prefix sums stay that size whatever the batch holds (a batch with a 50 MB book
+    would otherwise keep 800 MB of tables on every worker)."""
     out = np.empty(len(ends), dtype=np.uint64)
     first = 0
     while first < len(ends):
-        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _JOINED_BYTES, side="right")))
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _PASS, side="right")))
         base = starts[first]
-        out[first:last] = _polynomials(data[base : ends[last - 1]], starts[first:last] - base, ends[first:last] - base)
+        part, s, e = data[base : ends[last - 1]], starts[first:last] - base, ends[first:last] - base
+        powers, inv_powers = _powers(len(part) + 1)
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(len(part) + 1, dtype=np.uint64)
+            np.cumsum(part * inv_powers[: len(part)], out=prefix[1:])
+            out[first:last] = (prefix[e] - prefix[s]) * powers[e - 1]
         first = last
-    return mix64(out ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
-
-
-def _polynomials(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """sum_j byte_j * P^(end-1-j) mod 2^64 of each word data[start:end]."""
-    powers, inv_powers = _powers(len(data) + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
-        np.cumsum(data * inv_powers[: len(data)], out=prefix[1:])
-        return (prefix[ends] - prefix[starts]) * powers[ends - 1]
+    return out
 
 
 def _units(text: str, shingling: Shingling) -> list[str]:

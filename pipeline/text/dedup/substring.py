@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.settings import check
-from pipeline.text.dedup.minhash import _powers, mix64, unit_hashes
+from pipeline.text.dedup.minhash import _PASS, _powers, mix64, unit_hashes, word_polynomials
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,13 +174,7 @@ def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] 
     offsets[1:] = np.searchsorted(start_chars, char_bounds)
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), offsets
-    powers, inv_powers = _powers(int(ends[-1]) + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(int(ends[-1]) + 1, dtype=np.uint64)
-        np.multiply(data[: ends[-1]], inv_powers[: ends[-1]], out=prefix[1:])
-        np.cumsum(prefix[1:], out=prefix[1:])  # in place: one array of 8 bytes per byte of text
-        poly = (prefix[ends] - prefix[starts]) * powers[ends - 1]
-    return mix64(poly ^ (ends - starts).astype(np.uint64)), offsets
+    return mix64(word_polynomials(data, starts, ends) ^ (ends - starts).astype(np.uint64)), offsets
 
 
 def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
@@ -189,11 +183,17 @@ def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
     m = len(h) - n + 1
     if m <= 0:
         return np.zeros(0, dtype=np.uint64)
-    powers, inv_powers = _powers(len(h) + 1)
-    with np.errstate(over="ignore"):
-        prefix = np.zeros(len(h) + 1, dtype=np.uint64)
-        np.cumsum(h * powers[: len(h)], out=prefix[1:])
-        poly = (prefix[n:] - prefix[:m]) * inv_powers[:m]
+    poly = np.empty(m, dtype=np.uint64)
+    # A window's value depends on its own values only: passes of _PASS windows keep the power
+    # tables (kept for the process's life) bounded whatever the batch holds.
+    for first in range(0, m, _PASS):
+        last = min(m, first + _PASS)
+        part = h[first : last + n - 1]
+        powers, inv_powers = _powers(len(part) + 1)
+        with np.errstate(over="ignore"):
+            prefix = np.zeros(len(part) + 1, dtype=np.uint64)
+            np.cumsum(part * powers[: len(part)], out=prefix[1:])
+            poly[first:last] = (prefix[n:] - prefix[: last - first]) * inv_powers[: last - first]
     return mix64(poly ^ np.uint64(n))
 
 

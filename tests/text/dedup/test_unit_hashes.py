@@ -1,12 +1,12 @@
-"""unit_hashes hashes words in passes of bounded size: the hashes must not depend on the pass
-size, and the power tables a process keeps must not grow with the batch."""
+"""Word and window hashes go through in passes of bounded size: the hashes must not depend on
+the pass size, and the power tables a process keeps must not grow with the batch."""
 
 import importlib.util
 import random
 
 import numpy as np
 
-from pipeline.text.dedup import minhash
+from pipeline.text.dedup import minhash, substring
 
 
 def _words(count: int, seed: int) -> list[str]:
@@ -27,7 +27,7 @@ def test_hashes_do_not_depend_on_the_pass_size(monkeypatch):
     words = _words(20_000, seed=1)
     words[5_000] = "x" * 5_000  # longer than the small pass below: it goes through alone
     one_pass = minhash.unit_hashes(words)  # the default pass holds this whole batch
-    monkeypatch.setattr(minhash, "_JOINED_BYTES", 64)
+    monkeypatch.setattr(minhash, "_PASS", 64)
     assert np.array_equal(minhash.unit_hashes(words), one_pass)
     # A word's hash is its own: the same as hashed alone.
     assert minhash.unit_hashes(["x" * 5_000])[0] == one_pass[5_000]
@@ -35,8 +35,19 @@ def test_hashes_do_not_depend_on_the_pass_size(monkeypatch):
 
 def test_tables_stay_bounded_on_a_large_batch():
     module = _fresh_module()
-    module._JOINED_BYTES = 4_096
+    module._PASS = 4_096
     words = _words(60_000, seed=2)  # about 0.6 MB joined: many passes
     hashes = module.unit_hashes(words)
-    assert len(module._POWERS[0]) <= 2 * (module._JOINED_BYTES + 1)
+    assert len(module._POWERS[0]) <= 2 * (module._PASS + 1)
     assert np.array_equal(hashes, minhash.unit_hashes(words))
+
+
+def test_substring_hashes_do_not_depend_on_the_pass_size(monkeypatch):
+    texts = [" ".join(_words(3_000, seed=3 + i)) for i in range(4)]
+    words, offsets = substring.batch_word_hashes(texts)
+    windows = substring.window_hashes(words, 13)
+    monkeypatch.setattr(substring, "_PASS", 50)
+    monkeypatch.setattr(minhash, "_PASS", 50)
+    small_words, small_offsets = substring.batch_word_hashes(texts)
+    assert np.array_equal(small_words, words) and np.array_equal(small_offsets, offsets)
+    assert np.array_equal(substring.window_hashes(words, 13), windows)
