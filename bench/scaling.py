@@ -64,7 +64,6 @@ def run(base_mb: float, workers: int, shards: int, factors=(1, 4, 16)) -> tuple[
             given, factors, "the same with the tokenizer given (tokenizer.path), no BPE trained", workers, verdict=False
         )
         lines += ["", *given_lines]
-        summary["given"] = given_summary
         if summary.get("mib_per_mb") is not None and given_summary.get("mib_per_mb") is not None:
             lines += [
                 "",
@@ -110,7 +109,6 @@ def _table(rows: dict, factors, what: str, workers: int, verdict: bool) -> tuple
             "mem_growth": m_growth,
             "size_growth": size_growth,
             "mib_per_mb": slope,
-            "runner_mib_per_mb": runner_slope,
         }
         floor = ", BPE training's floor" if verdict else ""
         time_verdict = "about linear" if t_growth <= size_growth * 1.15 else "worse than linear"

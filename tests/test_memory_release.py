@@ -148,7 +148,7 @@ libc = ctypes.CDLL(ctypes.util.find_library("c"))
 libc.fopen.restype = ctypes.c_void_p
 libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
 libc.fclose.argtypes = [ctypes.c_void_p]
-path = tempfile.mktemp()
+fd, path = tempfile.mkstemp(); os.close(fd)
 f = libc.fopen(path.encode(), b"w"); libc.malloc_info(0, f); libc.fclose(f)
 heaps = open(path).read().count("<heap nr=")
 os.remove(path)
