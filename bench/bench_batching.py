@@ -33,6 +33,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from bench.bench_langid import SAMPLE_GLOB, load_texts
 from bench.common import RESULTS_DIR, best_of_each, header, write_report
+from pipeline.beam_fixes import direct_runner
 from pipeline.beam_overhead import cut_fixed_costs
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
@@ -106,7 +107,7 @@ class _BatchedSteps(beam.DoFn):
 
 def run(pattern: str, cfg: PipelineConfig, variant: str) -> None:
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as p:
+    with beam.Pipeline(runner=direct_runner(options), options=options) as p:
         docs = (p | ReadDocuments([pattern], cfg.read))["documents"] | "Typed" >> beam.Map(lambda d: d).with_output_types(Document)
         steps = chain_steps(cfg)
         if variant == "per element":

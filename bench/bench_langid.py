@@ -31,6 +31,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from bench.common import RESULTS_DIR, ROOT, best_of, header, profile_top, write_report
+from pipeline.beam_fixes import direct_runner
 from pipeline.beam_overhead import cut_fixed_costs
 from pipeline.config import PipelineConfig
 from pipeline.io.read import ReadDocuments
@@ -66,7 +67,7 @@ def run_ours_model(ident: LanguageIdentifier, texts: list[str]) -> None:
 def run_pipeline(pattern: str, cfg: PipelineConfig, language: bool = True) -> int:
     """The real read (+ language chain) path on one in-process worker; returns documents counted."""
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    p = beam.Pipeline(options=options)
+    p = beam.Pipeline(runner=direct_runner(options), options=options)
     docs = (p | ReadDocuments([pattern], cfg.read))["documents"]
     outputs = {"kept": docs}
     if language:

@@ -57,6 +57,7 @@ from apache_beam.metrics.metric import MetricsFilter
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from bench.common import RESULTS_DIR, ROOT, best_of, best_of_each, command_line, from_memory, header, peak_mib, profile_top, write_report
+from pipeline.beam_fixes import direct_runner
 from pipeline.records import Document
 from pipeline.stages.base import Annotate
 from pipeline.stages.perplexity import PERPLEXITY, ScorePerplexity, shipped_models
@@ -123,7 +124,7 @@ def run_beam(make_annotator, docs: list[Document], size: int) -> int:
     """docs -> Annotate(make_annotator()) -> count on the DirectRunner, one worker, in this
     process; make_annotator None: feed and count only. Returns the documents counted."""
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    p = beam.Pipeline(options=options)
+    p = beam.Pipeline(runner=direct_runner(options), options=options)
     pcoll = from_memory(p, docs)
     if make_annotator is not None:
         pcoll = pcoll | Annotate(make_annotator(), batch_size=size)

@@ -46,6 +46,7 @@ from datatrove.utils.text import split_into_parts
 from bench.common import RESULTS_DIR, best_of, command_line, header, peak_mib, profile_top, write_report
 from bench.quality_steps import QualitySteps
 from bench.sample_english import english_docs
+from pipeline.beam_fixes import direct_runner
 from pipeline.config import ReadConfig
 from pipeline.io.read import ReadDocuments
 from pipeline.records import Document
@@ -85,7 +86,7 @@ def run_beam(corpus: str, n_docs: int, quality: bool = True) -> int:
     exactly as pipeline.graph.apply_stages wires them (minus language ID: every document is "en",
     as in the in-memory variants). quality=False: read and count only, the Beam baseline."""
     options = PipelineOptions(["--runner=DirectRunner", "--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    p = beam.Pipeline(options=options)
+    p = beam.Pipeline(runner=direct_runner(options), options=options)
     pcoll = (p | ReadDocuments([corpus], ReadConfig()))["documents"] | beam.Map(lambda d: d.replace(lang="en"))
     outputs = []
     for step in quality_steps(CFG) if quality else []:

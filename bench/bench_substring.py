@@ -122,6 +122,7 @@ def beam_seconds(docs, repeat: int = 1) -> tuple[float, float, float, float]:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
+    from pipeline.beam_fixes import direct_runner
     from pipeline.beam_overhead import cut_fixed_costs
     from pipeline.stages.substring_dedup import CutRepeatedSubstrings
 
@@ -130,7 +131,8 @@ def beam_seconds(docs, repeat: int = 1) -> tuple[float, float, float, float]:
 
     def run(with_stage: bool) -> tuple[float, float]:
         start, cpu = time.perf_counter(), time.process_time()
-        with beam.Pipeline(options=PipelineOptions(["--direct_num_workers=1"])) as p:
+        options = PipelineOptions(["--direct_num_workers=1"])
+        with beam.Pipeline(runner=direct_runner(options), options=options) as p:
             pc = p | beam.Create(records, reshuffle=False)
             if with_stage:
                 pc = (pc | CutRepeatedSubstrings(DedupConfig(methods=["substring"]), keep_text=False)).kept

@@ -27,6 +27,7 @@ import numpy as np
 from apache_beam.options.pipeline_options import PipelineOptions
 
 from bench.common import RESULTS_DIR, ROOT, best_of_each, command_line, from_memory, header, write_report
+from pipeline.beam_fixes import direct_runner
 from pipeline.config import TokenizerConfig
 from pipeline.records import Document
 from pipeline.stages.tokenize import Tokenize
@@ -50,7 +51,7 @@ def load_docs(scale: int) -> list[Document]:
 
 def beam_tokenize(docs: list[Document], cfg: TokenizerConfig, tokenizer_json: str) -> int:
     options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(options=options) as p:
+    with beam.Pipeline(runner=direct_runner(options), options=options) as p:
         side = p | "Tokenizer" >> beam.Create([tokenizer_json])
         _ = from_memory(p, docs) | Tokenize(cfg, side) | beam.combiners.Count.Globally()
     return len(docs)

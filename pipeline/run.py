@@ -12,7 +12,6 @@ import sys
 import time
 
 from pipeline.config import ConfigError, PipelineConfig, load_config
-from pipeline.stages.web import check_blocklists
 from schemas import config_sha256
 
 SAMPLE_GLOB = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sample", "data", "*.jsonl.gz")
@@ -114,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     args, beam_args = parse_args(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger().addFilter(_DropImportNoise())
+    from pipeline.stages.web import check_blocklists  # imports Beam, which logs at import: after the filter
+
     try:
         cfg = load_config(args.config) if args.config else PipelineConfig()
         inputs, files, sizes = resolve_inputs(args.input or [SAMPLE_GLOB])
@@ -142,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import apache_beam as beam
 
-    from pipeline.beam_fixes import flush_threaded_workers_between_elements
+    from pipeline.beam_fixes import direct_runner, flush_threaded_workers_between_elements
     from pipeline.beam_overhead import cut_fixed_costs
     from pipeline.graph import build_graph, read_stats
     from pipeline.io.parse import format_of
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         f"reading {', '.join(inputs)}\nwriting {output}\nprogress, a line per stage as it completes (stages the runner fuses complete together):",
         flush=True,
     )
-    with beam.Pipeline(options=options) as p:
+    with beam.Pipeline(runner=direct_runner(options), options=options) as p:
         build_graph(p, inputs, output, cfg, run_info, crawl=any(format_of(f, cfg.read) == "warc" for f in files))
     stats = read_stats(output)
     print(summary(stats))

@@ -81,7 +81,7 @@ def test_malformed_input_becomes_dead_letters_and_accounting_holds(messy_dir, tm
     assert not [p for p in tree_digest(out) if ".tmp-" in p]
 
 
-def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
+def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path, capfd):
     cfg = tmp_path / "small_files.yaml"
     # Several files per folder, to check the split too; near-dup removal would leave one file of
     # the fixture's 60 editions (tests/stages/test_dedup_stage.py covers its determinism).
@@ -99,6 +99,10 @@ def test_reruns_and_worker_counts_give_identical_bytes(messy_dir, tmp_path):
         assert len([k for k in digest if k.startswith("tokens/shard-")]) >= 2 and "tokens/manifest.json" in digest
         digests.append(digest)
     assert digests[0] == digests[1] == digests[2]
+    # The worker processes logged to the same stderr: warnings only, not their every start, batch
+    # size and stop, nor each warning twice (once more relayed by the runner as "Worker: ...").
+    err = capfd.readouterr().err
+    assert "BatchElements statistics" not in err and "Python sdk harness" not in err and "Worker: " not in err
 
 
 @pytest.mark.parametrize(

@@ -158,12 +158,11 @@ class _ToSharedBuckets(beam.DoFn):
     document's buckets that another document is in."""
 
     def process(self, sketched, shared):
-        if shared is None:
-            return  # no bucket holds two documents
-        scope, doc_id, sketch, keys = sketched
-        hashes = bucket_hashes(np.array([_scope_hash(scope)], dtype=np.uint64), np.array([keys], dtype=np.uint64)).ravel()
-        for bucket in np.flatnonzero(value_counts.holding(hashes, shared)).tolist():
-            yield (scope, bucket, keys[bucket]), (doc_id, sketch)
+        if shared is not None:  # None: no bucket holds two documents
+            scope, doc_id, sketch, keys = sketched
+            hashes = bucket_hashes(np.array([_scope_hash(scope)], dtype=np.uint64), np.array([keys], dtype=np.uint64)).ravel()
+            for bucket in np.flatnonzero(value_counts.holding(hashes, shared)).tolist():
+                yield (scope, bucket, keys[bucket]), (doc_id, sketch)
 
 
 class SharedBuckets(beam.PTransform):
