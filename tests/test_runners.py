@@ -106,6 +106,7 @@ def _file_calls(path: str) -> list[str]:
                 "os.path.relpath",
                 "os.environ.get",
                 "os.cpu_count",
+                "os.getpid",
                 "os.path.commonpath",
                 "os.path.abspath",
             )

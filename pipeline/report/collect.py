@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 import apache_beam as beam
 
+from pipeline.progress import short_count
 from pipeline.report.scores import binned
 from pipeline.stages.chain import HIST, SKIP, VOL, MergeCounts
 from pipeline.stats import SKIPPED
@@ -125,18 +126,11 @@ class _Volumes(beam.CombineFn):
         return acc
 
 
-def _short(n: int) -> str:
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if n >= size:
-            return f"{n / size:.1f}{unit}"
-    return str(n)
-
-
 def _progress_line(started: float, position: str, stage: str, volumes) -> str:
     docs_in, chars_in, docs_out, chars_out = volumes
     return (
         f"  [{time.time() - started:6.1f}s] {position} {stage:<29} {docs_in:>10,} -> {docs_out:>10,} documents"
-        f" (-{docs_in - docs_out:,}), {_short(chars_in)} -> {_short(chars_out)} characters"
+        f" (-{docs_in - docs_out:,}), {short_count(chars_in)} -> {short_count(chars_out)} characters"
     )
 
 

@@ -20,6 +20,7 @@ from apache_beam.io.filesystems import FileSystems
 from apache_beam.metrics import Metrics
 from apache_beam.transforms.window import GlobalWindows
 
+from pipeline import progress
 from pipeline.config import ConfigError, MixtureConfig, TokenizerConfig
 from pipeline.mixture import doc_hash
 from pipeline.records import Document
@@ -100,7 +101,8 @@ def _train(packs: list[bytes], cfg: TokenizerConfig) -> str:
     # Hash order (the same on every runner), each pack already sorted; the trainer reads the
     # texts as it counts them, so only the compressed sample is held whole.
     texts = (text for _, text in heapq.merge(*map(unpack_sample, packs)))
-    return train_bpe(texts, cfg.vocab_size, cfg.special_tokens, cfg.min_frequency).to_str()
+    with progress.still_running(STAGE, "training the BPE tokenizer on its sample"):
+        return train_bpe(texts, cfg.vocab_size, cfg.special_tokens, cfg.min_frequency).to_str()
 
 
 class _SampleForTraining(beam.DoFn):
@@ -203,6 +205,7 @@ class _TokenizeBatch(beam.DoFn):
     def __init__(self, cfg: TokenizerConfig):
         self._cfg = cfg
         self._loaded = TokenizerOnWorker(cfg.end_of_document)
+        self._run = progress.run_token()
 
     def setup(self):
         self._tokens = Metrics.counter(STAGE, "tokens")
@@ -217,6 +220,7 @@ class _TokenizeBatch(beam.DoFn):
         for doc, ids in zip(batch, per_document(flat, offsets)):
             # A copy, so each row owns its ids rather than pinning the whole batch's array.
             yield TokenizedDoc(doc, ids.copy(), count_words(doc.text), len(doc.text.encode("utf-8")))
+        progress.advance(self._run, STAGE, len(batch), sum(len(d.text) for d in batch))
 
 
 class Tokenize(beam.PTransform):
