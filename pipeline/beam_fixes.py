@@ -21,13 +21,14 @@ def direct_runner(options):
     DirectRunner builds it when it picks it. None for any other runner, which Beam builds from the
     options as usual.
 
-    Why not let the DirectRunner choose: since Beam 2.6x it first hands a batch pipeline to
-    Prism, a Go runner it downloads from GitHub during the run. Where GitHub answers, the run moves
+    Why not let the DirectRunner choose: since Beam 2.68 (apache/beam#34612) it first hands a
+    batch pipeline to Prism, a Go runner it downloads from GitHub during the run. Where GitHub answers, the run moves
     to a runner we neither test nor benchmark, whose Python work runs in the launching process (a
     LOOPBACK worker pool), so --direct_num_workers and --direct_running_mode, which are the
     FnApiRunner's options, no longer spread it over processes. Where GitHub does not answer, the
     download fails, Beam falls back to the FnApiRunner, and each run leaves an empty beam-temp
-    folder in the temp directory. So which runner did the work depended on the network.
+    folder in the temp directory. So which runner did the work depended on the network. Beam's
+    advice for users this breaks is to pin the FnApiRunner, which this does.
     `--runner=PrismRunner` still asks for Prism."""
     from apache_beam.options.pipeline_options import StandardOptions
     from apache_beam.portability.api import beam_provision_api_pb2

@@ -9,6 +9,7 @@ from apache_beam.transforms import userstate
 from apache_beam.transforms.userstate import ReadModifyWriteStateSpec
 
 from pipeline.beam_overhead import memoize_dofn_specs, per_instance
+from tests.local_beam import local_pipeline
 
 
 class _Stateful(beam.DoFn):
@@ -51,7 +52,7 @@ def test_beams_answers_are_unchanged_and_a_stateful_pipeline_runs():
     states, timers = userstate.get_dofn_specs(stateful)
     assert [s.name for s in states] == ["count"] and not timers
     assert userstate.is_stateful_dofn(stateful) and not userstate.is_stateful_dofn(_Plain())
-    with beam.Pipeline("DirectRunner") as p:
+    with local_pipeline() as p:
         out = p | beam.Create([("a", 1), ("a", 2), ("b", 3)]) | beam.ParDo(_Stateful())
         assert_that(out, equal_to([("a", 1), ("a", 2), ("b", 3)]))
 

@@ -12,6 +12,7 @@ from apache_beam.runners.worker import bundle_processor, sdk_worker
 from pipeline import memory_release
 from pipeline.config import ReadConfig
 from pipeline.io.read import ReadDocuments
+from tests.local_beam import local_pipeline
 
 glibc = pytest.mark.skipif(memory_release._malloc_trim() is None, reason="no malloc_trim in this C library")
 
@@ -84,7 +85,7 @@ def test_a_run_installs_the_release_in_its_runner_and_its_workers(tmp_path):
     path.write_text("".join(json.dumps({"id": str(i), "text": f"document {i}"}) + "\n" for i in range(3)))
     memory_release.release_after_runner_bundles()
     options = PipelineOptions(["--direct_num_workers=1", "--direct_running_mode=in_memory"])
-    with beam.Pipeline(runner="DirectRunner", options=options) as p:
+    with local_pipeline(options) as p:
         read = p | ReadDocuments([str(path)], ReadConfig())
         _ = read["documents"] | beam.combiners.Count.Globally()
     assert hasattr(fn_runner.FnApiRunner._execute_bundle, "__wrapped__")

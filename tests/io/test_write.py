@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.io.write import _PARQUET_OPTIONS, _ROW_GROUP, arrow_stream, read_streams, sorted_order, stable_shard, write_atomically, write_in_order
 from schemas import DOCUMENT_SCHEMA
+from tests.local_beam import local_pipeline
 
 
 def test_a_crash_mid_write_leaves_no_finished_looking_file(tmp_path):
@@ -112,7 +113,7 @@ def _write_through_beam(out, collections: list[list[dict]], shard_bytes: int, fl
     write = WriteParquetShards(
         str(out), lambda e: e["folder"], "id", lambda e: {"id": e["id"], "text": e["text"]}, lambda e: 10 + len(e["text"]), _SMALL, shard_bytes
     )
-    with beam.Pipeline(runner="DirectRunner") as p:
+    with local_pipeline() as p:
         parts = tuple(p | f"Create{i}" >> beam.Create(rows, reshuffle=False) for i, rows in enumerate(collections))
         _ = (parts | beam.Flatten() if flatten else parts) | write
     return {str(path.relative_to(out)): path.read_bytes() for path in sorted(out.rglob("*.parquet"))}

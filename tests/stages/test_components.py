@@ -12,7 +12,6 @@ from pathlib import Path
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,6 +19,7 @@ from hypothesis import strategies as st
 from pipeline.stages.components import ConnectedComponents
 from pipeline.text.dedup import minhash
 from pipeline.text.dedup.minhash import MinHashConfig
+from tests.local_beam import local_test_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "data"
 
@@ -45,7 +45,7 @@ def union_find_labels(edges) -> list[tuple[str, str]]:
 
 
 def run_components(edges, max_rounds: int, expected) -> None:
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         out = p | beam.Create(edges) | ConnectedComponents(max_rounds)
         assert_that(out, equal_to(expected))
 

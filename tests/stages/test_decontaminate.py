@@ -8,7 +8,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that
 
 from pipeline.config import ConfigError, load_config
@@ -17,6 +16,7 @@ from pipeline.stages.decontaminate import CHARS_REMOVED, DECONTAM_STAGE, Deconta
 from pipeline.text import decontam
 from pipeline.text.decontam import DecontaminationConfig
 from pipeline.text.dedup.substring import words
+from tests.local_beam import local_test_pipeline
 
 QUESTION = (
     "Which of the following best explains why the surface of the ice no longer refreezes after sunset in "
@@ -88,7 +88,7 @@ def run_stage(docs, cfg, check):
             next(f for tag, f in items if tag == "facts"),
         )
 
-    p = TestPipeline()
+    p = local_test_pipeline()
     result = p | beam.Create(docs) | Decontaminate(cfg, keep_text=True)
     tagged = (
         result.kept | "K" >> beam.Map(lambda d: ("kept", d)),

@@ -11,7 +11,6 @@ import apache_beam as beam
 import numpy as np
 import pyarrow.parquet as pq
 from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline import run
@@ -22,6 +21,7 @@ from pipeline.stages.near_dedup import MINHASH_STAGE, MinHashSketch, VerifyExact
 from pipeline.text.dedup import minhash
 from pipeline.text.dedup.exact import ExactDedupConfig, exact_key
 from pipeline.text.dedup.minhash import MinHashConfig
+from tests.local_beam import local_test_pipeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "pipeline" / "sample" / "data"
 
@@ -74,7 +74,7 @@ def rejection(doc: Document, stage: str, reason: DedupReason, kept_id: str, keep
 
 
 def run_stage(transform, docs, expected_kept_ids, expected_rejected):
-    p = TestPipeline()
+    p = local_test_pipeline()
     result = p | beam.Create(docs) | transform
     assert_that(result.kept | beam.Map(lambda d: d.id), equal_to(expected_kept_ids), label="kept")
     assert_that(result.rejected, equal_to(expected_rejected), label="rejected")
@@ -357,7 +357,7 @@ def test_exact_verification_keeps_only_pairs_whose_shingle_sets_reach_the_thresh
         "b": np.concatenate([base[:90], np.arange(1000, 1010, dtype=np.uint32)]),  # J(a, b) = 90/110 = 0.82
         "c": np.concatenate([base[:60], np.arange(2000, 2040, dtype=np.uint32)]),  # J(a, c) = 60/140 = 0.43
     }
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         shingles = p | "Sets" >> beam.Create([(k, np.sort(v).tobytes()) for k, v in sets.items()])
         edges = p | "Edges" >> beam.Create([("a", "b"), ("a", "c")])
         assert_that(edges | VerifyExactJaccard(shingles, 0.8), equal_to([("a", "b")]))

@@ -2,13 +2,13 @@
 
 import apache_beam as beam
 from apache_beam.metrics.metric import MetricsFilter
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.records import Document, Rejection
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.language import FILTER_STAGE, IdentifyLanguage, KeepLanguages, LanguageReason
 from pipeline.text.langid import LanguageConfig, LanguageIdentifier, default_model_path
+from tests.local_beam import local_test_pipeline
 
 TEXTS = {
     "en": ("web", "The committee published its annual report on the state of public libraries in the region."),
@@ -48,7 +48,7 @@ def test_language_stage_kept_and_rejected_are_exact():
     else:
         expected_rejected.append(rejection("low", LanguageReason.LANGUAGE_NOT_KEPT, f"lang={low_lang} score={low_score:.3f}"))
 
-    p = TestPipeline()
+    p = local_test_pipeline()
     docs = p | beam.Create(_docs())
     result = docs | Annotate(IdentifyLanguage(cfg), batch_size=3) | Filter(KeepLanguages(cfg), keep_rejected_text=True)
     assert_that(
@@ -73,7 +73,7 @@ def test_language_stage_kept_and_rejected_are_exact():
 
 def test_code_is_exempt_but_still_annotated():
     cfg = LanguageConfig(keep=["en"])
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         out = p | beam.Create([Document(id="c", text=TEXTS["code"][1], source="code")]) | Annotate(IdentifyLanguage(cfg), 8)
         result = out | Filter(KeepLanguages(cfg), keep_rejected_text=False)
         assert_that(

@@ -5,7 +5,6 @@ import collections
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.records import Document
@@ -13,6 +12,7 @@ from pipeline.stages import near_dedup
 from pipeline.stages.near_dedup import MinHashSketch, SimHashSketch, bucket_hashes
 from pipeline.text.dedup.minhash import MinHashConfig
 from pipeline.text.dedup.simhash import SimHashConfig
+from tests.local_beam import local_test_pipeline
 
 BASE = "the quick brown fox jumps over the lazy dog while the farmer counts his sheep in the morning light " * 3
 
@@ -36,7 +36,7 @@ def _shared_buckets_directly(sketcher, docs, by_source: bool) -> list:
 
 
 def _shared_buckets_through_beam(sketcher, docs, scope: str) -> list:
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         sketched = (
             p
             | beam.Create([docs[i : i + 8] for i in range(0, len(docs), 8)])

@@ -5,7 +5,6 @@ from collections import Counter
 
 import apache_beam as beam
 import numpy as np
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import DedupConfig
@@ -13,6 +12,7 @@ from pipeline.records import Document
 from pipeline.stages import value_counts
 from pipeline.stages.paragraph_dedup import CHARS_REMOVED, LINES_REMOVED, PARAGRAPHS_STAGE, RemoveRepeatedParagraphs
 from pipeline.text.dedup.paragraphs import ParagraphDedupConfig, line_hashes, paragraph_hashes, remove_paragraphs
+from tests.local_beam import local_test_pipeline
 
 FOOTER = "© 2024 Harbour Gazette. All rights reserved."
 MENU = "Home | News | Sport | Contact"
@@ -65,7 +65,7 @@ def _expected(docs: list[Document], cfg: DedupConfig) -> tuple[dict[str, str], s
 
 def _run(docs: list[Document], cfg: DedupConfig):
     kept, rejected = _expected(docs, cfg)
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         result = p | beam.Create(docs) | RemoveRepeatedParagraphs(cfg, keep_text=True)
         assert_that(result.kept | "KeptTexts" >> beam.Map(lambda d: (d.id, d.text)), equal_to(sorted(kept.items())), label="kept")
         assert_that(
@@ -95,7 +95,7 @@ def test_scope_source_counts_each_source_apart():
 
 def test_cleaned_documents_carry_what_was_removed():
     cfg = DedupConfig(methods=["paragraphs"], paragraphs=ParagraphDedupConfig(max_docs=3, min_chars_left=20, sources=["web"]))
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         result = p | beam.Create(_corpus()) | RemoveRepeatedParagraphs(cfg, keep_text=True)
         scored = result.kept | beam.Filter(lambda d: d.id == "d00") | beam.Map(lambda d: (d.scores[LINES_REMOVED], d.scores[CHARS_REMOVED] > 0))
         assert_that(scored, equal_to([(2.0, True)]))
@@ -104,7 +104,7 @@ def test_cleaned_documents_carry_what_was_removed():
 def test_no_boilerplate_keeps_every_document_as_it_is():
     docs = [Document(id=f"u{i}", text=_article(i), source="web") for i in range(5)]
     cfg = DedupConfig(methods=["paragraphs"])
-    with TestPipeline() as p:
+    with local_test_pipeline() as p:
         result = p | beam.Create(docs) | RemoveRepeatedParagraphs(cfg, keep_text=True)
         assert_that(result.kept, equal_to(docs))
 

@@ -7,7 +7,6 @@ import json
 import apache_beam as beam
 import numpy as np
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import ConfigError
@@ -28,6 +27,7 @@ from pipeline.stages.perplexity import (
 )
 from pipeline.text.perplexity import PerplexityConfig
 from pipeline.text.perplexity.model import LanguageModel
+from tests.local_beam import local_test_pipeline
 
 SEED = 7
 
@@ -46,7 +46,7 @@ def english():
 
 
 def _run(docs, cfg):
-    p = TestPipeline()
+    p = local_test_pipeline()
     scored = p | beam.Create(docs) | Annotate(ScorePerplexity(cfg), batch_size=16)
     cutoffs = scored | PerplexityCutoffs(cfg, SEED)
     result = scored | AssignBuckets(cfg, cutoffs) | Filter(PerplexityGate(cfg), keep_rejected_text=False)

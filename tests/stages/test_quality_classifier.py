@@ -14,7 +14,6 @@ import apache_beam as beam
 import fasttext
 import numpy as np
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import ConfigError, load_config
@@ -35,6 +34,7 @@ from pipeline.stages.quality_classifier_train import train_and_validate
 from pipeline.text.quality_classifier import ClassifierSelectConfig, ClassifierTrainConfig, QualityClassifierConfig
 from pipeline.text.quality_classifier.metrics import figures, roc_auc
 from pipeline.text.quality_classifier.selection import SAMPLE_SALT, pareto_draw, pareto_keeps
+from tests.local_beam import local_test_pipeline
 
 SAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "pipeline", "sample", "data")
 SEED = 3
@@ -93,7 +93,7 @@ def expected_scores(docs, model_path):
 
 
 def test_scores_are_fasttext_predict_exactly(docs, model_path, expected_scores):
-    p = TestPipeline()
+    p = local_test_pipeline()
     scored = score_quality(p | beam.Create(docs), _cfg(model_path))
     assert_that(scored | beam.Map(lambda d: (d.id, d.scores.get(SCORE))), equal_to([(d.id, expected_scores.get(d.id)) for d in docs]))
     p.run()
@@ -110,7 +110,7 @@ def test_dclm_preprocessing_is_dclms_normalisation(docs, model_path):
 
 
 def _select(docs, cfg):
-    p = TestPipeline()
+    p = local_test_pipeline()
     scored = score_quality(p | beam.Create(docs), cfg)
     cutoffs = scored | QualityCutoffs(cfg, SEED)
     result = scored | MarkCutoffs(cfg, cutoffs) | Filter(QualityClassifierGate(cfg, SEED), keep_rejected_text=False)

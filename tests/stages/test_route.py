@@ -6,6 +6,7 @@ from apache_beam.testing.util import assert_that, equal_to
 from pipeline.id_hashes import SortedHashes, holds, id_hash
 from pipeline.records import Document
 from pipeline.stages.route import AFFECTED, SplitByIds, join_named
+from tests.local_beam import local_pipeline
 
 
 def _doc(i: int) -> Document:
@@ -13,7 +14,7 @@ def _doc(i: int) -> Document:
 
 
 def test_split_sends_only_named_ids_to_the_join_side():
-    with beam.Pipeline("DirectRunner") as p:
+    with local_pipeline() as p:
         keyed = p | "Records" >> beam.Create([(f"d{i}", i) for i in range(50)])
         ids = p | "Ids" >> beam.Create(["d3", "d17", "d3", "nobody"])
         split = keyed | SplitByIds(ids)
@@ -22,7 +23,7 @@ def test_split_sends_only_named_ids_to_the_join_side():
 
 
 def test_no_ids_leaves_every_record_untouched():
-    with beam.Pipeline("DirectRunner") as p:
+    with local_pipeline() as p:
         keyed = p | "Records" >> beam.Create([("a", 1), ("b", 2)])
         split = keyed | SplitByIds(p | "NoIds" >> beam.Create([]))
         assert_that(split[AFFECTED], equal_to([]), label="Affected")
@@ -32,7 +33,7 @@ def test_no_ids_leaves_every_record_untouched():
 def test_join_named_groups_like_a_join_of_everything():
     docs = [_doc(i) for i in range(20)]
     pairs = [("d004", "x"), ("d004", "y"), ("d011", "z"), ("d999", "orphan")]
-    with beam.Pipeline("DirectRunner") as p:
+    with local_pipeline() as p:
         joined = join_named(p | "Docs" >> beam.Create(docs), p | "Pairs" >> beam.Create(pairs), "test.stage")
         groups = joined.joined | beam.MapTuple(lambda k, g: (k, sorted(d.id for d in g["doc"]), sorted(g["drop"])))
         assert_that(groups, equal_to([("d004", ["d004"], ["x", "y"]), ("d011", ["d011"], ["z"]), ("d999", [], ["orphan"])]), label="Joined")

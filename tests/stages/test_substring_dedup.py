@@ -9,7 +9,6 @@ from pathlib import Path
 import apache_beam as beam
 import numpy as np
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import ConfigError, DedupConfig, load_config
@@ -29,6 +28,7 @@ from pipeline.stages.substring_dedup import (
 from pipeline.text.dedup import substring
 from pipeline.text.dedup.substring import SubstringDedupConfig
 from pipeline.text.dedup.substring_reference import char_f1, planted_corpus, reference_removed
+from tests.local_beam import local_test_pipeline
 
 pytest.importorskip("pydivsufsort", reason="the suffix-array reference needs pydivsufsort (pip install -e '.[dev]')")
 
@@ -129,7 +129,7 @@ def run_stage(docs, cfg, check):
         assert len(kept) == sum(tag == "kept" for tag, _ in items)  # each document once
         check(kept, [r for tag, r in items if tag == "rejected"])
 
-    p = TestPipeline()
+    p = local_test_pipeline()
     result = p | beam.Create([Document(id=i, text=t, source="web") for i, t in docs]) | CutRepeatedSubstrings(cfg, keep_text=True)
     tagged = (
         result.kept | "TagKept" >> beam.Map(lambda d: ("kept", d)),
@@ -222,7 +222,7 @@ def test_scope_source_keeps_a_span_once_per_source():
         holders = sorted(d.id for d in items if needle in " ".join(substring.words(d.text)))
         assert holders == ["d0", "d1"], holders  # d2 repeats d0 within web; d1 is the only books copy
 
-    p = TestPipeline()
+    p = local_test_pipeline()
     result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
     assert_that(result.kept, check)
     p.run().wait_until_finish()
@@ -272,7 +272,7 @@ def test_scored_output_holds_every_cut_document_kept_or_rejected():
         assert by_id["b"][REMOVED_FRACTION] > 0.5 >= by_id["c"][REMOVED_FRACTION] > 0
         assert all(s[CHARS_REMOVED] > 0 for s in by_id.values())
 
-    p = TestPipeline()
+    p = local_test_pipeline()
     result = p | beam.Create(docs) | CutRepeatedSubstrings(cfg, keep_text=True)
     assert_that(result.scored, check)
     p.run().wait_until_finish()

@@ -2,7 +2,6 @@
 
 import apache_beam as beam
 import pytest
-from apache_beam.testing.test_pipeline import TestPipeline
 from apache_beam.testing.util import assert_that, equal_to
 
 from pipeline.config import ConfigError
@@ -10,6 +9,7 @@ from pipeline.records import Document
 from pipeline.stages.base import Annotate, Filter
 from pipeline.stages.toxicity import FILTER_STAGE, MATCHES, PROB, ScoreToxicity, ToxicityGate
 from pipeline.text.toxicity import ToxicityConfig
+from tests.local_beam import local_test_pipeline
 
 CALM = "The people of Scunthorpe met the class assistant at the library to discuss the new timetable for the buses. " * 3
 DOCS = [
@@ -25,7 +25,7 @@ DOCS = [
 
 
 def _run(cfg):
-    p = TestPipeline()
+    p = local_test_pipeline()
     docs = p | beam.Create([Document(id=i, text=t, source=s, lang=l) for i, s, l, t in DOCS])
     result = docs | Annotate(ScoreToxicity(cfg), batch_size=3) | Filter(ToxicityGate(cfg), keep_rejected_text=False)
     return p, result
