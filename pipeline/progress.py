@@ -2,8 +2,9 @@
 
 The runner prints a line per stage as it completes (pipeline/report/collect.py). On a large input
 the first of those comes only after the whole first chain (reading to the quality gates): at
-~2 MB/s per worker, 10 GB on 2 workers is 40 minutes of silence. So the long per-document work
-counts what it has done, and each worker process prints, at most every PROGRESS_SECONDS, how far
+~2 MB/s per worker, 10 GB on 2 workers is 40 minutes of silence. So the work that grows with the
+input (the chains of per-document stages, MinHash/SimHash sketching, paragraph hashing,
+tokenization) counts what it has done, and each worker process prints, at most every PROGRESS_SECONDS, how far
 it has come:
 
     ... worker 4242: extract.html.v1 to quality.code.v1: 1,204,311 documents (3.4G characters) done, 6.0 min so far

@@ -57,13 +57,13 @@ def test_counts_are_safe_under_threads(monkeypatch, capsys):
     assert _LINE.findall(capsys.readouterr().out) == [("t", "16,000", "32.0k")]
 
 
-def test_a_run_prints_its_chains_and_tokenization(tmp_path, monkeypatch, capsys):
+def test_a_run_prints_its_chains_dedup_hashing_and_tokenization(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(progress, "PROGRESS_SECONDS", 0.0)  # the in_memory worker is this process
     (tmp_path / "in.jsonl").write_bytes(_jsonl([{**r, "text": f"{r['text']} Edition {i}."} for i in range(40) for r in GOOD]))
-    (tmp_path / "cfg.yaml").write_text("dedup:\n  methods: [exact]\ntokenizer:\n  vocab_size: 400\n")
+    (tmp_path / "cfg.yaml").write_text("dedup:\n  methods: [exact, paragraphs, minhash]\ntokenizer:\n  vocab_size: 400\n")
     argv = ["--runner=DirectRunner", "--input", str(tmp_path / "in.jsonl"), "--output", str(tmp_path / "out"), "--config", str(tmp_path / "cfg.yaml")]
     assert run.main(argv) == 0
     lines = _LINE.findall(capsys.readouterr().out)
     first_chain = [int(n.replace(",", "")) for label, n, _ in lines if label.startswith("extract.html.v1 to ")]
     assert first_chain and first_chain[-1] == 160  # every document read went through it
-    assert any(label == "tokenize.v1" for label, _, _ in lines)
+    assert {"dedup.paragraphs.v1 hashing", "dedup.minhash.v1 sketching", "tokenize.v1"} <= {label for label, _, _ in lines}

@@ -22,6 +22,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
+from pipeline import progress
 from pipeline.config import DedupConfig
 from pipeline.records import Document
 from pipeline.stages import registry, value_counts
@@ -127,6 +128,7 @@ class _Sketch(beam.DoFn):
     def __init__(self, sketcher, scope: str):
         self._sketcher = sketcher
         self._scope = scope
+        self._progress = (progress.run_token(), f"{sketcher.stage_id} sketching")
 
     def setup(self):
         self._sketcher.setup()
@@ -145,6 +147,7 @@ class _Sketch(beam.DoFn):
             rows.append(keys)
             if shingle_set is not None:
                 yield beam.pvalue.TaggedOutput(SHINGLES, (doc.id, shingle_set))
+        progress.advance(*self._progress, len(batch), sum(len(d.text) for d in batch))
         if rows:
             # A document's buckets are distinct (the bucket index is hashed in), so a count is
             # the number of documents in the bucket.

@@ -21,6 +21,7 @@ import apache_beam as beam
 import numpy as np
 from apache_beam.metrics import Metrics
 
+from pipeline import progress
 from pipeline.config import DedupConfig
 from pipeline.gather import Gather
 from pipeline.records import Rejection
@@ -42,8 +43,10 @@ class _CountHashes(beam.DoFn):
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
+        self._progress = (progress.run_token(), f"{PARAGRAPHS_STAGE} hashing")
 
     def process(self, batch):
+        progress.advance(*self._progress, len(batch), sum(len(d.text) for d in batch))
         sources, by_scope = frozenset(self._cfg.paragraphs.sources), {}
         for doc in batch:
             if not sources or doc.source in sources:  # others are neither counted nor cleaned
