@@ -126,19 +126,19 @@ def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def unit_hashes(units: list[str]) -> np.ndarray:
     """A 64-bit hash per word, all words of a batch at once: the UTF-8 bytes of the words joined
-    by NUL (no word holds one), hashed as polynomials (word_polynomials), then mixed. No Python
-    call per word."""
+    by NUL (no word holds one), hashed by word_hashes. No Python call per word."""
     if not units:
         return np.zeros(0, dtype=np.uint64)
     data = np.frombuffer("\0".join(units).encode("utf-8"), dtype=np.uint8)
     ends = np.append(np.flatnonzero(data == 0), len(data))  # one past each word's last byte
     starts = np.concatenate(([0], ends[:-1] + 1))
-    return mix64(word_polynomials(data, starts, ends) ^ (ends - starts).astype(np.uint64))  # the length separates "a"+"\0" cases
+    return word_hashes(data, starts, ends)
 
 
-def word_polynomials(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """sum_j byte_j * P^(end-1-j) mod 2^64 of each word data[start:end] (starts ascending, words
-    apart), from prefix sums of byte_j * P^-j.
+def word_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each word data[start:end] (starts ascending, words apart): the polynomial
+    sum_j byte_j * P^(end-1-j) mod 2^64, from prefix sums of byte_j * P^-j, with the word's length
+    mixed in (it separates "a" + "\0" cases).
 
     A word's value depends on its own bytes only, so the words go through in runs of at most _PASS
     bytes (a longer word alone): the power tables, kept for the process's life at 16 bytes per
@@ -156,7 +156,7 @@ def word_polynomials(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> 
             np.cumsum(part * inv_powers[: len(part)], out=prefix[1:])
             out[first:last] = (prefix[e] - prefix[s]) * powers[e - 1]
         first = last
-    return out
+    return mix64(out ^ (ends - starts).astype(np.uint64))
 
 
 def _units(text: str, shingling: Shingling) -> list[str]:

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.settings import check
-from pipeline.text.dedup.minhash import _PASS, _powers, mix64, unit_hashes, word_polynomials
+from pipeline.text.dedup.minhash import _PASS, _powers, mix64, unit_hashes, word_hashes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,7 +174,7 @@ def _batch_word_hashes_bytes(texts: list[str]) -> tuple[np.ndarray, np.ndarray] 
     offsets[1:] = np.searchsorted(start_chars, char_bounds)
     if not len(starts):
         return np.zeros(0, dtype=np.uint64), offsets
-    return mix64(word_polynomials(data, starts, ends) ^ (ends - starts).astype(np.uint64)), offsets
+    return word_hashes(data, starts, ends), offsets
 
 
 def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
