@@ -23,7 +23,7 @@ from contextlib import contextmanager
 
 PROGRESS_SECONDS = 60.0
 _lock = threading.Lock()  # bundles of one stage may run on several threads of a process
-_meters: dict[tuple[str, str], list] = {}  # (run, label) -> [first batch, last line, documents, characters]
+_meters: dict[str, list] = {}  # Meter.run -> [first batch, last line, documents, characters]
 
 
 def short_count(n: float) -> str:
@@ -34,31 +34,36 @@ def short_count(n: float) -> str:
     return f"{n:.0f}"
 
 
-def run_token() -> str:
-    """Set on a DoFn when the graph is built: one process may run several pipelines (tests, a
-    notebook), and each run's counts start from zero."""
-    return uuid.uuid4().hex
-
-
 def _line(label: str, what: str, seconds: float) -> str:
     return f"  ... worker {os.getpid()}: {label}: {what}, {seconds / 60:.1f} min so far"
 
 
-def advance(run: str, label: str, documents: int, characters: int) -> None:
-    """Count a batch done under `label` in run `run`; print this process's running total if
-    PROGRESS_SECONDS have passed since its last line (or since its first batch)."""
-    now = time.monotonic()
-    with _lock:
-        meter = _meters.get((run, label))
-        if meter is None:
-            meter = _meters[run, label] = [now, now, 0, 0]
-        meter[2] += documents
-        meter[3] += characters
-        if now - meter[1] < PROGRESS_SECONDS:
-            return
-        meter[1] = now
-        line = _line(label, f"{meter[2]:,} documents ({short_count(meter[3])} characters) done", now - meter[0])
-    print(line, flush=True)
+class Meter:
+    """One stage's counts, made when the graph is built and held by its DoFn. Its copies in a
+    worker (Beam unpickles a DoFn per bundle processor) share this process's total through the
+    module's table, keyed by a token of this meter: one process may run several pipelines
+    (tests, a notebook), and each run counts from zero."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.run = uuid.uuid4().hex
+
+    def advance(self, docs) -> None:
+        """Count a batch of documents (anything with .text) as done; print this process's running
+        total if PROGRESS_SECONDS have passed since its last line (or since its first batch)."""
+        characters = sum(len(d.text) for d in docs)
+        now = time.monotonic()
+        with _lock:
+            meter = _meters.get(self.run)
+            if meter is None:
+                meter = _meters[self.run] = [now, now, 0, 0]
+            meter[2] += len(docs)
+            meter[3] += characters
+            if now - meter[1] < PROGRESS_SECONDS:
+                return
+            meter[1] = now
+            line = _line(self.label, f"{meter[2]:,} documents ({short_count(meter[3])} characters) done", now - meter[0])
+        print(line, flush=True)
 
 
 @contextmanager

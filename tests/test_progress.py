@@ -5,6 +5,7 @@ chains and tokenization print them."""
 import re
 import threading
 import time
+from types import SimpleNamespace
 
 from pipeline import progress, run
 from tests.test_run import GOOD, _jsonl
@@ -12,20 +13,24 @@ from tests.test_run import GOOD, _jsonl
 _LINE = re.compile(r"^  \.\.\. worker \d+: (.+?): ([\d,]+) documents \((\S+) characters\) done, [\d.]+ min so far$", re.M)
 
 
+def _docs(*lengths):
+    return [SimpleNamespace(text="x" * n) for n in lengths]
+
+
 def test_a_line_per_interval_with_running_totals(monkeypatch, capsys):
     monkeypatch.setattr(progress, "PROGRESS_SECONDS", 0.0)
-    token = progress.run_token()
-    progress.advance(token, "a to b", 3, 1_500)
-    progress.advance(token, "a to b", 2, 2_000_000)
-    progress.advance(progress.run_token(), "a to b", 1, 10)  # another run counts from zero
+    meter = progress.Meter("a to b")
+    meter.advance(_docs(500, 500, 500))
+    meter.advance(_docs(1_000_000, 1_000_000))
+    progress.Meter("a to b").advance(_docs(10))  # another run's meter counts from zero
     assert _LINE.findall(capsys.readouterr().out) == [("a to b", "3", "1.5k"), ("a to b", "5", "2.0M"), ("a to b", "1", "10")]
 
 
 def test_nothing_for_work_that_ends_within_the_interval(monkeypatch, capsys):
     monkeypatch.setattr(progress, "PROGRESS_SECONDS", 3600.0)
-    token = progress.run_token()
+    meter = progress.Meter("x")
     for _ in range(100):
-        progress.advance(token, "x", 10, 100)
+        meter.advance(_docs(10))
     with progress.still_running("y", "training"):
         pass
     assert capsys.readouterr().out == ""
@@ -46,14 +51,14 @@ def test_a_long_call_says_it_is_still_running_until_it_returns(monkeypatch, caps
 
 def test_counts_are_safe_under_threads(monkeypatch, capsys):
     monkeypatch.setattr(progress, "PROGRESS_SECONDS", 3600.0)
-    token = progress.run_token()
-    threads = [threading.Thread(target=lambda: [progress.advance(token, "t", 1, 2) for _ in range(2_000)]) for _ in range(8)]
+    meter, batch = progress.Meter("t"), _docs(2)
+    threads = [threading.Thread(target=lambda: [meter.advance(batch) for _ in range(2_000)]) for _ in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     monkeypatch.setattr(progress, "PROGRESS_SECONDS", 0.0)
-    progress.advance(token, "t", 0, 0)
+    meter.advance([])
     assert _LINE.findall(capsys.readouterr().out) == [("t", "16,000", "32.0k")]
 
 

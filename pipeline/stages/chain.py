@@ -84,7 +84,7 @@ class _RunChain(beam.DoFn):
         self._histogram = histogram  # (docs, annotator stage id) -> {(score key, lang, bin): n}
         self._with_side = with_side
         ids = [step.stage.stage_id for step in steps]
-        self._progress = (progress.run_token(), ids[0] if len(ids) == 1 else f"{ids[0]} to {ids[-1]}")
+        self._progress = progress.Meter(ids[0] if len(ids) == 1 else f"{ids[0]} to {ids[-1]}")
 
     def setup(self):
         release_after_worker_bundles()
@@ -131,7 +131,7 @@ class _RunChain(beam.DoFn):
             docs, left = kept, kept_chars
         yield beam.pvalue.TaggedOutput(REPORT, counts)
         yield from docs
-        progress.advance(*self._progress, len(batch), sum(len(d.text) for d in batch))
+        self._progress.advance(batch)
 
     def _add_histograms(self, counts: dict, docs: list, stage_id: str) -> None:
         if not docs:

@@ -128,7 +128,7 @@ class _Sketch(beam.DoFn):
     def __init__(self, sketcher, scope: str):
         self._sketcher = sketcher
         self._scope = scope
-        self._progress = (progress.run_token(), f"{sketcher.stage_id} sketching")
+        self._progress = progress.Meter(f"{sketcher.stage_id} sketching")
 
     def setup(self):
         self._sketcher.setup()
@@ -147,7 +147,7 @@ class _Sketch(beam.DoFn):
             rows.append(keys)
             if shingle_set is not None:
                 yield beam.pvalue.TaggedOutput(SHINGLES, (doc.id, shingle_set))
-        progress.advance(*self._progress, len(batch), sum(len(d.text) for d in batch))
+        self._progress.advance(batch)
         if rows:
             # A document's buckets are distinct (the bucket index is hashed in), so a count is
             # the number of documents in the bucket.

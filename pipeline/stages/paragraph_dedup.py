@@ -43,10 +43,10 @@ class _CountHashes(beam.DoFn):
 
     def __init__(self, cfg: DedupConfig):
         self._cfg = cfg
-        self._progress = (progress.run_token(), f"{PARAGRAPHS_STAGE} hashing")
+        self._progress = progress.Meter(f"{PARAGRAPHS_STAGE} hashing")
 
     def process(self, batch):
-        progress.advance(*self._progress, len(batch), sum(len(d.text) for d in batch))
+        self._progress.advance(batch)
         sources, by_scope = frozenset(self._cfg.paragraphs.sources), {}
         for doc in batch:
             if not sources or doc.source in sources:  # others are neither counted nor cleaned

@@ -205,7 +205,7 @@ class _TokenizeBatch(beam.DoFn):
     def __init__(self, cfg: TokenizerConfig):
         self._cfg = cfg
         self._loaded = TokenizerOnWorker(cfg.end_of_document)
-        self._run = progress.run_token()
+        self._progress = progress.Meter(STAGE)
 
     def setup(self):
         self._tokens = Metrics.counter(STAGE, "tokens")
@@ -220,7 +220,7 @@ class _TokenizeBatch(beam.DoFn):
         for doc, ids in zip(batch, per_document(flat, offsets)):
             # A copy, so each row owns its ids rather than pinning the whole batch's array.
             yield TokenizedDoc(doc, ids.copy(), count_words(doc.text), len(doc.text.encode("utf-8")))
-        progress.advance(self._run, STAGE, len(batch), sum(len(d.text) for d in batch))
+        self._progress.advance(batch)
 
 
 class Tokenize(beam.PTransform):
