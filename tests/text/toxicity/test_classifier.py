@@ -71,15 +71,68 @@ def test_modes():
         ProfanityClassifier("sentence")
 
 
-def test_linear_shortcut_is_used_and_equals_scikit_learn_on_real_text(document):
+def _sample_texts(per_file: int = 100) -> list[str]:
     import glob
     import gzip
     import json
 
-    assert document._linear is not None  # the installed model has the shape the shortcut expects
     texts = []
     for path in sorted(glob.glob("pipeline/sample/data/*.jsonl.gz")):
         with gzip.open(path, "rt", encoding="utf-8") as f:
-            texts += [json.loads(line)["text"] for _, line in zip(range(100), f)]
-    features = document._vectorizer.transform(texts)
-    assert np.allclose(document._linear(features), document._model.predict_proba(features)[:, 1], rtol=0, atol=1e-12)
+            texts += [json.loads(line)["text"] for _, line in zip(range(per_file), f)]
+    return texts
+
+
+EDGE_CASES = [
+    "",
+    " ",
+    "\n\n",
+    "İSTANBUL ŞEHİR Straße ÆØÅ café",
+    "foo_bar __init__ x1 12 a b",
+    "日本語のテキスト fuck",
+    "FUCK FUCK fuck you",
+    "the and of",
+]
+
+
+def test_scores_come_without_scikit_learn_and_equal_its_bit_for_bit(document):
+    import joblib
+
+    from pipeline.text.toxicity.classifier import _data_dir
+
+    # The installed model takes the path without scikit-learn (a new release that changes the
+    # files' shape falls back, and this says so).
+    assert type(document._vectorizer).__name__ == "_TfidfWords" and document._model is None
+    vectorizer = joblib.load(f"{_data_dir()}/vectorizer.joblib")
+    model = joblib.load(f"{_data_dir()}/model.joblib")
+    texts = _sample_texts() + EDGE_CASES
+    ours, theirs = document._vectorizer.transform(texts), vectorizer.transform(texts)
+    assert np.array_equal(ours.indptr, theirs.indptr) and np.array_equal(ours.indices, theirs.indices)
+    assert np.array_equal(ours.data, theirs.data)  # the same floats, not just close ones
+    assert np.array_equal(document._linear(ours), document._linear(theirs))
+    assert np.allclose(document._linear(theirs), model.predict_proba(theirs)[:, 1], rtol=0, atol=1e-12)
+
+
+def test_a_worker_scoring_never_imports_scikit_learn():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from pipeline.text.toxicity.classifier import ProfanityClassifier\n"
+        "for mode in ('document', 'max_paragraph'):\n"
+        "    assert ProfanityClassifier(mode).predict_prob(['you idiot', 'a\\n\\nb']).shape == (2,)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'profanity_check')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_model_of_another_shape_is_left_to_scikit_learn(monkeypatch, document):
+    from pipeline.text.toxicity import classifier
+
+    monkeypatch.setitem(classifier._REPRODUCED, "sublinear_tf", True)  # as if the release changed a setting
+    fallback = ProfanityClassifier("document")
+    assert fallback._model is not None and type(fallback._vectorizer).__name__ == "TfidfVectorizer"
+    texts = _sample_texts(20) + EDGE_CASES
+    assert np.allclose(fallback.predict_prob(texts), document.predict_prob(texts), rtol=0, atol=1e-12)
