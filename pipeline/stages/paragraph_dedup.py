@@ -46,12 +46,12 @@ class _CountHashes(beam.DoFn):
         self._progress = progress.Meter(f"{PARAGRAPHS_STAGE} hashing")
 
     def process(self, batch):
-        self._progress.advance(batch)
         sources, by_scope = frozenset(self._cfg.paragraphs.sources), {}
         for doc in batch:
             if not sources or doc.source in sources:  # others are neither counted nor cleaned
                 scope = doc.source if self._cfg.scope == "source" else ""
                 by_scope.setdefault(scope, []).append(np.array(paragraph_hashes(doc.text), dtype=np.uint64))
+        self._progress.advance(batch)
         for scope, hashes in by_scope.items():
             # Each document's hashes are distinct, so a count is the number of documents.
             for shard, part in value_counts.by_shard(*np.unique(np.concatenate(hashes), return_counts=True)):

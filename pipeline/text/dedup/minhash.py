@@ -64,7 +64,7 @@ _WORD = re.compile(r"\w+")  # the words normalize() leaves: runs between punctua
 _ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
 _SPACE = re.compile(r"\s+")
 _ROWS_PER_CHUNK = 8192  # shingles per (shingles x permutations) product: bounds memory on long docs
-_PASS = 1 << 18  # table entries one polynomial pass uses: the power tables stay within 8 MiB
+PASS_ENTRIES = 1 << 18  # table entries one polynomial pass uses: the power tables stay within 8 MiB
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ _POWERS = (np.ones(1, dtype=np.uint64), np.ones(1, dtype=np.uint64))
 _POWERS_LOCK = threading.Lock()  # one thread grows the tables; the others wait, then reuse them
 
 
-def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+def power_tables(n: int) -> tuple[np.ndarray, np.ndarray]:
     """P^j and P^-j (mod 2^64) for j < n; computed once and grown as needed (same values always)."""
     global _POWERS
     powers = _POWERS  # one read: a pair that was published together
@@ -140,17 +140,17 @@ def word_hashes(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     sum_j byte_j * P^(end-1-j) mod 2^64, from prefix sums of byte_j * P^-j, with the word's length
     mixed in (it separates "a" + "\0" cases).
 
-    A word's value depends on its own bytes only, so the words go through in runs of at most _PASS
-    bytes (a longer word alone): the power tables, kept for the process's life at 16 bytes per
-    entry, and the prefix sums stay that size whatever the batch holds (a batch with a 50 MB book
-    would otherwise keep 800 MB of tables on every worker)."""
+    A word's value depends on its own bytes only, so the words go through in runs of at most
+    PASS_ENTRIES bytes (a longer word alone): the power tables, kept for the process's life at 16
+    bytes per entry, and the prefix sums stay that size whatever the batch holds (a batch with a
+    50 MB book would otherwise keep 800 MB of tables on every worker)."""
     out = np.empty(len(ends), dtype=np.uint64)
     first = 0
     while first < len(ends):
-        last = max(first + 1, int(np.searchsorted(ends, starts[first] + _PASS, side="right")))
+        last = max(first + 1, int(np.searchsorted(ends, starts[first] + PASS_ENTRIES, side="right")))
         base = starts[first]
         part, s, e = data[base : ends[last - 1]], starts[first:last] - base, ends[first:last] - base
-        powers, inv_powers = _powers(len(part) + 1)
+        powers, inv_powers = power_tables(len(part) + 1)
         with np.errstate(over="ignore"):
             prefix = np.zeros(len(part) + 1, dtype=np.uint64)
             np.cumsum(part * inv_powers[: len(part)], out=prefix[1:])

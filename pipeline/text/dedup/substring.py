@@ -50,7 +50,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pipeline.settings import check
-from pipeline.text.dedup.minhash import _PASS, _powers, mix64, unit_hashes, word_hashes
+from pipeline.text.dedup.minhash import PASS_ENTRIES, mix64, power_tables, unit_hashes, word_hashes
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -184,12 +184,12 @@ def window_hashes(h: np.ndarray, n: int) -> np.ndarray:
     if m <= 0:
         return np.zeros(0, dtype=np.uint64)
     poly = np.empty(m, dtype=np.uint64)
-    # A window's value depends on its own values only: passes of _PASS windows keep the power
-    # tables (kept for the process's life) bounded whatever the batch holds.
-    for first in range(0, m, _PASS):
-        last = min(m, first + _PASS)
+    # A window's value depends on its own values only: passes of PASS_ENTRIES windows keep the
+    # power tables (kept for the process's life) bounded whatever the batch holds.
+    for first in range(0, m, PASS_ENTRIES):
+        last = min(m, first + PASS_ENTRIES)
         part = h[first : last + n - 1]
-        powers, inv_powers = _powers(len(part) + 1)
+        powers, inv_powers = power_tables(len(part) + 1)
         with np.errstate(over="ignore"):
             prefix = np.zeros(len(part) + 1, dtype=np.uint64)
             np.cumsum(part * powers[: len(part)], out=prefix[1:])

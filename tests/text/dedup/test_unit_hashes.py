@@ -27,7 +27,7 @@ def test_hashes_do_not_depend_on_the_pass_size(monkeypatch):
     words = _words(20_000, seed=1)
     words[5_000] = "x" * 5_000  # longer than the small pass below: it goes through alone
     one_pass = minhash.unit_hashes(words)  # the default pass holds this whole batch
-    monkeypatch.setattr(minhash, "_PASS", 64)
+    monkeypatch.setattr(minhash, "PASS_ENTRIES", 64)
     assert np.array_equal(minhash.unit_hashes(words), one_pass)
     # A word's hash is its own: the same as hashed alone.
     assert minhash.unit_hashes(["x" * 5_000])[0] == one_pass[5_000]
@@ -35,10 +35,10 @@ def test_hashes_do_not_depend_on_the_pass_size(monkeypatch):
 
 def test_tables_stay_bounded_on_a_large_batch():
     module = _fresh_module()
-    module._PASS = 4_096
+    module.PASS_ENTRIES = 4_096
     words = _words(60_000, seed=2)  # about 0.6 MB joined: many passes
     hashes = module.unit_hashes(words)
-    assert len(module._POWERS[0]) <= 2 * (module._PASS + 1)
+    assert len(module._POWERS[0]) <= 2 * (module.PASS_ENTRIES + 1)
     assert np.array_equal(hashes, minhash.unit_hashes(words))
 
 
@@ -46,8 +46,8 @@ def test_substring_hashes_do_not_depend_on_the_pass_size(monkeypatch):
     texts = [" ".join(_words(3_000, seed=3 + i)) for i in range(4)]
     words, offsets = substring.batch_word_hashes(texts)
     windows = substring.window_hashes(words, 13)
-    monkeypatch.setattr(substring, "_PASS", 50)
-    monkeypatch.setattr(minhash, "_PASS", 50)
+    monkeypatch.setattr(substring, "PASS_ENTRIES", 50)
+    monkeypatch.setattr(minhash, "PASS_ENTRIES", 50)
     small_words, small_offsets = substring.batch_word_hashes(texts)
     assert np.array_equal(small_words, words) and np.array_equal(small_offsets, offsets)
     assert np.array_equal(substring.window_hashes(words, 13), windows)
