@@ -14,6 +14,7 @@ applies just that family to every source), then chained in FineWeb's order.
 Writes bench/results/quality_agreement.md (git-ignored) and prints it.
 """
 
+import argparse
 import dataclasses
 import os
 from collections import Counter, defaultdict
@@ -356,6 +357,10 @@ def decision_section(docs, sig, unrep) -> list[str]:
 
 
 def main() -> None:
+    # No options; --help says what it measures and writes.
+    argparse.ArgumentParser(
+        prog="python -m bench.compare_quality_datatrove", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    ).parse_args()
     docs = english_docs()
     sig = [{f: (DT_SIGNALS[f](d.text), ours(f, d.text)) for f in FAMILIES} for d in docs]
     unrep = [ours("gopher_repetition", d.text, REP_UNREPEATED) for d in docs]
